@@ -1,0 +1,4 @@
+import type { MirrorHandler } from '../mirror/types.js';
+
+// Placeholder until this kind's issue lands: the mount exists and serves nothing.
+export const aptHandler: MirrorHandler = async () => false;

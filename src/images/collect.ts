@@ -1,0 +1,7 @@
+import type { Collector } from '../build/context.js';
+import { NotImplementedError } from '../errors.js';
+
+// Placeholder until this kind's issue lands.
+export const collectImages: Collector = async () => {
+  throw new NotImplementedError('collectImages');
+};

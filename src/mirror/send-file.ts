@@ -1,0 +1,66 @@
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { pipeline } from 'node:stream/promises';
+import { parseRange } from './range.js';
+import { resolveInside, safeSegments } from './safe-path.js';
+
+export interface SendOptions {
+  contentType?: string;
+  headers?: Record<string, string>;
+}
+
+/** Stream one file with Range support. HEAD gets the headers only. */
+export async function sendFile(req: IncomingMessage, res: ServerResponse, file: string, opts: SendOptions = {}): Promise<void> {
+  const st = await stat(file);
+  const range = parseRange(req.headers.range, st.size);
+  const headers: Record<string, string | number> = {
+    'content-type': opts.contentType ?? 'application/octet-stream',
+    'accept-ranges': 'bytes',
+    ...opts.headers,
+  };
+  if (range.kind === 'unsatisfiable') {
+    res.writeHead(416, { ...headers, 'content-range': `bytes */${st.size}` });
+    res.end();
+    return;
+  }
+  const start = range.kind === 'partial' ? range.start : 0;
+  const end = range.kind === 'partial' ? range.end : st.size - 1;
+  headers['content-length'] = st.size === 0 ? 0 : end - start + 1;
+  if (range.kind === 'partial') headers['content-range'] = `bytes ${start}-${end}/${st.size}`;
+  res.writeHead(range.kind === 'partial' ? 206 : 200, headers);
+  if (req.method === 'HEAD' || st.size === 0) {
+    res.end();
+    return;
+  }
+  await pipeline(createReadStream(file, { start, end, highWaterMark: 1 << 20 }), res).catch(() => {
+    // The client went away mid-body; nothing to repair on a read-only server.
+  });
+}
+
+/** Serve `rest` from a static tree under `root`, refusing traversal by any spelling. False when there is no such file. */
+export async function sendFromTree(
+  req: IncomingMessage,
+  res: ServerResponse,
+  root: string,
+  rest: string,
+  contentTypeOf: (name: string) => string = guessContentType,
+): Promise<boolean> {
+  const segments = safeSegments(rest);
+  if (!segments || segments.length === 0) return false;
+  const file = await resolveInside(root, segments);
+  if (!file) return false;
+  const st = await stat(file);
+  if (!st.isFile()) return false;
+  await sendFile(req, res, file, { contentType: contentTypeOf(segments[segments.length - 1]!) });
+  return true;
+}
+
+export function guessContentType(name: string): string {
+  if (name.endsWith('.html')) return 'text/html; charset=utf-8';
+  if (name.endsWith('.json')) return 'application/json';
+  if (name.endsWith('.gz')) return 'application/gzip';
+  if (name.endsWith('.yaml') || name.endsWith('.yml')) return 'application/yaml';
+  if (name === 'Release' || name === 'Packages' || name === 'InRelease' || name.endsWith('.txt')) return 'text/plain; charset=utf-8';
+  return 'application/octet-stream';
+}

@@ -1,0 +1,15 @@
+/**
+ * Core code reports progress as events; cli/progress.ts renders them (bars on a TTY, plain lines otherwise,
+ * JSON lines with --json). Core code never prints.
+ */
+export type ProgressEvent =
+  | { type: 'phase'; phase: string; message: string }
+  | { type: 'start'; id: string; label: string; total?: number }
+  | { type: 'advance'; id: string; bytes: number; total?: number }
+  | { type: 'done'; id: string; bytes: number; cached: boolean }
+  | { type: 'retry'; id: string; attempt: number; reason: string }
+  | { type: 'log'; level: 'info' | 'warn'; message: string };
+
+export type OnProgress = (event: ProgressEvent) => void;
+
+export const noProgress: OnProgress = () => {};
