@@ -1,0 +1,23 @@
+/** Names and rules of the bundle format. Bump FORMAT_VERSION whenever what a bundle holds changes meaning. */
+export const FORMAT_VERSION = 1;
+export const BUNDLE_YAML = 'bundle.yaml';
+export const SUMS = 'SHA256SUMS';
+export const LOCK = 'bundle.lock.yaml';
+
+/** The user edits these before installing, so SHA256SUMS does not cover them; the pristine `.example` copies are. */
+export const USER_EDITABLE = ['conf/hosts.ini', 'conf/vars.yml'] as const;
+
+/** Files that are in the bundle but not listed in SHA256SUMS. */
+export function isUncovered(path: string): boolean {
+  return path === BUNDLE_YAML || path === SUMS || (USER_EDITABLE as readonly string[]).includes(path);
+}
+
+export function topDirName(name: string, version: string): string {
+  return `${name}-${version}`;
+}
+
+/** A fixed time for every tar header, so the same lock gives the same bytes. 2000-01-01: after 0 so no tool warns. */
+export const FIXED_MTIME = new Date('2000-01-01T00:00:00Z');
+
+/** Written into an unpacked bundle once every byte matched; not part of the bundle itself. */
+export const UNPACKED_MARKER = '.ks-bundle-verified';

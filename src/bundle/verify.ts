@@ -1,0 +1,79 @@
+import { stat, readFile, rm, rename, mkdir } from 'node:fs/promises';
+import { join, dirname } from 'node:path';
+import { IntegrityError, InputError } from '../errors.js';
+import type { OnProgress } from '../progress/events.js';
+import { tempSibling, writeFileAtomic } from '../store/atomic.js';
+import { FORMAT_VERSION, UNPACKED_MARKER } from './layout.js';
+import { readBundleDir } from './read-dir.js';
+import { readBundleTar, type BundleReadResult } from './read.js';
+import type { VerifyProblem } from './compare.js';
+
+export interface VerifyReport extends BundleReadResult {
+  ok: boolean;
+  /** Files the check skipped on purpose (the user's conf/). */
+  skipped: string[];
+}
+
+/** Verify a bundle tarball (.tar, .tar.gz) or an unpacked bundle folder. */
+export async function verifyBundle(path: string, opts: { onProgress?: OnProgress } = {}): Promise<VerifyReport> {
+  let isDir: boolean;
+  try {
+    isDir = (await stat(path)).isDirectory();
+  } catch {
+    throw new InputError(`${path}: no such bundle`, { hint: 'Give a bundle tarball (.tar, .tar.gz) or an unpacked bundle folder.' });
+  }
+  const read = isDir ? await readBundleDir(path, opts) : await readBundleTar(path, opts);
+  return finish(read);
+}
+
+function finish(read: BundleReadResult): VerifyReport {
+  const problems: VerifyProblem[] = [...read.problems];
+  const fv = read.meta?.formatVersion;
+  if (read.meta && fv !== FORMAT_VERSION) {
+    problems.push({ kind: 'bad-entry', path: 'bundle.yaml', message: `format version ${fv ?? 'missing'}; this ks-bundle reads version ${FORMAT_VERSION}` });
+  }
+  const skipped = ['conf/hosts.ini', 'conf/vars.yml'].filter((p) => read.digests.has(p));
+  return { ...read, problems, ok: problems.length === 0, skipped };
+}
+
+export function integrityError(where: string, problems: VerifyProblem[]): IntegrityError {
+  const lines = problems.slice(0, 50).map((p) => `  ${p.kind}: ${p.path}: ${p.message}`);
+  if (problems.length > 50) lines.push(`  … and ${problems.length - 50} more`);
+  return new IntegrityError(`${where}: ${problems.length} integrity problem${problems.length === 1 ? '' : 's'}\n${lines.join('\n')}`, {
+    hint: 'Copy the bundle again from its source and compare it with its .sha256 file; nothing was installed.',
+  });
+}
+
+
+/**
+ * Verify and unpack in one pass into `dest`. Files go to a temp folder beside it that is renamed only when every
+ * byte matched, so a failed unpack leaves nothing that looks complete. A folder already unpacked from a bundle with
+ * the same SHA256SUMS is kept as it is.
+ */
+export async function unpackBundle(tarball: string, dest: string, opts: { onProgress?: OnProgress } = {}): Promise<{ report: VerifyReport; reused: boolean }> {
+  const existing = await readFile(join(dest, UNPACKED_MARKER), 'utf8').catch(() => undefined);
+  await mkdir(dirname(dest), { recursive: true });
+  const tmp = tempSibling(dest);
+  await mkdir(tmp, { recursive: true });
+  try {
+    const report = finish(await readBundleTar(tarball, { ...opts, extractTo: tmp }));
+    if (!report.ok) throw integrityError(tarball, report.problems);
+    const sums = String(report.meta?.sha256sums ?? '');
+    if (existing !== undefined && existing.trim() === sums) {
+      await rm(tmp, { recursive: true, force: true });
+      return { report, reused: true };
+    }
+    await writeFileAtomic(join(tmp, UNPACKED_MARKER), sums + '\n');
+    await rm(dest, { recursive: true, force: true });
+    await rename(tmp, dest);
+    return { report, reused: false };
+  } catch (err) {
+    await rm(tmp, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+export async function isUnpacked(dest: string, sha256sums: string): Promise<boolean> {
+  const existing = await readFile(join(dest, UNPACKED_MARKER), 'utf8').catch(() => undefined);
+  return existing?.trim() === sha256sums;
+}

@@ -1,0 +1,171 @@
+import { createWriteStream } from 'node:fs';
+import { chmod, copyFile, link, mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { PassThrough, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGzip } from 'node:zlib';
+import yaml from 'js-yaml';
+import type { BundleEntry } from '../build/context.js';
+import { KsBundleError } from '../errors.js';
+import type { OnProgress } from '../progress/events.js';
+import { noProgress } from '../progress/events.js';
+import { hashFile, newSha256, sha256OfString } from '../store/hashing.js';
+import { tempSibling, writeFileAtomic } from '../store/atomic.js';
+import { BUNDLE_YAML, SUMS, isUncovered, topDirName } from './layout.js';
+import { renderSums } from './sha256sums.js';
+import { TarWriter, type TarItem } from './tar-writer.js';
+
+export type Compression = 'none' | 'gzip';
+
+export interface WriteBundleOptions {
+  name: string;
+  version: string;
+  entries: BundleEntry[];
+  /** bundle.yaml's content; `sha256sums` is added here. */
+  meta: Record<string, unknown>;
+  /** A `.tar`/`.tar.gz` file, or a folder (ending in `/` or an existing directory) for an unpacked bundle. */
+  out: string;
+  asDirectory: boolean;
+  compress: Compression;
+  onProgress?: OnProgress;
+}
+
+export interface WrittenBundle {
+  path: string;
+  /** sha256 of the tarball (also in the `<bundle>.sha256` sidecar); undefined for a folder. */
+  sha256?: string;
+  bytes: number;
+  files: number;
+}
+
+/**
+ * Write the bundle: bundle.yaml and SHA256SUMS first (so a reader can check every later entry as it streams),
+ * then every other file in sorted order with fixed metadata. The output appears under its name only when complete.
+ */
+export async function writeBundle(opts: WriteBundleOptions): Promise<WrittenBundle> {
+  const onProgress = opts.onProgress ?? noProgress;
+  const entries = await withDigests(checkUnique(opts.entries));
+  const sums = renderSums(entries.filter((e) => !isUncovered(e.path)).map((e) => [e.path, e.sha256!] as [string, string]));
+  const meta = { ...opts.meta, sha256sums: sha256OfString(sums) };
+  const head: BundleEntry[] = [
+    { path: BUNDLE_YAML, data: Buffer.from(yaml.dump(meta, { lineWidth: 120, noRefs: true })), size: 0 },
+    { path: SUMS, data: Buffer.from(sums), size: 0 },
+  ].map((e) => ({ ...e, size: e.data!.length }));
+  const ordered = [...head, ...entries.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))];
+  const total = ordered.reduce((n, e) => n + e.size, 0);
+  onProgress({ type: 'start', id: 'pack', label: 'pack bundle', total });
+  const result = opts.asDirectory ? await writeTree(opts.out, ordered, onProgress, total) : await writeTarball(opts, ordered, onProgress, total);
+  onProgress({ type: 'done', id: 'pack', bytes: total, cached: false });
+  return { ...result, files: ordered.length };
+}
+
+function checkUnique(entries: BundleEntry[]): BundleEntry[] {
+  const seen = new Set<string>();
+  for (const e of entries) {
+    if (e.path.startsWith('/') || e.path.split('/').includes('..')) throw new KsBundleError('FAILED', `internal: bad bundle path ${e.path}`);
+    if (seen.has(e.path)) throw new KsBundleError('FAILED', `two artifacts want the same bundle path: ${e.path}`, { hint: 'Give one of them another "name" in the manifest.' });
+    seen.add(e.path);
+  }
+  if (seen.has(BUNDLE_YAML) || seen.has(SUMS)) throw new KsBundleError('FAILED', `internal: ${BUNDLE_YAML} and ${SUMS} are written by the bundle writer`);
+  return entries;
+}
+
+async function withDigests(entries: BundleEntry[]): Promise<BundleEntry[]> {
+  return Promise.all(
+    entries.map(async (e) => {
+      if (e.sha256) return e;
+      if (e.data) return { ...e, sha256: sha256OfString(e.data), size: e.data.length };
+      const { sha256, size } = await hashFile(e.file!);
+      return { ...e, sha256, size };
+    }),
+  );
+}
+
+function tarItems(top: string, entries: BundleEntry[]): TarItem[] {
+  const items: TarItem[] = [{ path: `${top}/`, type: 'Directory', mode: 0o755, size: 0 }];
+  const dirs = new Set<string>();
+  for (const e of entries) {
+    const parts = e.path.split('/');
+    for (let i = 1; i < parts.length; i++) {
+      const d = parts.slice(0, i).join('/');
+      if (!dirs.has(d)) {
+        dirs.add(d);
+        items.push({ path: `${top}/${d}/`, type: 'Directory', mode: 0o755, size: 0 });
+      }
+    }
+    items.push({ path: `${top}/${e.path}`, type: 'File', mode: e.mode ?? 0o644, size: e.size, file: e.file, data: e.data });
+  }
+  return items;
+}
+
+async function writeTarball(opts: WriteBundleOptions, ordered: BundleEntry[], onProgress: OnProgress, total: number): Promise<Omit<WrittenBundle, 'files'>> {
+  await mkdir(dirname(opts.out), { recursive: true });
+  const tmp = tempSibling(opts.out);
+  const hash = newSha256();
+  let bytes = 0;
+  let done = 0;
+  const tarStream = new PassThrough({ highWaterMark: 4 << 20 });
+  const stages: NodeJS.ReadWriteStream[] = opts.compress === 'gzip' ? [createGzip({ level: 6 })] : [];
+  const sink = pipeline([
+    tarStream,
+    ...stages,
+    new Transform({
+      transform(chunk: Buffer, _e, cb) {
+        hash.update(chunk);
+        bytes += chunk.length;
+        cb(null, chunk);
+      },
+    }),
+    createWriteStream(tmp),
+  ] as unknown as [NodeJS.ReadableStream, NodeJS.WritableStream]);
+  try {
+    const writer = new TarWriter(tarStream);
+    const top = topDirName(opts.name, opts.version);
+    for (const item of tarItems(top, ordered)) {
+      await writer.add(item, (n) => {
+        done += n;
+        onProgress({ type: 'advance', id: 'pack', bytes: done, total });
+      });
+    }
+    await writer.finish();
+    tarStream.end();
+    await sink;
+    const sha256 = hash.digest('hex');
+    await rename(tmp, opts.out);
+    await writeFileAtomic(`${opts.out}.sha256`, `${sha256}  ${basename(opts.out)}\n`);
+    return { path: opts.out, sha256, bytes };
+  } catch (err) {
+    tarStream.destroy();
+    await sink.catch(() => {});
+    await rm(tmp, { force: true });
+    throw err;
+  }
+}
+
+async function writeTree(out: string, ordered: BundleEntry[], onProgress: OnProgress, total: number): Promise<Omit<WrittenBundle, 'files'>> {
+  const tmp = tempSibling(out.replace(/\/+$/, ''));
+  let done = 0;
+  try {
+    for (const e of ordered) {
+      const dest = join(tmp, e.path);
+      await mkdir(dirname(dest), { recursive: true });
+      if (e.data) await writeFile(dest, e.data, { mode: e.mode ?? 0o644 });
+      else if (e.mode && e.mode !== 0o644) {
+        // A hard link shares its mode with the cache blob; executables get their own copy.
+        await copyFile(e.file!, dest);
+        await chmod(dest, e.mode);
+      } else {
+        // Hard links keep a folder bundle as cheap as the cache; a copy where links cannot cross filesystems.
+        await link(e.file!, dest).catch(() => copyFile(e.file!, dest));
+      }
+      done += e.size;
+      onProgress({ type: 'advance', id: 'pack', bytes: done, total });
+    }
+    await rm(out, { recursive: true, force: true });
+    await rename(tmp, out.replace(/\/+$/, ''));
+    return { path: out, bytes: total };
+  } catch (err) {
+    await rm(tmp, { recursive: true, force: true });
+    throw err;
+  }
+}

@@ -1,0 +1,121 @@
+import type { Problem } from '../errors.js';
+import { positionOf, type Position } from './yaml-positions.js';
+
+/**
+ * Collects every problem of one YAML document with its location, so one run reports them all.
+ * Small typed readers: each returns the value when it is right, undefined (and a problem) when not.
+ */
+export class Checker {
+  readonly problems: Problem[] = [];
+
+  constructor(readonly file: string, private readonly positions: Map<string, Position>) {}
+
+  report(path: string, message: string): void {
+    const { line, column } = positionOf(this.positions, path);
+    this.problems.push({ file: this.file, line, column, path, message });
+  }
+
+  object(value: unknown, path: string, allowed: readonly string[], required: readonly string[] = []): Record<string, unknown> | undefined {
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+      this.report(path, `expected a mapping, got ${describe(value)}`);
+      return undefined;
+    }
+    const obj = value as Record<string, unknown>;
+    for (const key of Object.keys(obj)) {
+      if (!allowed.includes(key)) {
+        const close = nearest(key, allowed);
+        this.report(join(path, key), `unknown key "${key}"${close ? `; did you mean "${close}"?` : ''} (allowed: ${allowed.join(', ')})`);
+      }
+    }
+    for (const key of required) {
+      if (obj[key] === undefined || obj[key] === null) this.report(path, `missing required key "${key}"`);
+    }
+    return obj;
+  }
+
+  string(value: unknown, path: string, opts: { pattern?: RegExp; patternHint?: string; oneOf?: readonly string[] } = {}): string | undefined {
+    if (value === undefined) return undefined;
+    if (typeof value === 'number') value = String(value);
+    if (typeof value !== 'string' || value === '') {
+      this.report(path, `expected a non-empty string, got ${describe(value)}`);
+      return undefined;
+    }
+    if (opts.oneOf && !opts.oneOf.includes(value)) {
+      this.report(path, `"${value}" is not one of ${opts.oneOf.join(', ')}`);
+      return undefined;
+    }
+    if (opts.pattern && !opts.pattern.test(value)) {
+      this.report(path, `"${value}" is not ${opts.patternHint ?? `of the form ${opts.pattern}`}`);
+      return undefined;
+    }
+    return value;
+  }
+
+  boolean(value: unknown, path: string): boolean | undefined {
+    if (value === undefined) return undefined;
+    if (typeof value !== 'boolean') {
+      this.report(path, `expected true or false, got ${describe(value)}`);
+      return undefined;
+    }
+    return value;
+  }
+
+  array(value: unknown, path: string): unknown[] | undefined {
+    if (value === undefined || value === null) return undefined;
+    if (!Array.isArray(value)) {
+      this.report(path, `expected a list, got ${describe(value)}`);
+      return undefined;
+    }
+    return value;
+  }
+
+  strings(value: unknown, path: string, opts: { pattern?: RegExp; patternHint?: string } = {}): string[] | undefined {
+    const list = this.array(value, path);
+    if (!list) return undefined;
+    const out: string[] = [];
+    list.forEach((v, i) => {
+      const s = this.string(v, `${path}[${i}]`, opts);
+      if (s !== undefined) out.push(s);
+    });
+    return out;
+  }
+}
+
+export function join(path: string, key: string): string {
+  return path ? `${path}.${key}` : key;
+}
+
+function describe(v: unknown): string {
+  if (v === null || v === undefined) return 'nothing';
+  if (Array.isArray(v)) return 'a list';
+  if (typeof v === 'object') return 'a mapping';
+  return `${typeof v} ${JSON.stringify(v)}`;
+}
+
+/** The allowed key a typo most likely meant (edit distance ≤ 2). */
+function nearest(key: string, allowed: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestD = 3;
+  for (const a of allowed) {
+    const d = distance(key.toLowerCase(), a.toLowerCase());
+    if (d < bestD) {
+      bestD = d;
+      best = a;
+    }
+  }
+  return best;
+}
+
+function distance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const cur = row[j]!;
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = cur;
+    }
+  }
+  return row[b.length]!;
+}

@@ -1,0 +1,53 @@
+import { readFile, stat } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { InputError, ValidationError, type Problem } from '../errors.js';
+import { sha256OfString } from '../store/hashing.js';
+import { Checker } from './checker.js';
+import type { Manifest } from './types.js';
+import { loadUpstreams } from './upstreams.js';
+import { validateManifest } from './validate.js';
+import { parseYamlWithPositions } from './yaml-positions.js';
+
+export interface LoadOptions {
+  /** Folder of shared upstream definitions; found next to the manifest's folder when not given. */
+  reposDir?: string;
+}
+
+/** Read, parse and validate a manifest. Throws a ValidationError listing every problem with file:line:column. */
+export async function loadManifest(path: string, opts: LoadOptions = {}): Promise<Manifest> {
+  const file = resolve(path);
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err: any) {
+    throw new InputError(`${path}: cannot read the manifest (${err.code ?? err.message})`, { hint: 'Give the path of a manifest with -m, e.g. -m manifests/demo.yaml' });
+  }
+  const problems: Problem[] = [];
+  const reposDir = opts.reposDir ?? (await findReposDir(dirname(file)));
+  const upstreams = await loadUpstreams(reposDir, problems);
+  let parsed;
+  try {
+    parsed = parseYamlWithPositions(text, file);
+  } catch (err: any) {
+    problems.push({ file, line: (err.mark?.line ?? 0) + 1, column: (err.mark?.column ?? 0) + 1, path: '', message: `YAML syntax: ${err.reason ?? err.message}` });
+    throw new ValidationError(file, problems);
+  }
+  const c = new Checker(file, parsed.positions);
+  const manifest = validateManifest(c, parsed.value, { file, sha256: sha256OfString(text), baseDir: dirname(file), upstreams });
+  problems.push(...c.problems);
+  if (problems.length) throw new ValidationError(file, problems, 'Fix the lines above; the manifest format is in the README under "The manifest".');
+  return manifest;
+}
+
+async function findReposDir(manifestDir: string): Promise<string | undefined> {
+  const packageRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+  for (const candidate of [join(manifestDir, '..', 'repos'), join(manifestDir, 'repos'), join(packageRoot, 'repos')]) {
+    try {
+      if ((await stat(candidate)).isDirectory()) return candidate;
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
+}

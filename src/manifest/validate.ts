@@ -1,0 +1,183 @@
+import { isAbsolute, resolve } from 'node:path';
+import type { AptSource, AptSpec, Manifest, PinnedFile, PipSpec, PlaybooksSpec, RegistrySettings, RuntimeSpec, Target } from './types.js';
+import { ARCHES, KNOWN_OS } from './targets.js';
+import { Checker } from './checker.js';
+import { checkAptSource, checkRegistry, type Upstreams } from './upstreams.js';
+
+const SHA256 = /^[0-9a-f]{64}$/;
+const HTTP_URL = /^https?:\/\/\S+$/;
+const NAME = /^[a-z0-9]([a-z0-9._-]*[a-z0-9])?$/;
+const SPEC_KEYS = ['targets', 'runtime', 'registries', 'images', 'apt', 'pip', 'files', 'manifests', 'playbooks'] as const;
+
+/**
+ * Check a parsed manifest document and turn it into a Manifest. Every problem goes to the checker; the result is
+ * only meaningful when the checker has none. Pure apart from path resolution against `baseDir`.
+ */
+export function validateManifest(c: Checker, doc: unknown, ctx: { file: string; sha256: string; baseDir: string; upstreams: Upstreams }): Manifest {
+  const root = c.object(doc, '', ['apiVersion', 'kind', 'metadata', 'spec'], ['apiVersion', 'kind', 'metadata', 'spec']) ?? {};
+  c.string(root.apiVersion, 'apiVersion', { oneOf: ['ks-bundle/v1'] });
+  c.string(root.kind, 'kind', { oneOf: ['BundleManifest'] });
+  const meta = c.object(root.metadata ?? {}, 'metadata', ['name', 'version'], ['name', 'version']) ?? {};
+  const name = c.string(meta.name, 'metadata.name', { pattern: NAME, patternHint: 'a lowercase name (a-z, 0-9, . _ -)' }) ?? 'bundle';
+  const version = c.string(meta.version, 'metadata.version', { pattern: /^[A-Za-z0-9][A-Za-z0-9._+-]*$/, patternHint: 'a version like 1.2.3' }) ?? '0';
+  const spec = c.object(root.spec ?? {}, 'spec', SPEC_KEYS, ['targets']) ?? {};
+
+  const targets = readTargets(c, spec.targets, ctx.baseDir);
+  const registries: Record<string, RegistrySettings> = Object.fromEntries(ctx.upstreams.registries);
+  if (spec.registries !== undefined) {
+    const regs = c.object(spec.registries, 'spec.registries', Object.keys(spec.registries ?? {})) ?? {};
+    for (const [host, v] of Object.entries(regs)) {
+      const s = checkRegistry(c, v, `spec.registries.${host}`, ctx.baseDir);
+      if (s) registries[host] = s;
+    }
+  }
+  return {
+    file: ctx.file,
+    sha256: ctx.sha256,
+    name,
+    version,
+    targets,
+    runtime: readRuntime(c, spec.runtime),
+    registries,
+    images: c.strings(spec.images, 'spec.images', { pattern: /^[^\s]+$/, patternHint: 'an image reference without spaces' }) ?? [],
+    apt: spec.apt === undefined ? undefined : readApt(c, spec.apt, ctx.baseDir, ctx.upstreams),
+    pip: spec.pip === undefined ? undefined : readPip(c, spec.pip, ctx.upstreams),
+    files: readPinned(c, spec.files, 'spec.files'),
+    manifests: readPinned(c, spec.manifests, 'spec.manifests'),
+    playbooks: spec.playbooks === undefined ? undefined : readPlaybooks(c, spec.playbooks, ctx.baseDir),
+  };
+}
+
+function readTargets(c: Checker, value: unknown, baseDir: string): Target[] {
+  const list = c.array(value, 'spec.targets') ?? [];
+  if (value !== undefined && list.length === 0) c.report('spec.targets', 'needs at least one target');
+  const out: Target[] = [];
+  const seen = new Set<string>();
+  list.forEach((v, i) => {
+    const p = `spec.targets[${i}]`;
+    const o = c.object(v, p, ['os', 'arch', 'python', 'baseline'], ['os', 'arch']);
+    if (!o) return;
+    const os = c.string(o.os, `${p}.os`, { oneOf: Object.keys(KNOWN_OS) });
+    const arch = c.string(o.arch, `${p}.arch`, { oneOf: ARCHES }) as Target['arch'] | undefined;
+    const python = c.string(o.python, `${p}.python`, { pattern: /^3\.\d{1,2}$/, patternHint: 'a Python version like "3.11"' });
+    const baseline = readBaseline(c, o.baseline, `${p}.baseline`, baseDir);
+    if (!os || !arch) return;
+    const key = `${os}/${arch}`;
+    if (seen.has(key)) c.report(p, `target ${key} is listed twice`);
+    seen.add(key);
+    const facts = KNOWN_OS[os]!;
+    out.push({ os, arch, python: python ?? facts.python, distro: facts.distro, codename: facts.codename, glibc: facts.glibc, baseline });
+  });
+  return out;
+}
+
+function readBaseline(c: Checker, value: unknown, path: string, baseDir: string): Target['baseline'] {
+  if (value === undefined) return 'none';
+  if (value === 'none' || value === 'required') return value;
+  if (value && typeof value === 'object' && !Array.isArray(value)) {
+    const o = c.object(value, path, ['status'], ['status']);
+    const status = o && c.string(o.status, `${path}.status`);
+    if (status) return { status: isAbsolute(status) ? status : resolve(baseDir, status) };
+    return 'none';
+  }
+  c.report(path, 'expected none, required, or {status: <path of a dpkg status file>}');
+  return 'none';
+}
+
+function readRuntime(c: Checker, value: unknown): RuntimeSpec {
+  if (value === undefined) return { source: 'npm' };
+  const o = c.object(value, 'spec.runtime', ['source', 'version', 'urls'], ['source']);
+  if (!o) return { source: 'npm' };
+  const source = (c.string(o.source, 'spec.runtime.source', { oneOf: ['npm', 'local', 'url'] }) ?? 'npm') as RuntimeSpec['source'];
+  const version = c.string(o.version, 'spec.runtime.version', { pattern: /^\d+\.\d+\.\d+$/, patternHint: 'an exact Node.js version like 22.11.0' });
+  let urls: RuntimeSpec['urls'];
+  if (o.urls !== undefined) {
+    const m = c.object(o.urls, 'spec.runtime.urls', ARCHES) ?? {};
+    urls = {};
+    for (const [arch, v] of Object.entries(m)) {
+      const p = `spec.runtime.urls.${arch}`;
+      const e = c.object(v, p, ['url', 'sha256'], ['url', 'sha256']);
+      const url = e && c.string(e.url, `${p}.url`, { pattern: HTTP_URL, patternHint: 'an http(s) URL' });
+      const sha256 = e && c.string(e.sha256, `${p}.sha256`, { pattern: SHA256, patternHint: 'a 64-digit lowercase hex sha256' });
+      if (url && sha256) urls[arch] = { url, sha256 };
+    }
+  }
+  if (source === 'url' && !urls) c.report('spec.runtime', 'source "url" needs "urls" with a {url, sha256} per target arch');
+  return { source, version, urls };
+}
+
+function readApt(c: Checker, value: unknown, baseDir: string, upstreams: Upstreams): AptSpec | undefined {
+  const o = c.object(value, 'spec.apt', ['sources', 'packages', 'recommends'], ['sources', 'packages']);
+  if (!o) return undefined;
+  const sources: AptSource[] = [];
+  (c.array(o.sources, 'spec.apt.sources') ?? []).forEach((v, i) => {
+    const p = `spec.apt.sources[${i}]`;
+    const ref = typeof v === 'string' ? v : v && typeof v === 'object' && 'use' in v ? (v as any).use : undefined;
+    if (ref !== undefined) {
+      if (typeof v === 'object') c.object(v, p, ['use'], ['use']);
+      const shared = typeof ref === 'string' ? upstreams.apt.get(ref) : undefined;
+      if (shared) sources.push(shared);
+      else c.report(p, `no apt upstream named "${ref}" in repos/*.yaml${upstreams.apt.size ? ` (known: ${[...upstreams.apt.keys()].join(', ')})` : ''}`);
+      return;
+    }
+    const src = checkAptSource(c, v, p, `source${i}`, baseDir);
+    if (src) sources.push(src);
+  });
+  return {
+    sources,
+    packages: c.strings(o.packages, 'spec.apt.packages', { pattern: /^[a-z0-9][a-z0-9+.-]*(:[a-z0-9]+)?(=\S+)?$/, patternHint: 'a Debian package name (optionally :arch or =version)' }) ?? [],
+    recommends: c.boolean(o.recommends, 'spec.apt.recommends') ?? false,
+  };
+}
+
+function readPip(c: Checker, value: unknown, upstreams: Upstreams): PipSpec | undefined {
+  const o = c.object(value, 'spec.pip', ['index', 'requirements', 'buildSdists'], ['index', 'requirements']);
+  if (!o) return undefined;
+  let index = c.string(o.index, 'spec.pip.index');
+  if (index && !HTTP_URL.test(index)) {
+    const shared = upstreams.pip.get(index);
+    if (!shared) c.report('spec.pip.index', `"${index}" is neither an http(s) URL nor a pip upstream in repos/*.yaml`);
+    index = shared;
+  }
+  return {
+    index: index ?? '',
+    requirements: c.strings(o.requirements, 'spec.pip.requirements') ?? [],
+    buildSdists: c.boolean(o.buildSdists, 'spec.pip.buildSdists') ?? false,
+  };
+}
+
+function readPinned(c: Checker, value: unknown, path: string): PinnedFile[] {
+  const out: PinnedFile[] = [];
+  const names = new Map<string, number>();
+  (c.array(value, path) ?? []).forEach((v, i) => {
+    const p = `${path}[${i}]`;
+    const o = c.object(v, p, ['url', 'sha256', 'name'], ['url', 'sha256']);
+    if (!o) return;
+    const url = c.string(o.url, `${p}.url`, { pattern: HTTP_URL, patternHint: 'an http(s) URL' });
+    const sha256 = c.string(o.sha256, `${p}.sha256`, { pattern: SHA256, patternHint: 'a 64-digit lowercase hex sha256' });
+    const name = c.string(o.name, `${p}.name`, { pattern: /^[A-Za-z0-9._+-]+(\/[A-Za-z0-9._+-]+)*$/, patternHint: 'a relative file name without ".."' });
+    if (!url || !sha256) return;
+    const finalName = name ?? decodeURIComponent(new URL(url).pathname.split('/').pop() || '');
+    if (!finalName || finalName.split('/').some((s) => s === '..' || s === '.')) {
+      c.report(p, 'cannot derive a file name from the URL; give "name"');
+      return;
+    }
+    if (names.has(finalName)) c.report(p, `name "${finalName}" is already used by ${path}[${names.get(finalName)}]`);
+    names.set(finalName, i);
+    out.push({ url, sha256, name: finalName });
+  });
+  return out;
+}
+
+function readPlaybooks(c: Checker, value: unknown, baseDir: string): PlaybooksSpec | undefined {
+  const o = c.object(value, 'spec.playbooks', ['url', 'path', 'sha256', 'entry'], ['entry']);
+  if (!o) return undefined;
+  const url = c.string(o.url, 'spec.playbooks.url', { pattern: HTTP_URL, patternHint: 'an http(s) URL' });
+  const path = c.string(o.path, 'spec.playbooks.path');
+  const sha256 = c.string(o.sha256, 'spec.playbooks.sha256', { pattern: SHA256, patternHint: 'a 64-digit lowercase hex sha256' });
+  const entry = c.string(o.entry, 'spec.playbooks.entry', { pattern: /^[^/.][^\s]*$/, patternHint: 'a playbook path relative to the playbooks folder' });
+  if ((url ? 1 : 0) + (path ? 1 : 0) !== 1) c.report('spec.playbooks', 'give exactly one of "url" (a .tar.gz archive) or "path" (a local folder)');
+  if (url && !sha256) c.report('spec.playbooks', '"url" needs "sha256": every byte is checked against a pinned digest');
+  if (!entry) return undefined;
+  return { url, path: path ? (isAbsolute(path) ? path : resolve(baseDir, path)) : undefined, sha256, entry };
+}
