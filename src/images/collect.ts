@@ -1,7 +1,133 @@
-import type { Collector } from '../build/context.js';
-import { NotImplementedError } from '../errors.js';
+import type { BundleEntry, Collector, LockEntry } from '../build/context.js';
+import { HttpError, InputError, KsBundleError } from '../errors.js';
+import { downloadToStore } from '../net/download.js';
+import { pullScope, RegistryClient, baseUrlFor, type RegistrySettingsLike } from './client.js';
+import { loadCredentials } from './credentials.js';
+import { LAYOUT_DIR, OCI_LAYOUT_BYTES, blobPath, layoutIndex } from './layout.js';
+import { hexOf, type Descriptor } from './media.js';
+import { mapLimit } from './pool.js';
+import { formatReference, parseReference, repoName } from './reference.js';
+import { resolveImage, type ResolvedImage } from './resolve.js';
 
-// Placeholder until this kind's issue lands.
-export const collectImages: Collector = async () => {
-  throw new NotImplementedError('collectImages');
+/**
+ * spec.images → one OCI image layout under repos/images/. Manifests are resolved image by image (small), then
+ * every blob of every image is deduplicated by digest and fetched once, `ctx.concurrency` at a time, straight
+ * into the content store (hash and size checked while streaming; a cached blob is not fetched).
+ */
+export const collectImages: Collector = async (ctx) => {
+  const { manifest, store, onProgress } = ctx;
+  if (!manifest.images?.length) return { entries: [], lock: [] };
+  const settings = (manifest.registries ?? {}) as Record<string, RegistrySettingsLike>;
+  const credentials = await loadCredentials({ authFile: ctx.registryAuthFile });
+  const wanted = uniq(manifest.targets.map((t) => `linux/${t.arch}`)).map((p) => ({ os: 'linux', arch: p.split('/')[1]! }));
+  const retry = { ...ctx.retry, signal: ctx.signal };
+  const clients = new Map<string, RegistryClient>();
+  const clientFor = (registry: string) => {
+    let c = clients.get(registry);
+    if (!c) clients.set(registry, (c = new RegistryClient(registry, baseUrlFor(registry, settings), credentials, retry)));
+    return c;
+  };
+  const lockedDigests = lockedImageDigests(ctx.locked);
+
+  onProgress({ type: 'phase', phase: 'images', message: `resolving ${manifest.images.length} image references` });
+  const refs = uniq(manifest.images).map((s) => parseReference(s));
+  const images = await mapLimit(refs, ctx.concurrency, async (ref) => {
+    const name = formatReference(ref);
+    let lockedDigest: string | undefined;
+    if (lockedDigests) {
+      lockedDigest = lockedDigests.get(name);
+      if (!lockedDigest) throw new InputError(`--locked: image ${name} is not in the lock`, { hint: 'Build without --locked to update the lock.' });
+    }
+    return resolveImage(ref, { client: clientFor(ref.registry), store, wanted, lockedDigest });
+  });
+  if (lockedDigests) {
+    const extra = [...lockedDigests.keys()].filter((n) => !images.some((i) => i.name === n));
+    if (extra.length) throw new InputError(`--locked: the lock has images the manifest no longer names: ${extra.join(', ')}`);
+  }
+
+  // One download per digest, whichever images share it.
+  const owners = new Map<string, { desc: Descriptor; image: ResolvedImage }>();
+  for (const image of images) for (const b of image.blobs) if (!owners.has(b.digest)) owners.set(b.digest, { desc: b, image });
+  const total = [...owners.values()].reduce((n, o) => n + o.desc.size, 0);
+  onProgress({ type: 'phase', phase: 'images', message: `fetching ${owners.size} blobs (${total} bytes) for ${images.length} images` });
+  const stored = new Map<string, string>();
+  await mapLimit([...owners.values()], ctx.concurrency, async ({ desc, image }) => {
+    stored.set(desc.digest, await fetchBlob(clientFor(image.ref.registry), image, desc, ctx));
+  });
+
+  return { entries: bundleEntries(images, stored), lock: lockEntries(images, owners) };
 };
+
+async function fetchBlob(client: RegistryClient, image: ResolvedImage, desc: Descriptor, ctx: Parameters<Collector>[0]): Promise<string> {
+  const what = `blob ${desc.digest.slice(0, 19)}… of image ${image.name} (registry ${client.registry})`;
+  const url = client.url(image.ref.repo, `blobs/${desc.digest}`);
+  const scope = pullScope(image.ref.repo);
+  const spec = { url, sha256: hexOf(desc.digest), size: desc.size, what, headers: () => client.auth.headers(scope) };
+  const opts = { store: ctx.store, onProgress: ctx.onProgress, id: desc.digest, ...ctx.retry, signal: ctx.signal };
+  try {
+    return (await downloadToStore(spec, opts)).path;
+  } catch (err) {
+    // A token that expired, or a registry we only ever read from the cache so far: authorise once and go again.
+    if (!(err instanceof HttpError) || err.status !== 401) throw err;
+    const res = await client.send(url, scope, what, { method: 'HEAD' });
+    await res.body?.cancel().catch(() => {});
+    return (await downloadToStore(spec, opts)).path;
+  }
+}
+
+function bundleEntries(images: ResolvedImage[], stored: Map<string, string>): BundleEntry[] {
+  const files = new Map<string, BundleEntry>();
+  const add = (d: Descriptor, file: string) => {
+    const path = `${LAYOUT_DIR}/${blobPath(d.digest)}`;
+    if (!files.has(path)) files.set(path, { path, file, size: d.size, sha256: hexOf(d.digest) });
+  };
+  for (const image of images) {
+    for (const m of image.manifests) add(m, m.path);
+    for (const b of image.blobs) add(b, stored.get(b.digest)!);
+  }
+  const index = layoutIndex(images.map((i) => ({ name: i.name, descriptor: i.top })));
+  return [
+    { path: `${LAYOUT_DIR}/oci-layout`, data: OCI_LAYOUT_BYTES, size: OCI_LAYOUT_BYTES.length },
+    { path: `${LAYOUT_DIR}/index.json`, data: index, size: index.length },
+    ...[...files.values()].sort((a, b) => (a.path < b.path ? -1 : 1)),
+  ];
+}
+
+function lockEntries(images: ResolvedImage[], owners: Map<string, { desc: Descriptor; image: ResolvedImage }>): LockEntry[] {
+  const lock: LockEntry[] = [];
+  const blobs = new Map<string, LockEntry>();
+  for (const image of images) {
+    const source = repoName(image.ref);
+    lock.push({
+      kind: 'image',
+      name: image.name,
+      source,
+      size: image.top.size,
+      sha256: hexOf(image.top.digest),
+      extra: { digest: image.top.digest, mediaType: image.top.mediaType, platforms: image.kept, leftOut: image.leftOut },
+    });
+    for (const m of image.manifests) {
+      if (!blobs.has(m.digest)) blobs.set(m.digest, { kind: 'blob', name: m.digest, source, size: m.size, sha256: hexOf(m.digest), extra: { mediaType: m.mediaType } });
+    }
+  }
+  for (const { desc, image } of owners.values()) {
+    if (!blobs.has(desc.digest)) blobs.set(desc.digest, { kind: 'blob', name: desc.digest, source: repoName(image.ref), size: desc.size, sha256: hexOf(desc.digest), extra: { mediaType: desc.mediaType } });
+  }
+  return [...lock.sort((a, b) => (a.name < b.name ? -1 : 1)), ...[...blobs.values()].sort((a, b) => (a.name < b.name ? -1 : 1))];
+}
+
+function lockedImageDigests(locked: Parameters<Collector>[0]['locked']): Map<string, string> | undefined {
+  if (!locked) return undefined;
+  const out = new Map<string, string>();
+  for (const e of locked) {
+    if (e.kind !== 'image') continue;
+    const d = e.extra?.digest;
+    if (typeof d !== 'string') throw new KsBundleError('INVALID_INPUT', `lock: image ${e.name} has no digest`);
+    out.set(e.name, d);
+  }
+  return out;
+}
+
+function uniq<T>(xs: T[]): T[] {
+  return [...new Set(xs)];
+}

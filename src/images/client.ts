@@ -1,0 +1,163 @@
+import { createReadStream } from 'node:fs';
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { pipeline } from 'node:stream/promises';
+import { HttpError, IntegrityError, KsBundleError } from '../errors.js';
+import { request, RetriableError, type RetryOptions } from '../net/http.js';
+import { RETRIABLE_STATUS } from '../net/retry-policy.js';
+import { sha256OfString } from '../store/hashing.js';
+import { RegistryAuth } from './auth.js';
+import type { CredentialLookup } from './credentials.js';
+import { MANIFEST_ACCEPT, MAX_MANIFEST } from './media.js';
+import { DOCKER_HUB } from './reference.js';
+
+export interface RegistrySettingsLike {
+  insecure?: boolean;
+  /** Pull this registry's images from another host (a pull-through cache or a copy of it): `host[:port]`. */
+  endpoint?: string;
+}
+
+/** The base URL that serves `registry`'s /v2/ API. Docker Hub's API lives at registry-1.docker.io. */
+export function baseUrlFor(registry: string, settings: Record<string, RegistrySettingsLike> = {}): string {
+  const own = settings[registry] ?? {};
+  const host = own.endpoint ?? (registry === DOCKER_HUB ? 'registry-1.docker.io' : registry);
+  const insecure = own.insecure ?? settings[host]?.insecure ?? false;
+  return `${insecure ? 'http' : 'https'}://${host}`;
+}
+
+export interface FetchedManifest {
+  bytes: Buffer;
+  mediaType: string;
+  /** sha256 of the bytes, computed here. */
+  digest: string;
+}
+
+/**
+ * One registry, spoken to with the OCI distribution API. Every request goes through `send`, which answers a 401
+ * once by (re)authorising with the registry's challenge.
+ */
+export class RegistryClient {
+  readonly auth: RegistryAuth;
+
+  constructor(
+    /** The name users give the registry (`docker.io`); for messages and credentials. */
+    readonly registry: string,
+    readonly base: string,
+    credentials: CredentialLookup,
+    readonly retry: RetryOptions = {},
+  ) {
+    const host = new URL(base).host;
+    this.auth = new RegistryAuth(registry, credentials(host) ?? credentials(registry), retry);
+  }
+
+  url(repo: string, tail: string): string {
+    return `${this.base}/v2/${repo}/${tail}`;
+  }
+
+  async send(url: string, scope: string, what: string, opts: { method?: string; headers?: Record<string, string>; body?: any; accept?: (s: number) => boolean } = {}): Promise<Response> {
+    const accept = opts.accept ?? (() => false);
+    for (let attempt = 0; ; attempt++) {
+      const headers = { ...(await this.auth.headers(scope)), ...opts.headers };
+      const res = await request(url, { ...this.retry, method: opts.method, headers, body: opts.body, what, accept: (s) => s === 401 || accept(s) });
+      if (res.status !== 401 || accept(401)) return res;
+      await res.body?.cancel().catch(() => {});
+      if (attempt > 0 || !this.auth.onUnauthorized(res.headers.get('www-authenticate'), scope)) {
+        throw new HttpError(url, 401, 'Unauthorized', {
+          hint: this.auth.hasCredential()
+            ? `The credentials for ${this.registry} were rejected (while fetching ${what}).`
+            : `${this.registry} needs credentials (for ${what}): --registry-auth FILE, ~/.docker/config.json or KS_BUNDLE_REGISTRY_AUTH_<HOST>=user:password.`,
+        });
+      }
+    }
+  }
+
+  /** GET a manifest by tag or digest, bounded in size; the digest is computed from the bytes. */
+  async getManifest(repo: string, reference: string, what: string): Promise<FetchedManifest> {
+    const url = this.url(repo, `manifests/${reference}`);
+    const res = await this.send(url, pullScope(repo), what, { headers: { accept: MANIFEST_ACCEPT } });
+    const length = Number(res.headers.get('content-length') ?? 0);
+    if (length > MAX_MANIFEST) {
+      await res.body?.cancel().catch(() => {});
+      throw new KsBundleError('HTTP', `${what}: manifest of ${length} bytes is larger than the 4 MiB limit`);
+    }
+    const bytes = Buffer.from(await res.arrayBuffer());
+    if (bytes.length > MAX_MANIFEST) throw new KsBundleError('HTTP', `${what}: manifest larger than the 4 MiB limit`);
+    const mediaType = (res.headers.get('content-type') ?? '').split(';')[0]!.trim();
+    const digest = 'sha256:' + sha256OfString(bytes);
+    const claimed = res.headers.get('docker-content-digest');
+    if (claimed && claimed.startsWith('sha256:') && claimed !== digest) {
+      throw new IntegrityError(`${what}: the registry says ${claimed} but the manifest it sent hashes to ${digest}`);
+    }
+    return { bytes, mediaType, digest };
+  }
+
+  /** The digest the registry has for a manifest reference, or undefined when it has none. */
+  async headManifest(repo: string, reference: string, scope: string, what: string): Promise<string | undefined> {
+    const res = await this.send(this.url(repo, `manifests/${reference}`), scope, what, { method: 'HEAD', headers: { accept: MANIFEST_ACCEPT }, accept: (s) => s === 404 });
+    await res.body?.cancel().catch(() => {});
+    return res.status === 404 ? undefined : (res.headers.get('docker-content-digest') ?? undefined);
+  }
+
+  async hasBlob(repo: string, digest: string, scope: string, what: string): Promise<boolean> {
+    const res = await this.send(this.url(repo, `blobs/${digest}`), scope, what, { method: 'HEAD', accept: (s) => s === 404 });
+    await res.body?.cancel().catch(() => {});
+    return res.status !== 404;
+  }
+
+  /** Cross-repository mount; true when the registry linked the blob without an upload. */
+  async mountBlob(repo: string, digest: string, from: string, what: string): Promise<boolean> {
+    const url = this.url(repo, `blobs/uploads/?mount=${encodeURIComponent(digest)}&from=${encodeURIComponent(from)}`);
+    const res = await this.send(url, pushScope(repo), what, { method: 'POST', accept: (s) => s === 202 || s === 201 });
+    await res.body?.cancel().catch(() => {});
+    if (res.status === 201) return true;
+    // 202: the registry opened an upload session instead; cancel it so it does not linger.
+    const loc = res.headers.get('location');
+    if (loc) {
+      const del = await this.send(new URL(loc, this.base).toString(), pushScope(repo), what, { method: 'DELETE', accept: () => true }).catch(() => undefined);
+      await del?.body?.cancel().catch(() => {});
+    }
+    return false;
+  }
+
+  /** Monolithic upload: POST for a session, then one PUT streaming the file with its digest. */
+  async uploadBlob(repo: string, digest: string, size: number, file: string, what: string): Promise<void> {
+    const scope = pushScope(repo);
+    const start = await this.send(this.url(repo, 'blobs/uploads/'), scope, what, { method: 'POST', accept: (s) => s === 202 });
+    await start.body?.cancel().catch(() => {});
+    const loc = start.headers.get('location');
+    if (!loc) throw new KsBundleError('HTTP', `${what}: the registry opened an upload without a Location`);
+    const put = new URL(loc, this.base);
+    put.searchParams.set('digest', digest);
+    const headers = { ...(await this.auth.headers(scope)), 'content-type': 'application/octet-stream', 'content-length': String(size) };
+    const status = await putFile(put, headers, file);
+    if (status === 201 || status === 204) return;
+    if (RETRIABLE_STATUS.has(status)) throw new RetriableError(`${what}: HTTP ${status}`);
+    throw new HttpError(put.toString().split('?')[0]!, status, '', { hint: `while uploading ${what}` });
+  }
+
+  async putManifest(repo: string, reference: string, bytes: Buffer, mediaType: string, what: string): Promise<void> {
+    const res = await this.send(this.url(repo, `manifests/${reference}`), pushScope(repo), what, { method: 'PUT', headers: { 'content-type': mediaType }, body: bytes });
+    await res.body?.cancel().catch(() => {});
+  }
+}
+
+export function pullScope(repo: string): string {
+  return `repository:${repo}:pull`;
+}
+export function pushScope(repo: string): string {
+  return `repository:${repo}:pull,push`;
+}
+
+/** Stream a file as a PUT body with a Content-Length (fetch would send it chunked, which some registries refuse). */
+function putFile(url: URL, headers: Record<string, string>, file: string): Promise<number> {
+  const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+  return new Promise<number>((resolve, reject) => {
+    const req = send(url, { method: 'PUT', headers }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    pipeline(createReadStream(file, { highWaterMark: 1 << 20 }), req).catch(reject);
+  });
+}

@@ -1,0 +1,114 @@
+import { readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { OCI_INDEX, REF_NAME, hexOf, parseManifest, platformString, type Descriptor } from './media.js';
+import { parseReference, repoName } from './reference.js';
+
+/**
+ * The bundle's images are one OCI image layout (image-spec layout.md): `oci-layout`, `index.json`, and
+ * `blobs/sha256/<hex>` holding every manifest, index, config and layer. Each entry of index.json carries its full
+ * normalised reference as `org.opencontainers.image.ref.name`, so `skopeo copy oci:DIR:docker.io/library/x:1` works.
+ */
+export const LAYOUT_DIR = 'repos/images';
+export const OCI_LAYOUT_BYTES = Buffer.from(JSON.stringify({ imageLayoutVersion: '1.0.0' }));
+
+export function blobPath(digest: string): string {
+  return `blobs/sha256/${hexOf(digest)}`;
+}
+
+/** index.json for a set of refs, sorted by name so the same refs give the same bytes. Pure. */
+export function layoutIndex(refs: Array<{ name: string; descriptor: Descriptor }>): Buffer {
+  const manifests = [...refs]
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+    .map(({ name, descriptor }) => ({
+      mediaType: descriptor.mediaType,
+      digest: descriptor.digest,
+      size: descriptor.size,
+      annotations: { [REF_NAME]: name },
+    }));
+  return Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX, manifests }, null, 1) + '\n');
+}
+
+/** What one repository of the layout holds, for the registry API. */
+export interface RepoView {
+  /** tag → top-level descriptor */
+  tags: Map<string, Descriptor>;
+  /** every manifest reachable from the repo's refs and present in the layout: digest → media type */
+  manifests: Map<string, string>;
+  /** configs and layers of those manifests */
+  blobs: Set<string>;
+  /** manifests an index names but the bundle left out (platform not among the targets): digest → platform */
+  leftOut: Map<string, string>;
+}
+
+export interface LayoutView {
+  root: string;
+  /** `docker.io/library/busybox` → its view */
+  repos: Map<string, RepoView>;
+  /** top-level refs in index.json order, with their parsed names */
+  refs: Array<{ name: string; repo: string; tag?: string; descriptor: Descriptor }>;
+}
+
+/** Read a layout's index.json and walk its manifests (small JSON files) once. Blobs are never opened. */
+export async function readLayout(root: string): Promise<LayoutView> {
+  const index = JSON.parse(await readFile(join(root, 'index.json'), 'utf8')) as { manifests?: Descriptor[] };
+  const repos = new Map<string, RepoView>();
+  const refs: LayoutView['refs'] = [];
+  const parsedCache = new Map<string, ReturnType<typeof parseManifest> | null>();
+  const readManifest = async (d: Descriptor) => {
+    if (!parsedCache.has(d.digest)) {
+      const bytes = await readFile(join(root, blobPath(d.digest))).catch(() => undefined);
+      parsedCache.set(d.digest, bytes ? parseManifest(bytes, d.mediaType) : null);
+    }
+    return parsedCache.get(d.digest)!;
+  };
+  for (const d of index.manifests ?? []) {
+    const name = d.annotations?.[REF_NAME];
+    if (!name) continue;
+    let ref;
+    try {
+      ref = parseReference(name);
+    } catch {
+      continue;
+    }
+    const repo = repoName(ref);
+    refs.push({ name, repo, tag: ref.tag, descriptor: d });
+    let view = repos.get(repo);
+    if (!view) repos.set(repo, (view = { tags: new Map(), manifests: new Map(), blobs: new Set(), leftOut: new Map() }));
+    if (ref.tag) view.tags.set(ref.tag, d);
+    const walk = async (desc: Descriptor): Promise<void> => {
+      const m = await readManifest(desc);
+      if (!m) {
+        view!.leftOut.set(desc.digest, platformString(desc.platform));
+        return;
+      }
+      view!.manifests.set(desc.digest, desc.mediaType);
+      if (m.kind === 'index') {
+        for (const child of m.manifests) await walk(child);
+      } else {
+        view!.blobs.add(m.config.digest);
+        for (const l of m.layers) view!.blobs.add(l.digest);
+      }
+    };
+    await walk(d);
+  }
+  return { root, repos, refs };
+}
+
+/** A cache of layout views, re-read when index.json changes (a bundle unpacked again under the running mirror). */
+export class LayoutCache {
+  private cached?: { mtimeMs: number; size: number; view: Promise<LayoutView> };
+  constructor(readonly root: string) {}
+
+  async get(): Promise<LayoutView | undefined> {
+    const st = await stat(join(this.root, 'index.json')).catch(() => undefined);
+    if (!st) return undefined;
+    if (!this.cached || this.cached.mtimeMs !== st.mtimeMs || this.cached.size !== st.size) {
+      const view = readLayout(this.root);
+      this.cached = { mtimeMs: st.mtimeMs, size: st.size, view };
+      view.catch(() => {
+        if (this.cached?.view === view) this.cached = undefined;
+      });
+    }
+    return this.cached.view;
+  }
+}
