@@ -83,7 +83,7 @@ export function parseInventory(text: string, file = 'hosts.ini'): Inventory {
   const pending = new Map<string, { line: number; state: 'vars' | 'children'; parents: string[] }>();
 
   let group = 'ungrouped';
-  let state: 'hosts' | 'vars' | 'children' = 'hosts';
+  let state: 'hosts' | 'vars' | 'children' | 'skip' = 'hosts';
   const lines = text.split(/\r?\n/);
   lines.forEach((raw, idx) => {
     const n = idx + 1;
@@ -95,8 +95,7 @@ export function parseInventory(text: string, file = 'hosts.ini'): Inventory {
       const st = sec[2] ?? 'hosts';
       if (st !== 'hosts' && st !== 'vars' && st !== 'children') {
         fail(n, `section [${name}:${st}] has unknown type: ${st}`);
-        group = name;
-        state = 'vars';
+        state = 'skip'; // its lines would only repeat the same problem
         return;
       }
       group = name;
@@ -116,6 +115,7 @@ export function parseInventory(text: string, file = 'hosts.ini'): Inventory {
       fail(n, `invalid section entry '${line}': no spaces or other invalid characters are allowed in a section`);
       return;
     }
+    if (state === 'skip') return;
     if (state === 'hosts') {
       let tokens: string[];
       try {
@@ -222,12 +222,18 @@ function reconcile(groups: Map<string, InventoryGroup>, hosts: Map<string, Inven
   for (const g of groups.values()) {
     if (g.name !== 'all' && ancestors(groups, g.name).size === 0) addChild(groups, 'all', g.name);
   }
+  const ungrouped = groups.get('ungrouped')!;
   for (const h of hosts.values()) {
     if (!h.groups.includes('all')) h.groups.unshift('all');
+    // Hosts listed above any section were put in `ungrouped` by the parser; a real group takes them out of it.
+    if (h.groups.some((g) => g !== 'all' && g !== 'ungrouped') && h.groups.includes('ungrouped')) {
+      h.groups = h.groups.filter((g) => g !== 'ungrouped');
+      ungrouped.hosts = ungrouped.hosts.filter((x) => x !== h.name);
+    }
     if (!all.hosts.includes(h.name)) all.hosts.push(h.name);
     if (h.groups.every((g) => g === 'all')) {
       h.groups.push('ungrouped');
-      groups.get('ungrouped')!.hosts.push(h.name);
+      ungrouped.hosts.push(h.name);
     }
   }
   // Depth is the longest path from `all`, as Ansible's add_child_group keeps max(depth, parent + 1).
