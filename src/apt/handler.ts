@@ -1,4 +1,6 @@
+import { join } from 'node:path';
 import type { MirrorHandler } from '../mirror/types.js';
+import { sendFromTree } from '../mirror/send-file.js';
 
-// Placeholder until this kind's issue lands: the mount exists and serves nothing.
-export const aptHandler: MirrorHandler = async () => false;
+/** `/apt/<os>/...` straight from `<bundle>/repos/apt/`: static files, traversal-safe, read-only. */
+export const aptHandler: MirrorHandler = async (req, res, rest, ctx) => sendFromTree(req, res, join(ctx.bundleDir, 'repos', 'apt'), rest);

@@ -1,0 +1,142 @@
+/**
+ * Talking to an upstream Debian/Ubuntu archive: the suite's signed Release, and the Packages index it vouches
+ * for. Trust flows from the keyring to InRelease to the index's SHA256 to each deb's SHA256; nothing unverified
+ * is parsed. Every file goes through the content store, so a second build finds the indexes in the cache.
+ */
+import { readFile } from 'node:fs/promises';
+import { Readable } from 'node:stream';
+import { createReadStream } from 'node:fs';
+import type * as openpgp from 'openpgp';
+import { IntegrityError, InputError, KsBundleError, redactUrl } from '../errors.js';
+import type { AptSource } from '../manifest/types.js';
+import { downloadToStore } from '../net/download.js';
+import { request, type RetryOptions } from '../net/http.js';
+import type { OnProgress } from '../progress/events.js';
+import type { ContentStore, StoredBlob } from '../store/content-store.js';
+import { decompressStream } from './decompress.js';
+import { readKeyring, SignatureError, verifyDetached, verifyInRelease } from './pgp.js';
+import { parseRelease, pickPackagesFile, unsignedCleartextBody, type Release } from './release.js';
+
+export interface UpstreamOptions extends RetryOptions {
+  store: ContentStore;
+  onProgress?: OnProgress;
+}
+
+export interface SuiteRelease {
+  source: AptSource;
+  suite: string;
+  /** `<url>/dists/<suite>/` */
+  distsUrl: string;
+  release: Release;
+  /** The signed file as fetched (InRelease, or Release), stored in the content store. */
+  stored: StoredBlob;
+}
+
+export function archiveRoot(source: AptSource): string {
+  return source.url.replace(/\/+$/, '') + '/';
+}
+
+const keyringCache = new Map<string, Promise<openpgp.Key[]>>();
+
+async function keyringOf(source: AptSource): Promise<openpgp.Key[]> {
+  if (!source.keyring) {
+    throw new InputError(`apt source ${source.name}: no keyring given`, {
+      hint: 'Name the archive keyring file (keyring: /usr/share/keyrings/debian-archive-keyring.gpg), or write trusted: true to skip verification.',
+    });
+  }
+  const path = source.keyring;
+  let p = keyringCache.get(path);
+  if (!p) {
+    p = readFile(path).then(
+      (b) => readKeyring(b),
+      (err) => {
+        throw new InputError(`apt source ${source.name}: cannot read keyring ${path}: ${(err as Error).message}`);
+      },
+    );
+    keyringCache.set(path, p);
+  }
+  return p;
+}
+
+async function fetchBytes(url: string, what: string, opts: UpstreamOptions, okMissing: boolean): Promise<Buffer | undefined> {
+  const res = await request(url, { what, accept: (s) => okMissing && (s === 404 || s === 403), retries: opts.retries, minTimeoutMs: opts.minTimeoutMs, maxTimeoutMs: opts.maxTimeoutMs, signal: opts.signal });
+  if (!res.ok) {
+    await res.body?.cancel().catch(() => {});
+    return undefined;
+  }
+  return Buffer.from(await res.arrayBuffer());
+}
+
+/** Fetch and verify `dists/<suite>/InRelease` (or `Release` + `Release.gpg`). */
+export async function fetchSuiteRelease(source: AptSource, suite: string, opts: UpstreamOptions): Promise<SuiteRelease> {
+  const distsUrl = `${archiveRoot(source)}dists/${suite}/`;
+  const what = `${source.name} ${suite} Release`;
+  const inRelease = await fetchBytes(distsUrl + 'InRelease', what, opts, true);
+  let text: string;
+  let signed: Buffer;
+  try {
+    if (inRelease) {
+      signed = inRelease;
+      text = source.trusted ? unsignedCleartextBody(inRelease.toString('utf8')) : (await verifyInRelease(inRelease.toString('utf8'), await keyringOf(source))).text;
+    } else {
+      const release = await fetchBytes(distsUrl + 'Release', what, opts, false);
+      signed = release!;
+      if (!source.trusted) {
+        const sig = await fetchBytes(distsUrl + 'Release.gpg', `${what}.gpg`, opts, false);
+        await verifyDetached(release!, sig!, await keyringOf(source));
+      }
+      text = release!.toString('utf8');
+    }
+  } catch (err) {
+    if (err instanceof SignatureError) {
+      throw new IntegrityError(`${redactUrl(distsUrl)}: the Release signature does not verify against ${source.keyring}: ${err.message}`, {
+        hint: 'The archive (or something between it and this machine) served a Release its keyring does not vouch for; nothing was used.',
+        cause: err,
+      });
+    }
+    throw err;
+  }
+  const stored = await opts.store.put(Readable.from([signed]), {}, what);
+  let release: Release;
+  try {
+    release = parseRelease(text);
+  } catch (err) {
+    throw new KsBundleError('FAILED', `${redactUrl(distsUrl)}: ${(err as Error).message}`);
+  }
+  return { source, suite, distsUrl, release, stored };
+}
+
+export interface FetchedPackages {
+  /** The uncompressed Packages file in the store. */
+  blob: StoredBlob;
+  /** Where it was fetched from (compressed file) and what the Release said about it. */
+  url: string;
+  compressed: { path: string; sha256: string; size: number; codec: string };
+  plain?: { sha256: string; size: number };
+}
+
+/**
+ * The `Packages` index of `<component>/binary-<arch>`: the uncompressed file is kept in the store under the
+ * digest the Release lists for it, so a cached copy is used without touching the network.
+ */
+export async function fetchPackages(rel: SuiteRelease, component: string, arch: string, opts: UpstreamOptions): Promise<FetchedPackages | undefined> {
+  const pick = pickPackagesFile(rel.release, component, arch);
+  if (!pick) return undefined;
+  const { compressed, plain, codec } = pick;
+  const url = rel.release.acquireByHash ? `${rel.distsUrl}${dirOf(compressed.path)}by-hash/SHA256/${compressed.sha256}` : rel.distsUrl + compressed.path;
+  const info = { path: compressed.path, sha256: compressed.sha256, size: compressed.size, codec };
+  if (plain) {
+    const have = await opts.store.has(plain.sha256, plain.size);
+    if (have) return { blob: have, url, compressed: info, plain };
+  }
+  const what = `${rel.source.name} ${rel.suite} ${compressed.path}`;
+  const packed = await downloadToStore({ url, sha256: compressed.sha256, size: compressed.size, what }, { store: opts.store, onProgress: opts.onProgress, retries: opts.retries, signal: opts.signal });
+  if (codec === 'none') return { blob: packed, url, compressed: info, plain };
+  const blob = await opts.store.put(decompressStream(createReadStream(packed.path), codec), plain ? { sha256: plain.sha256, size: plain.size } : {}, `${what} (uncompressed)`);
+  return { blob, url, compressed: info, plain };
+}
+
+function dirOf(path: string): string {
+  const i = path.lastIndexOf('/');
+  return i < 0 ? '' : path.slice(0, i + 1);
+}
