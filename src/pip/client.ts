@@ -1,0 +1,127 @@
+/**
+ * The simple-API client: project pages (PEP 691 JSON preferred, PEP 503 HTML accepted), core metadata (PEP 658
+ * file when offered, else METADATA read out of the downloaded wheel), and verified wheel downloads into the store.
+ * Every answer is cached per project / per file for the whole build (several targets share them).
+ */
+import { HttpError, IntegrityError, KsBundleError, redactUrl } from '../errors.js';
+import { request, type RetryOptions } from '../net/http.js';
+import { downloadToStore, type DownloadResult } from '../net/download.js';
+import type { ContentStore } from '../store/content-store.js';
+import type { OnProgress } from '../progress/events.js';
+import { sha256OfString } from '../store/hashing.js';
+import { normalizeName } from './names.js';
+import { PEP691_HTML, PEP691_JSON, parseProjectPage, type IndexFile, type ProjectPage } from './simple-index.js';
+import { readWheelMetadata } from './zip.js';
+
+export const ACCEPT = `${PEP691_JSON}, ${PEP691_HTML};q=0.2, text/html;q=0.1`;
+
+export interface IndexClientOptions {
+  /** Base URL of the simple index, e.g. https://pypi.org/simple/ */
+  index: string;
+  store: ContentStore;
+  onProgress: OnProgress;
+  retry: RetryOptions;
+  signal?: AbortSignal;
+}
+
+export class IndexClient {
+  private readonly pages = new Map<string, Promise<ProjectPage>>();
+  private readonly metadataCache = new Map<string, Promise<Buffer>>();
+  private readonly downloads = new Map<string, Promise<DownloadResult>>();
+  readonly index: string;
+
+  constructor(private readonly opts: IndexClientOptions) {
+    this.index = opts.index.endsWith('/') ? opts.index : opts.index + '/';
+  }
+
+  /** A project's files; a project the index does not know has none. */
+  project(name: string): Promise<ProjectPage> {
+    const key = normalizeName(name);
+    let page = this.pages.get(key);
+    if (!page) {
+      page = this.fetchPage(key);
+      page.catch(() => {}); // prefetches may never be awaited; the error surfaces when they are
+      this.pages.set(key, page);
+    }
+    return page;
+  }
+
+  private async fetchPage(project: string): Promise<ProjectPage> {
+    const url = new URL(`${encodeURIComponent(project)}/`, this.index).toString();
+    const res = await request(url, { ...this.opts.retry, signal: this.opts.signal, headers: { accept: ACCEPT }, what: `pip index page of ${project}`, accept: (s) => s === 404 });
+    if (res.status === 404) {
+      await res.body?.cancel().catch(() => {});
+      return { files: [] };
+    }
+    const body = await res.text();
+    try {
+      // Relative links resolve against the URL the page finally came from.
+      return parseProjectPage(body, res.headers.get('content-type'), res.url || url);
+    } catch (err) {
+      throw new KsBundleError('HTTP', `${redactUrl(url)}: cannot read the index page of ${project}: ${(err as Error).message}`);
+    }
+  }
+
+  /** Download a wheel into the store, verified against the index's sha256 (mandatory). */
+  download(file: IndexFile): Promise<DownloadResult> {
+    let d = this.downloads.get(file.url);
+    if (!d) {
+      d = this.doDownload(file);
+      d.catch(() => {});
+      this.downloads.set(file.url, d);
+    }
+    return d;
+  }
+
+  private async doDownload(file: IndexFile): Promise<DownloadResult> {
+    if (!file.sha256) {
+      throw new IntegrityError(`${file.filename}: the index gives no sha256 for it (${redactUrl(file.url)})`, {
+        hint: 'Every wheel is verified against the index hash; use an index that publishes #sha256= fragments or JSON hashes.',
+      });
+    }
+    try {
+      return await downloadToStore({ url: file.url, sha256: file.sha256, what: file.filename }, { store: this.opts.store, onProgress: this.opts.onProgress, signal: this.opts.signal, ...this.opts.retry });
+    } catch (err) {
+      if (err instanceof IntegrityError) {
+        throw new IntegrityError(`wheel ${file.filename} does not match the index: ${err.message}`, { hint: err.hint, cause: err });
+      }
+      throw err;
+    }
+  }
+
+  /** Core metadata bytes of a wheel: the PEP 658 file when the index offers one, else METADATA from the wheel. */
+  metadata(file: IndexFile, distribution: string): Promise<Buffer> {
+    let m = this.metadataCache.get(file.url);
+    if (!m) {
+      m = this.fetchMetadata(file, distribution);
+      m.catch(() => {});
+      this.metadataCache.set(file.url, m);
+    }
+    return m;
+  }
+
+  private async fetchMetadata(file: IndexFile, distribution: string): Promise<Buffer> {
+    if (file.metadata) {
+      const url = `${file.url}.metadata`;
+      const res = await request(url, { ...this.opts.retry, signal: this.opts.signal, what: `metadata of ${file.filename}`, accept: (s) => s === 404 || s === 403 });
+      if (res.ok) {
+        const body = Buffer.from(await res.arrayBuffer());
+        const want = file.metadata.sha256;
+        if (want && sha256OfString(body) !== want) {
+          throw new IntegrityError(`metadata of ${file.filename} (${redactUrl(url)}): sha256 ${sha256OfString(body)}, expected ${want}`);
+        }
+        return body;
+      }
+      // The index promised a metadata file it does not have: read the wheel instead.
+      await res.body?.cancel().catch(() => {});
+    }
+    const blob = await this.download(file);
+    try {
+      return await readWheelMetadata(blob.path, distribution);
+    } catch (err) {
+      throw new KsBundleError('FAILED', `${file.filename}: cannot read its METADATA: ${(err as Error).message}`, { cause: err });
+    }
+  }
+}
+
+export { HttpError };
