@@ -19,7 +19,7 @@ const FILES = 'files';
 const MAX_CACHED = 4096;
 const cache = new Map<string, { body: Buffer; etag: string }>();
 
-/** q-value of the best match for any of `types` in an Accept header; `*/*` counts only when `wildcard`. */
+/** q-value of the best match for any of `types` in an Accept header; the any-type wildcard counts only when `wildcard`. */
 function quality(accept: string, types: string[], wildcard: boolean): number {
   let best = 0;
   for (const part of accept.split(',')) {
