@@ -1,0 +1,68 @@
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync, linkSync, copyFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import type { BuildContext, KindOutput, LockEntry } from '../../src/build/context.js';
+import type { Manifest } from '../../src/manifest/types.js';
+import { ContentStore } from '../../src/store/content-store.js';
+import { noProgress } from '../../src/progress/events.js';
+import { isolatedPipEnv } from '../fixtures/wheels/fixture.js';
+
+export function tempDir(prefix: string): string {
+  return mkdtempSync(join(tmpdir(), `ks-pip-${prefix}-`));
+}
+
+export function context(index: string, requirements: string[], opts: { store?: ContentStore; locked?: LockEntry[]; python?: string } = {}): BuildContext {
+  const work = tempDir('work');
+  const manifest = {
+    file: '/dev/null',
+    sha256: '0'.repeat(64),
+    name: 'test',
+    version: '0',
+    targets: [{ os: 'debian-12', arch: 'amd64', python: opts.python ?? '3.11', distro: 'debian', codename: 'bookworm', glibc: '2.36', baseline: 'none' }],
+    runtime: { source: 'local' },
+    registries: {},
+    images: [],
+    files: [],
+    manifests: [],
+    pip: { index, requirements, buildSdists: false },
+  } as Manifest;
+  return {
+    manifest,
+    store: opts.store ?? new ContentStore(join(work, 'store')),
+    workDir: work,
+    onProgress: noProgress,
+    concurrency: 4,
+    retry: { retries: 0 },
+    locked: opts.locked,
+  };
+}
+
+/** Lay the collector's output out as a bundle folder, as the bundle writer would. */
+export function layOut(out: KindOutput, dir: string): void {
+  for (const e of out.entries) {
+    const dest = join(dir, e.path);
+    mkdirSync(dirname(dest), { recursive: true });
+    if (e.data) writeFileSync(dest, e.data);
+    else {
+      try {
+        linkSync(e.file!, dest);
+      } catch {
+        copyFileSync(e.file!, dest);
+      }
+    }
+  }
+}
+
+/** What real pip would install for these requirements from this index, as wheel file names. */
+export function pipOracle(index: string, requirements: string[], python = '3.11'): string[] {
+  const report = join(tempDir('oracle'), 'report.json');
+  execFileSync(
+    'python3',
+    ['-m', 'pip', 'install', '--dry-run', '--quiet', '--report', report, '--ignore-installed', '--isolated', '--index-url', index,
+      '--python-version', python, '--only-binary=:all:', '--target', join(tempDir('target'), 'x'), ...requirements],
+    { env: isolatedPipEnv(), stdio: ['ignore', 'ignore', 'inherit'] },
+  );
+  const parsed = JSON.parse(readFileSync(report, 'utf8')) as { install: Array<{ download_info: { url: string } }> };
+  return parsed.install.map((i) => decodeURIComponent(i.download_info.url.split('/').pop()!.split('#')[0]!)).sort();
+}
