@@ -1,7 +1,136 @@
-import type { Collector } from '../build/context.js';
-import { NotImplementedError } from '../errors.js';
+/**
+ * The apt kind of `ks-bundle build`: for every target, the verified dependency closure of `spec.apt.packages`,
+ * downloaded into the store against the upstream `Packages` SHA256, written as one signed repo per OS under
+ * `repos/apt/<os>/`, plus the public key `repos/apt/ks-bundle.gpg`. With `--locked`, exactly the locked debs
+ * (and the stanzas the lock recorded for them) are used: no index is consulted.
+ */
+import type { BundleEntry, Collector, LockEntry } from '../build/context.js';
+import { KsBundleError } from '../errors.js';
+import type { AptSpec, Target } from '../manifest/types.js';
+import { downloadToStore } from '../net/download.js';
+import { planTarget, type PlannedDeb } from './plan.js';
+import { bundleSigningKey } from './keys.js';
+import { buildRepo, keyEntry, type RepoPackage } from './repo.js';
+import type { SuiteRelease } from './upstream.js';
 
-// Placeholder until this kind's issue lands.
-export const collectApt: Collector = async () => {
-  throw new NotImplementedError('collectApt');
+/** `apt.signingKey` (an armored or binary private key file) is optional; see the report to the lead. */
+export type AptSpecWithKey = AptSpec & { signingKey?: string };
+
+interface OsRepo {
+  os: string;
+  codename: string;
+  date: Date;
+  byArch: Map<string, PlannedDeb[]>;
+}
+
+export const collectApt: Collector = async (ctx) => {
+  const spec = ctx.manifest.apt as AptSpecWithKey | undefined;
+  if (!spec || spec.packages.length === 0) return { entries: [], lock: [] };
+  const targets = uniqueTargets(ctx.manifest.targets);
+  const lock: LockEntry[] = [];
+  const repos = new Map<string, OsRepo>();
+  const repoOf = (t: Target): OsRepo => {
+    let r = repos.get(t.os);
+    if (!r) repos.set(t.os, (r = { os: t.os, codename: t.codename, date: new Date(0), byArch: new Map() }));
+    return r;
+  };
+
+  if (ctx.locked) {
+    for (const e of ctx.locked.filter((l) => l.kind === 'index')) lock.push(e);
+    for (const t of targets) {
+      const debs = ctx.locked.filter((l) => l.kind === 'deb' && l.extra?.['os'] === t.os && l.extra?.['targetArch'] === t.arch).map(debFromLock);
+      if (!debs.length) throw new KsBundleError('RESOLVE', `--locked: the lock has no debs for target ${t.os}/${t.arch}`, { hint: 'Build without --locked to resolve this target, then commit the new lock.' });
+      const r = repoOf(t);
+      r.byArch.set(t.arch, debs);
+      const d = ctx.locked.find((l) => l.kind === 'deb' && l.extra?.['os'] === t.os)?.extra?.['repoDate'];
+      if (typeof d === 'string') r.date = new Date(d);
+    }
+  } else {
+    const releases = new Map<string, Promise<SuiteRelease>>();
+    const opts = { store: ctx.store, onProgress: ctx.onProgress, ...ctx.retry, signal: ctx.signal };
+    const seenIndex = new Set<string>();
+    // One target at a time: each index is dropped before the next is built (peak memory = one target).
+    for (const t of targets) {
+      ctx.onProgress({ type: 'phase', phase: 'apt', message: `resolving ${spec.packages.length} packages for ${t.os}/${t.arch}` });
+      const plan = await planTarget(t, spec, ctx.manifest.file, releases, opts);
+      for (const e of plan.indexLock) if (!seenIndex.has(e.name)) (seenIndex.add(e.name), lock.push(e));
+      const r = repoOf(t);
+      r.byArch.set(t.arch, plan.debs);
+      if (plan.date > r.date) r.date = plan.date;
+    }
+  }
+
+  const stored = await downloadAll([...repos.values()].flatMap((r) => [...r.byArch.values()].flat()), ctx);
+  const key = await bundleSigningKey({ storeRoot: ctx.store.root, signingKey: spec.signingKey });
+  const entries: BundleEntry[] = [keyEntry(key)];
+  for (const r of [...repos.values()].sort((a, b) => (a.os < b.os ? -1 : 1))) {
+    const byArch = new Map<string, RepoPackage[]>();
+    for (const [arch, debs] of r.byArch) {
+      byArch.set(arch, debs.map((d) => ({ ...d, file: stored.get(d.sha256)! })));
+      if (!ctx.locked) for (const d of debs) lock.push(debLock(r, arch, d));
+    }
+    entries.push(...(await buildRepo({ os: r.os, codename: r.codename, date: r.date, byArch, key })));
+  }
+  if (ctx.locked) lock.push(...ctx.locked.filter((l) => l.kind === 'deb'));
+  return { entries, lock };
 };
+
+function uniqueTargets(targets: Target[]): Target[] {
+  const seen = new Set<string>();
+  return targets.filter((t) => {
+    const k = `${t.os}/${t.arch}`;
+    return seen.has(k) ? false : (seen.add(k), true);
+  });
+}
+
+function debLock(r: OsRepo, arch: string, d: PlannedDeb): LockEntry {
+  return {
+    kind: 'deb',
+    name: `${r.os}/${arch}/${d.name}=${d.version}:${d.arch}`,
+    version: d.version,
+    source: d.url,
+    size: d.size,
+    sha256: d.sha256,
+    extra: { pkg: d.name, arch: d.arch, os: r.os, targetArch: arch, filename: d.pool, index: d.index, repoDate: r.date.toISOString(), stanza: d.stanza },
+  };
+}
+
+function debFromLock(l: LockEntry): PlannedDeb {
+  const x = l.extra ?? {};
+  if (typeof x['stanza'] !== 'string' || typeof x['filename'] !== 'string') {
+    throw new KsBundleError('INVALID_INPUT', `lock entry deb ${l.name} lacks its stanza or filename`, { hint: 'Rebuild without --locked to regenerate the lock.' });
+  }
+  return {
+    name: String(x['pkg']),
+    version: l.version ?? '',
+    arch: String(x['arch']),
+    stanza: x['stanza'],
+    pool: x['filename'],
+    sha256: l.sha256,
+    size: l.size,
+    url: l.source,
+    index: String(x['index'] ?? ''),
+    chain: [],
+  };
+}
+
+/** Every distinct deb once, `ctx.concurrency` at a time; returns sha256 -> store path. */
+async function downloadAll(debs: PlannedDeb[], ctx: Parameters<Collector>[0]): Promise<Map<string, string>> {
+  const unique = new Map<string, PlannedDeb>();
+  for (const d of debs) unique.set(d.sha256, d);
+  const out = new Map<string, string>();
+  const todo = [...unique.values()];
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < todo.length) {
+      const d = todo[next++]!;
+      const r = await downloadToStore(
+        { url: d.url, sha256: d.sha256, size: d.size, what: `${d.name}_${d.version}_${d.arch}.deb` },
+        { store: ctx.store, onProgress: ctx.onProgress, ...ctx.retry, signal: ctx.signal },
+      );
+      out.set(d.sha256, r.path);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(ctx.concurrency || 4, todo.length)) }, worker));
+  return out;
+}

@@ -11,6 +11,9 @@ import { compareVersions } from './version.js';
  * hundred of the ~60k stanzas, so parsing them all up front would be most of the work and most of the memory.
  */
 export class PackageRecord {
+  /** Offsets of the stanza in the Packages text it came from, to copy it verbatim into the bundle's index. */
+  start = 0;
+  end = 0;
   private parsed: Partial<Record<'depends' | 'preDepends' | 'recommends' | 'breaks', OrGroup[]>> = {};
   constructor(
     readonly name: string,
@@ -70,9 +73,11 @@ export class PackageIndex {
   /** Add every stanza of a Packages text that is for this arch (or `all`). */
   addPackagesText(text: string, origin: string): number {
     let n = 0;
-    for (const { fields } of iterateStanzas(text, INDEX_FIELDS)) {
+    for (const { fields, start, end } of iterateStanzas(text, INDEX_FIELDS)) {
       const rec = recordFromStanza(fields, origin, this.arch);
       if (rec) {
+        rec.start = start;
+        rec.end = end;
         this.add(rec);
         n++;
       }

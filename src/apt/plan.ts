@@ -1,0 +1,116 @@
+/**
+ * What one target needs from the upstream archives: fetch and verify its indexes, resolve the closure against
+ * its baseline, and copy the chosen stanzas. The index (hundreds of MB of objects) lives only inside this call.
+ */
+import { readFile } from 'node:fs/promises';
+import { dirname, isAbsolute, resolve as resolvePath } from 'node:path';
+import { InputError } from '../errors.js';
+import type { LockEntry } from '../build/context.js';
+import type { AptSource, AptSpec, Target } from '../manifest/types.js';
+import { baselineFromStatus, baselineRequired } from './baseline.js';
+import { PackageIndex } from './index.js';
+import { poolPath, rewriteFilename, type RepoPackage } from './repo.js';
+import { resolveClosure, type Baseline } from './resolve.js';
+import { archiveRoot, fetchPackages, fetchSuiteRelease, type SuiteRelease, type UpstreamOptions } from './upstream.js';
+
+export interface PlannedDeb extends Omit<RepoPackage, 'file'> {
+  url: string;
+  /** Lock name of the index it came from. */
+  index: string;
+  chain: string[];
+}
+
+export interface TargetPlan {
+  target: Target;
+  debs: PlannedDeb[];
+  /** Newest Date of the upstream Releases used: the repo's fixed Date. */
+  date: Date;
+  indexLock: LockEntry[];
+  alreadyInstalled: string[];
+}
+
+export function sourcesFor(spec: AptSpec, os: string): AptSource[] {
+  return spec.sources.filter((s) => !s.for || s.for.includes(os));
+}
+
+export function indexLockName(source: AptSource, suite: string, component: string, arch: string): string {
+  return `${source.name}/${suite}/${component}/binary-${arch}/Packages`;
+}
+
+export async function loadBaseline(target: Target, manifestFile: string, index: PackageIndex): Promise<Baseline> {
+  const b = target.baseline;
+  if (b === 'none' || b === undefined) return new Map();
+  if (b === 'required') return baselineRequired(index);
+  const path = isAbsolute(b.status) ? b.status : resolvePath(dirname(manifestFile), b.status);
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    throw new InputError(`target ${target.os}/${target.arch}: cannot read baseline status ${path}: ${(err as Error).message}`);
+  }
+  return baselineFromStatus(text, target.arch);
+}
+
+export async function planTarget(
+  target: Target,
+  spec: AptSpec,
+  manifestFile: string,
+  releases: Map<string, Promise<SuiteRelease>>,
+  opts: UpstreamOptions,
+): Promise<TargetPlan> {
+  const sources = sourcesFor(spec, target.os);
+  if (!sources.length) throw new InputError(`no apt source for target ${target.os}`, { hint: 'Add one to spec.apt.sources (or widen an existing source\'s `for`).' });
+  const index = new PackageIndex(target.arch);
+  const texts = new Map<string, { text: string; url: string }>();
+  const indexLock: LockEntry[] = [];
+  let date = new Date(0);
+  for (const source of sources) {
+    for (const suite of source.suites) {
+      const key = `${source.name}|${suite}`;
+      let p = releases.get(key);
+      if (!p) releases.set(key, (p = fetchSuiteRelease(source, suite, opts)));
+      const rel = await p;
+      if (rel.release.date && rel.release.date > date) date = rel.release.date;
+      for (const component of source.components) {
+        const got = await fetchPackages(rel, component, target.arch, opts);
+        if (!got) continue; // a suite need not carry every component
+        const name = indexLockName(source, suite, component, target.arch);
+        const text = await readFile(got.blob.path, 'utf8');
+        index.addPackagesText(text, name);
+        texts.set(name, { text, url: archiveRoot(source) });
+        indexLock.push({
+          kind: 'index',
+          name,
+          source: got.url,
+          size: got.blob.size,
+          sha256: got.blob.sha256,
+          extra: { compressed: got.compressed, date: rel.release.date?.toISOString(), release: rel.stored.sha256 },
+        });
+      }
+    }
+  }
+  if (index.size === 0) throw new InputError(`target ${target.os}/${target.arch}: the apt sources offer no packages for ${target.arch}`);
+  const baseline = await loadBaseline(target, manifestFile, index);
+  const result = resolveClosure(index, spec.packages, { recommends: spec.recommends, baseline });
+  const debs: PlannedDeb[] = [];
+  for (const { pkg, chain } of result.selected) {
+    const inst = baseline.get(pkg.name);
+    if (inst && inst.version === pkg.version) continue; // the target has exactly this already
+    const t = texts.get(pkg.origin)!;
+    const pool = poolPath(pkg.source, pkg.filename);
+    debs.push({
+      name: pkg.name,
+      version: pkg.version,
+      arch: pkg.arch,
+      // A copy, not a slice: slices would keep the whole index text alive.
+      stanza: Buffer.from(rewriteFilename(t.text.slice(pkg.start, pkg.end), pool), 'utf8').toString('utf8'),
+      pool,
+      sha256: pkg.sha256,
+      size: pkg.size,
+      url: t.url + pkg.filename,
+      index: pkg.origin,
+      chain,
+    });
+  }
+  return { target, debs, date, indexLock, alreadyInstalled: result.alreadyInstalled };
+}
