@@ -231,7 +231,7 @@ function reconcile(groups: Map<string, InventoryGroup>, hosts: Map<string, Inven
       ungrouped.hosts = ungrouped.hosts.filter((x) => x !== h.name);
     }
     if (!all.hosts.includes(h.name)) all.hosts.push(h.name);
-    if (h.groups.every((g) => g === 'all')) {
+    if (!h.groups.some((g) => g !== 'all')) {
       h.groups.push('ungrouped');
       ungrouped.hosts.push(h.name);
     }

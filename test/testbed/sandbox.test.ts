@@ -1,0 +1,118 @@
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { writeFileSync, readFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { createSandbox, type Sandbox } from './sandbox.js';
+import { run } from './run.js';
+import { alive, netnsList } from './sys.js';
+import { requireTools, isRoot } from '../support/tools.js';
+
+/** The testbed itself, proven with the real OpenSSH client and sshpass from the host. */
+describe('sandbox testbed', () => {
+  let sb: Sandbox;
+  let knownHosts: string;
+
+  beforeAll(async () => {
+    expect(isRoot(), 'the sandbox needs root').toBe(true);
+    requireTools('debootstrap', 'ssh', 'sshpass', 'ssh-keygen', 'unshare', 'nsenter', 'ip');
+    sb = await createSandbox({
+      nodes: [
+        { name: 'node1', auth: 'key' },
+        { name: 'node2', auth: 'password', password: 'login-two', becomePassword: 'become-two' },
+        { name: 'node3', auth: 'password', password: 'login-three', becomePassword: 'login-three' },
+      ],
+    });
+    knownHosts = join(sb.dir, 'known_hosts');
+    writeFileSync(knownHosts, sb.knownHosts());
+  });
+  afterAll(async () => {
+    await sb?.teardown();
+  });
+
+  const sshArgs = (node: string, extra: string[]) => {
+    const n = sb.node(node);
+    return [
+      '-F', '/dev/null', '-o', `UserKnownHostsFile=${knownHosts}`, '-o', 'StrictHostKeyChecking=yes', '-o', 'ConnectTimeout=10',
+      '-p', String(n.port), ...extra, `${n.user}@${n.ip}`,
+    ];
+  };
+  const sshKey = (node: string, cmd: string, input?: string) =>
+    run('ssh', [...sshArgs(node, ['-o', 'BatchMode=yes', '-i', sb.node(node).keyPath]), cmd], { input, allowFail: true });
+  const sshPass = (node: string, password: string, cmd: string, input?: string) =>
+    run('sshpass', ['-e', 'ssh', ...sshArgs(node, ['-o', 'PubkeyAuthentication=no', '-o', 'PreferredAuthentications=password']), cmd], {
+      input, allowFail: true, env: { ...process.env, SSHPASS: password },
+    });
+
+  it('three nodes in one /24, each with its own hostname and host keys', async () => {
+    expect(sb.nodes.size).toBe(3);
+    const fps = new Set([...sb.nodes.values()].map((n) => n.hostKeys['ed25519']!.fingerprint));
+    expect(fps.size).toBe(3);
+    for (const n of sb.nodes.values()) {
+      expect(n.ip.startsWith(sb.subnet.replace(/0\/24$/, ''))).toBe(true);
+      expect((await sb.exec(n.name, 'hostname')).stdout.trim()).toBe(n.name);
+      expect(readFileSync(join(sb.rootOf(n.name), 'etc/os-release'), 'utf8')).toContain('bookworm');
+    }
+  });
+
+  it('ssh with a key from the host; password auth is refused on a key node', async () => {
+    const r = await sshKey('node1', 'hostname; id -un');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toBe('node1\nubuntu\n');
+    const p = await sshPass('node1', sb.node('node1').password, 'true');
+    expect(p.code).not.toBe(0);
+  });
+
+  it('ssh with a password from the host; a wrong password is refused', async () => {
+    const r = await sshPass('node2', 'login-two', 'hostname');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toBe('node2\n');
+    expect((await sshPass('node2', 'wrong', 'true')).code).not.toBe(0);
+  });
+
+  it('sudo -S works with the become password and not with another', async () => {
+    const ok = await sshPass('node2', 'login-two', "sudo -S -p '' id -u", 'become-two\n');
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.stdout.trim()).toBe('0');
+    // node2's become password is not its login password (sudo asks for root's).
+    const bad = await sshPass('node2', 'login-two', "sudo -S -p '' id -u", 'login-two\n');
+    expect(bad.code).not.toBe(0);
+    const same = await sshPass('node3', 'login-three', "sudo -S -p '' id -u", 'login-three\n');
+    expect(same.stdout.trim()).toBe('0');
+    const nopasswd = await sshKey('node1', 'sudo -n id -u');
+    expect(nopasswd.stdout.trim()).toBe('0');
+  });
+
+  it('nodes reach each other but nothing outside the subnet', async () => {
+    const py = (addr: string) =>
+      `python3 -c "import socket; s=socket.socket(); s.settimeout(5); s.connect(('${addr}', 22)); print('connected')"`;
+    const inside = await sb.exec('node1', py(sb.node('node2').ip), { allowFail: true });
+    expect(inside.stdout.trim(), inside.stderr).toBe('connected');
+    for (const addr of ['1.1.1.1', '192.0.2.1', '10.213.255.1']) {
+      const out = await sb.exec('node2', py(addr), { allowFail: true });
+      expect(out.code).not.toBe(0);
+      expect(out.stderr).toContain('Network is unreachable');
+    }
+  });
+
+  it('a stopped sshd refuses connections and starts again', async () => {
+    sb.stopSshd('node3');
+    const r = await sshPass('node3', 'login-three', 'true');
+    expect(r.code).toBe(255);
+    expect(r.stderr).toMatch(/Connection refused/);
+    await sb.startSshd('node3');
+    expect((await sshPass('node3', 'login-three', 'hostname')).stdout).toBe('node3\n');
+  });
+
+  it('teardown leaves no namespace, mount, process, route or directory', async () => {
+    const pids = sb.pids();
+    expect(pids.length).toBe(6);
+    const { dir, subnet } = sb;
+    const nss = [...sb.nodes.values()].map((n) => n.netns);
+    await sb.teardown();
+    for (const p of pids) expect(alive(p)).toBe(false);
+    const left = netnsList();
+    for (const ns of nss) expect(left).not.toContain(ns);
+    expect(readFileSync('/proc/self/mountinfo', 'utf8')).not.toContain(dir);
+    expect((await run('ip', ['route', 'show', subnet])).stdout).toBe('');
+    expect(existsSync(dir)).toBe(false);
+  });
+});
