@@ -3,11 +3,11 @@ import { mkdir, rm, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { IntegrityError } from '../errors.js';
 import type { OnProgress } from '../progress/events.js';
 import { noProgress } from '../progress/events.js';
 import { ContentStore, checkExpected, type StoredBlob } from '../store/content-store.js';
-import { hashFile, newSha256, sha256OfString } from '../store/hashing.js';
+import { IntegrityError } from '../errors.js';
+import { createHash, hashFile, newSha256, parseIntegrity, sha256OfString } from '../store/hashing.js';
 import { RetriableError, request, withRetry, type Headers, type RetryOptions } from './http.js';
 
 export interface DownloadSpec {
@@ -17,6 +17,8 @@ export interface DownloadSpec {
   size?: number;
   /** What the user calls this artifact, for progress and errors. */
   what: string;
+  /** Also check a Subresource Integrity value (`sha512-…`) in the same pass. */
+  integrity?: string;
   headers?: Headers | (() => Promise<Headers>);
 }
 
@@ -58,7 +60,9 @@ export async function downloadToStore(spec: DownloadSpec, opts: DownloadOptions)
     async () => {
       const offset = await sizeOf(partial);
       const hash = newSha256();
-      if (offset > 0) await hashFile(partial, hash);
+      const sri = spec.integrity ? parseIntegrity(spec.integrity) : undefined;
+      const sriHash = sri ? createHash(sri.algorithm) : undefined;
+      if (offset > 0) await hashFile(partial, hash, ...(sriHash ? [sriHash] : []));
       const base = typeof spec.headers === 'function' ? await spec.headers() : (spec.headers ?? {});
       const headers: Headers = offset > 0 ? { ...base, range: `bytes=${offset}-` } : base;
       const res = await request(spec.url, { headers, what: spec.what, signal: opts.signal, retries: opts.retries, minTimeoutMs: opts.minTimeoutMs, maxTimeoutMs: opts.maxTimeoutMs, onRetry: (n, r) => onProgress({ type: 'retry', id, attempt: n, reason: r }), accept: (s) => s === 416 });
@@ -70,6 +74,7 @@ export async function downloadToStore(spec: DownloadSpec, opts: DownloadOptions)
         throw new RetriableError(`${spec.what}: range not satisfiable, restarting`);
       }
       const hashed = append ? hash : newSha256();
+      const sriHashed = sri ? (append ? sriHash! : createHash(sri.algorithm)) : undefined;
       let size = append ? offset : 0;
       const total = totalFrom(res, offset, append) ?? spec.size;
       onProgress({ type: 'advance', id, bytes: size, total });
@@ -80,6 +85,7 @@ export async function downloadToStore(spec: DownloadSpec, opts: DownloadOptions)
           new Transform({
             transform(chunk: Buffer, _e, cb) {
               hashed.update(chunk);
+              sriHashed?.update(chunk);
               size += chunk.length;
               transferred += chunk.length;
               onProgress({ type: 'advance', id, bytes: size, total });
@@ -95,6 +101,12 @@ export async function downloadToStore(spec: DownloadSpec, opts: DownloadOptions)
       const actual = { sha256: hashed.digest('hex'), size };
       try {
         checkExpected(actual, { sha256: spec.sha256, size: spec.size }, `${spec.what} (${spec.url})`);
+        const got = sriHashed?.digest('base64');
+        if (sri && got !== sri.digest) {
+          throw new IntegrityError(`${spec.what} (${spec.url}): ${sri.algorithm} ${got}, expected ${sri.digest}`, {
+            hint: 'The download does not match its published integrity value; nothing was stored.',
+          });
+        }
       } catch (err) {
         // A bad partial must not poison the next try or the next run.
         await rm(partial, { force: true });
@@ -123,4 +135,3 @@ async function sizeOf(path: string): Promise<number> {
   }
 }
 
-export { IntegrityError };

@@ -1,0 +1,155 @@
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import { KsBundleError } from '../errors.js';
+import { loadManifest } from '../manifest/load.js';
+import type { Manifest } from '../manifest/types.js';
+import type { OnProgress } from '../progress/events.js';
+import { noProgress } from '../progress/events.js';
+import { ContentStore } from '../store/content-store.js';
+import { writeFileAtomic } from '../store/atomic.js';
+import { FORMAT_VERSION, LOCK } from '../bundle/layout.js';
+import { writeBundle, type Compression, type WrittenBundle } from '../bundle/write.js';
+import { INIT_INSTALLER_SH, INSTALL_SH } from '../bundle/scripts.js';
+import { confEntries } from '../bundle/conf.js';
+import { collectFiles } from '../files/collect.js';
+import { collectPlaybooks } from '../files/playbooks.js';
+import { collectRuntime } from '../runtime/collect.js';
+import { collectImages } from '../images/collect.js';
+import { collectApt } from '../apt/collect.js';
+import { collectPip } from '../pip/collect.js';
+import type { BuildContext, BundleEntry, Collector, LockEntry } from './context.js';
+import { diffLocks, readLock, renderLock, type Lock } from './lock.js';
+
+export interface BuildOptions {
+  manifestPath: string;
+  /** A .tar / .tar.gz file, or a folder for an unpacked bundle; `bundles/<name>-<version>.tar` by default. */
+  out?: string;
+  compress?: Compression;
+  cacheDir: string;
+  /** Build exactly this lock (default: the lock next to the manifest). */
+  locked?: boolean;
+  lockFile?: string;
+  runtime?: 'npm' | 'local';
+  concurrency?: number;
+  registryAuthFile?: string;
+  retries?: number;
+  onProgress?: OnProgress;
+  signal?: AbortSignal;
+}
+
+export interface BuildResult {
+  manifest: Manifest;
+  bundle: WrittenBundle;
+  lockFiles: string[];
+  lock: Lock;
+}
+
+/** The default lock path: next to the manifest, so it can be committed with it. */
+export function defaultLockPath(manifestFile: string): string {
+  return join(dirname(manifestFile), basename(manifestFile).replace(/\.ya?ml$/, '') + '.lock.yaml');
+}
+
+export async function buildBundle(opts: BuildOptions): Promise<BuildResult> {
+  const onProgress = opts.onProgress ?? noProgress;
+  const manifest = await loadManifest(opts.manifestPath);
+  if (opts.runtime) manifest.runtime = { ...manifest.runtime, source: opts.runtime };
+  const lockFile = resolve(opts.lockFile ?? defaultLockPath(manifest.file));
+  const locked = opts.locked ? await readLock(lockFile) : undefined;
+  const compress = opts.compress ?? 'none';
+  const out = resolve(opts.out ?? join('bundles', `${manifest.name}-${manifest.version}.tar${compress === 'gzip' ? '.gz' : ''}`));
+  const asDirectory = out.endsWith('/') || !/\.tar(\.gz)?$/.test(out);
+
+  await mkdir(opts.cacheDir, { recursive: true });
+  const workDir = await mkdtemp(join(opts.cacheDir, 'work-'));
+  const ctx: BuildContext = {
+    manifest,
+    store: new ContentStore(opts.cacheDir),
+    workDir,
+    onProgress,
+    signal: opts.signal,
+    concurrency: opts.concurrency ?? 4,
+    retry: { retries: opts.retries, signal: opts.signal },
+    locked: locked?.artifacts,
+    registryAuthFile: opts.registryAuthFile,
+  };
+  try {
+    const collectors: Array<[string, Collector]> = [
+      ['runtime', collectRuntime],
+      ['files', collectFiles],
+      ['playbooks', collectPlaybooks],
+    ];
+    if (manifest.images.length) collectors.push(['images', collectImages]);
+    if (manifest.apt?.packages.length) collectors.push(['apt', collectApt]);
+    if (manifest.pip?.requirements.length) collectors.push(['pip', collectPip]);
+    const outputs = await Promise.all(
+      collectors.map(async ([phase, collect]) => {
+        onProgress({ type: 'phase', phase, message: `collecting ${phase}` });
+        return collect(ctx);
+      }),
+    );
+    const artifacts: LockEntry[] = outputs.flatMap((o) => o.lock);
+    const lock: Lock = {
+      apiVersion: 'ks-bundle/v1',
+      kind: 'BundleLock',
+      manifest: { name: manifest.name, version: manifest.version, sha256: manifest.sha256 },
+      artifacts,
+    };
+    if (locked) {
+      const diff = diffLocks(locked.artifacts, artifacts);
+      if (diff.length) {
+        throw new KsBundleError('INVALID_INPUT', `--locked: the build differs from ${lockFile}:\n${diff.map((d) => '  ' + d).join('\n')}`, {
+          hint: 'Build without --locked to update the lock, review the change, and commit it.',
+        });
+      }
+    }
+    const lockText = renderLock(lock);
+    const entries: BundleEntry[] = [
+      ...outputs.flatMap((o) => o.entries),
+      ...confEntries(),
+      text('install.sh', INSTALL_SH, 0o755),
+      text('scripts/InitInstaller.sh', INIT_INSTALLER_SH, 0o755),
+      text(LOCK, lockText),
+    ];
+    onProgress({ type: 'phase', phase: 'pack', message: `packing ${entries.length} files` });
+    const bundle = await writeBundle({
+      name: manifest.name,
+      version: manifest.version,
+      entries,
+      meta: bundleMeta(manifest, artifacts),
+      out,
+      asDirectory,
+      compress,
+      onProgress,
+    });
+    const lockFiles = [lockFile];
+    if (!locked) await writeFileAtomic(lockFile, lockText);
+    const beside = `${out.replace(/\/+$/, '')}.lock.yaml`;
+    await writeFileAtomic(beside, lockText);
+    lockFiles.push(beside);
+    return { manifest, bundle, lockFiles, lock };
+  } finally {
+    await rm(workDir, { recursive: true, force: true });
+  }
+}
+
+function text(path: string, content: string, mode = 0o644): BundleEntry {
+  const data = Buffer.from(content);
+  return { path, data, size: data.length, mode };
+}
+
+function bundleMeta(m: Manifest, artifacts: LockEntry[]): Record<string, unknown> {
+  const count = (k: LockEntry['kind']) => artifacts.filter((a) => a.kind === k).length;
+  const bytes = (k: LockEntry['kind']) => artifacts.filter((a) => a.kind === k).reduce((n, a) => n + a.size, 0);
+  const kinds: LockEntry['kind'][] = ['runtime', 'file', 'manifest', 'playbooks', 'image', 'blob', 'deb', 'wheel'];
+  return {
+    apiVersion: 'ks-bundle/v1',
+    kind: 'Bundle',
+    formatVersion: FORMAT_VERSION,
+    name: m.name,
+    version: m.version,
+    manifest: { file: basename(m.file), sha256: m.sha256 },
+    targets: m.targets.map((t) => ({ os: t.os, arch: t.arch, python: t.python, codename: t.codename })),
+    counts: Object.fromEntries(kinds.map((k) => [k, count(k)])),
+    bytes: Object.fromEntries(kinds.map((k) => [k, bytes(k)])),
+  };
+}

@@ -1,0 +1,56 @@
+import { readFile } from 'node:fs/promises';
+import yaml from 'js-yaml';
+import { InputError } from '../errors.js';
+import type { LockEntry } from './context.js';
+
+export interface Lock {
+  apiVersion: 'ks-bundle/v1';
+  kind: 'BundleLock';
+  manifest: { name: string; version: string; sha256: string };
+  artifacts: LockEntry[];
+}
+
+const KIND_ORDER: LockEntry['kind'][] = ['runtime', 'file', 'manifest', 'playbooks', 'image', 'blob', 'deb', 'wheel', 'index'];
+
+/** Sorted, with no timestamps: the same resolution gives the same bytes, and the lock travels inside the bundle. */
+export function renderLock(lock: Lock): string {
+  const artifacts = [...lock.artifacts].sort((a, b) => KIND_ORDER.indexOf(a.kind) - KIND_ORDER.indexOf(b.kind) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const clean = artifacts.map((e) => Object.fromEntries(Object.entries(e).filter(([, v]) => v !== undefined)));
+  return yaml.dump({ ...lock, artifacts: clean }, { lineWidth: 200, noRefs: true, sortKeys: false });
+}
+
+export function parseLock(text: string, file: string): Lock {
+  let doc: any;
+  try {
+    doc = yaml.load(text, { schema: yaml.CORE_SCHEMA });
+  } catch (err: any) {
+    throw new InputError(`${file}:${(err.mark?.line ?? 0) + 1}: not a lock file: ${err.reason ?? err.message}`);
+  }
+  if (doc?.kind !== 'BundleLock' || !Array.isArray(doc.artifacts)) throw new InputError(`${file}: not a ks-bundle lock (kind: BundleLock with artifacts)`);
+  return doc as Lock;
+}
+
+export async function readLock(file: string): Promise<Lock> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch {
+    throw new InputError(`${file}: no lock file to build from`, { hint: 'Build once without --locked to write it.' });
+  }
+  return parseLock(text, file);
+}
+
+/** What differs between two locks, one line each, for `--locked` failures. */
+export function diffLocks(want: LockEntry[], got: LockEntry[]): string[] {
+  const key = (e: LockEntry) => `${e.kind} ${e.name}`;
+  const a = new Map(want.map((e) => [key(e), e]));
+  const b = new Map(got.map((e) => [key(e), e]));
+  const out: string[] = [];
+  for (const [k, e] of a) {
+    const g = b.get(k);
+    if (!g) out.push(`- ${k} (in the lock, not built)`);
+    else if (g.sha256 !== e.sha256) out.push(`~ ${k}: lock ${e.sha256}, built ${g.sha256}`);
+  }
+  for (const k of b.keys()) if (!a.has(k)) out.push(`+ ${k} (built, not in the lock)`);
+  return out;
+}

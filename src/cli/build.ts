@@ -1,0 +1,53 @@
+import { Command, Option } from 'commander';
+import { buildBundle } from '../build/build.js';
+import { createRenderer, progressMode } from './progress.js';
+import { defaultCacheDir, positiveInt } from './options.js';
+import { formatBytes, formatDuration } from './format.js';
+
+export function buildCommand(): Command {
+  return new Command('build')
+    .description('Fetch everything a manifest names, verify every byte, and write one checksummed bundle')
+    .option('-m, --manifest <file>', 'the bundle manifest', 'manifests/kubesphere.yaml')
+    .option('-o, --output <file|dir>', 'a .tar or .tar.gz file, or a folder for an unpacked bundle (default: bundles/<name>-<version>.tar)')
+    .addOption(new Option('--compress <kind>', 'outer compression; layers, debs and wheels are compressed already').choices(['none', 'gzip']).default('none'))
+    .option('--cache <dir>', 'the content-addressed download cache', defaultCacheDir())
+    .option('--locked', 'build exactly the lock file, or fail saying what differs')
+    .option('--lock <file>', 'the lock file (default: <manifest>.lock.yaml beside the manifest)')
+    .addOption(new Option('--runtime <source>', 'where bin/node comes from: the npm registry builds, or this machine\'s node').choices(['npm', 'local']))
+    .option('--concurrency <n>', 'parallel downloads', positiveInt, 4)
+    .option('--registry-auth <file>', 'registry credentials in docker config.json format')
+    .option('--json', 'progress and result as JSON lines')
+    .addHelpText('after', '\nExample:\n  ks-bundle build -m manifests/demo.yaml -o bundles/demo.tar\n  ks-bundle build -m manifests/kubesphere.yaml --locked')
+    .action(async (o) => {
+      const renderer = createRenderer(progressMode(!!o.json));
+      const t0 = Date.now();
+      try {
+        const r = await buildBundle({
+          manifestPath: o.manifest,
+          out: o.output,
+          compress: o.compress,
+          cacheDir: o.cache,
+          locked: !!o.locked,
+          lockFile: o.lock,
+          runtime: o.runtime,
+          concurrency: o.concurrency,
+          registryAuthFile: o.registryAuth,
+          onProgress: renderer.onProgress,
+        });
+        renderer.stop();
+        if (o.json) {
+          process.stdout.write(JSON.stringify({ event: 'result', bundle: r.bundle.path, sha256: r.bundle.sha256, bytes: r.bundle.bytes, files: r.bundle.files, lock: r.lockFiles }) + '\n');
+        } else {
+          process.stdout.write(
+            `bundle  ${r.bundle.path}\n` +
+              `files   ${r.bundle.files}, ${formatBytes(r.bundle.bytes)}\n` +
+              (r.bundle.sha256 ? `sha256  ${r.bundle.sha256}\n` : '') +
+              `lock    ${r.lockFiles.join(', ')}\n` +
+              `took    ${formatDuration(Date.now() - t0)}\n`,
+          );
+        }
+      } finally {
+        renderer.stop();
+      }
+    });
+}

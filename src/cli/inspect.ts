@@ -1,0 +1,35 @@
+import { Command } from 'commander';
+import yaml from 'js-yaml';
+import { peekFiles } from '../bundle/peek.js';
+import { BUNDLE_YAML, LOCK } from '../bundle/layout.js';
+import { parseLock } from '../build/lock.js';
+import { InputError } from '../errors.js';
+import { formatBytes, table } from './format.js';
+
+export function inspectCommand(): Command {
+  return new Command('inspect')
+    .description('What is inside a bundle: counts and sizes per kind, and every artifact with its version and digest')
+    .argument('<bundle>', 'a bundle .tar, .tar.gz, or an unpacked bundle folder')
+    .option('--json', 'as JSON')
+    .addHelpText('after', '\nExample:\n  ks-bundle inspect bundles/demo-0.1.0.tar --json')
+    .action(async (bundle: string, o) => {
+      const files = await peekFiles(bundle, [BUNDLE_YAML, LOCK]);
+      const metaText = files.get(BUNDLE_YAML);
+      const lockText = files.get(LOCK);
+      if (!metaText || !lockText) throw new InputError(`${bundle}: not a ks-bundle bundle (no ${!metaText ? BUNDLE_YAML : LOCK})`);
+      const meta = yaml.load(metaText, { schema: yaml.CORE_SCHEMA }) as Record<string, any>;
+      const lock = parseLock(lockText, `${bundle}:${LOCK}`);
+      if (o.json) {
+        process.stdout.write(JSON.stringify({ bundle: meta, artifacts: lock.artifacts }, null, 2) + '\n');
+        return;
+      }
+      process.stdout.write(`${meta.name} ${meta.version}  (format ${meta.formatVersion}, from ${meta.manifest?.file})\n`);
+      process.stdout.write(`targets: ${(meta.targets ?? []).map((t: any) => `${t.os}/${t.arch} (python ${t.python})`).join(', ')}\n\n`);
+      const kinds = Object.keys(meta.counts ?? {}).filter((k) => meta.counts[k] > 0);
+      process.stdout.write(table([['KIND', 'COUNT', 'SIZE'], ...kinds.map((k) => [k, String(meta.counts[k]), formatBytes(meta.bytes?.[k] ?? 0)])]) + '\n\n');
+      const rows = lock.artifacts
+        .filter((a) => a.kind !== 'blob')
+        .map((a) => [a.kind, a.name, a.version ?? '', `sha256:${a.sha256.slice(0, 16)}…`, formatBytes(a.size)]);
+      process.stdout.write(table([['KIND', 'NAME', 'VERSION', 'DIGEST', 'SIZE'], ...rows]) + '\n');
+    });
+}

@@ -1,0 +1,121 @@
+import cliProgress from 'cli-progress';
+import type { OnProgress, ProgressEvent } from '../progress/events.js';
+import { formatBytes } from './format.js';
+
+export type ProgressMode = 'tty' | 'plain' | 'json' | 'quiet';
+
+export function progressMode(json: boolean, stream: NodeJS.WriteStream = process.stderr): ProgressMode {
+  if (json) return 'json';
+  return stream.isTTY ? 'tty' : 'plain';
+}
+
+export interface Renderer {
+  onProgress: OnProgress;
+  stop(): void;
+}
+
+/** Bars on a TTY (one per artifact in flight and one overall), plain lines otherwise, JSON lines with --json. */
+export function createRenderer(mode: ProgressMode, stream: NodeJS.WriteStream = process.stderr): Renderer {
+  if (mode === 'quiet') return { onProgress: () => {}, stop: () => {} };
+  if (mode === 'json') {
+    return { onProgress: (e) => void process.stdout.write(JSON.stringify({ event: e.type, ...e }) + '\n'), stop: () => {} };
+  }
+  if (mode === 'plain') return plainRenderer(stream);
+  return barRenderer(stream);
+}
+
+function plainRenderer(stream: NodeJS.WriteStream): Renderer {
+  const labels = new Map<string, string>();
+  return {
+    onProgress(e: ProgressEvent) {
+      switch (e.type) {
+        case 'phase':
+          stream.write(`== ${e.message}\n`);
+          break;
+        case 'start':
+          labels.set(e.id, e.label);
+          break;
+        case 'done':
+          stream.write(`${e.cached ? 'cached ' : 'fetched'} ${labels.get(e.id) ?? e.id} (${formatBytes(e.bytes)})\n`);
+          break;
+        case 'retry':
+          stream.write(`retry   ${labels.get(e.id) ?? e.id} (try ${e.attempt + 1}): ${e.reason}\n`);
+          break;
+        case 'log':
+          stream.write(`${e.level === 'warn' ? 'warning: ' : ''}${e.message}\n`);
+          break;
+      }
+    },
+    stop() {},
+  };
+}
+
+function barRenderer(stream: NodeJS.WriteStream): Renderer {
+  const multi = new cliProgress.MultiBar(
+    {
+      stream,
+      clearOnComplete: true,
+      hideCursor: true,
+      format: '{label} |{bar}| {percentage}% {done}/{size} {speed} ETA {eta_formatted}',
+      barsize: 24,
+      etaBuffer: 50,
+    },
+    cliProgress.Presets.shades_classic,
+  );
+  const overall = multi.create(1, 0, { label: 'overall'.padEnd(28), done: '0 B', size: '?', speed: '' });
+  const bars = new Map<string, { bar: cliProgress.SingleBar; bytes: number; total: number; started: number; label: string }>();
+  let sumTotal = 0;
+  let sumDone = 0;
+  const started = Date.now();
+  const update = (id: string, bytes: number, total?: number) => {
+    const b = bars.get(id);
+    if (!b) return;
+    if (total && total !== b.total) {
+      sumTotal += total - b.total;
+      b.total = total;
+      b.bar.setTotal(total);
+    }
+    sumDone += bytes - b.bytes;
+    b.bytes = bytes;
+    const secs = Math.max(0.001, (Date.now() - b.started) / 1000);
+    b.bar.update(bytes, { done: formatBytes(bytes), size: b.total ? formatBytes(b.total) : '?', speed: `${formatBytes(bytes / secs)}/s` });
+    const all = Math.max(0.001, (Date.now() - started) / 1000);
+    overall.setTotal(Math.max(sumTotal, 1));
+    overall.update(sumDone, { done: formatBytes(sumDone), size: formatBytes(sumTotal), speed: `${formatBytes(sumDone / all)}/s` });
+  };
+  return {
+    onProgress(e: ProgressEvent) {
+      switch (e.type) {
+        case 'start': {
+          const label = e.label.length > 28 ? '…' + e.label.slice(-27) : e.label.padEnd(28);
+          const bar = multi.create(e.total ?? 1, 0, { label, done: '0 B', size: e.total ? formatBytes(e.total) : '?', speed: '' });
+          bars.set(e.id, { bar, bytes: 0, total: e.total ?? 0, started: Date.now(), label });
+          sumTotal += e.total ?? 0;
+          break;
+        }
+        case 'advance':
+          update(e.id, e.bytes, e.total);
+          break;
+        case 'done': {
+          const b = bars.get(e.id);
+          if (b) {
+            update(e.id, e.bytes, e.bytes);
+            multi.remove(b.bar);
+            bars.delete(e.id);
+          }
+          break;
+        }
+        case 'phase':
+        case 'log':
+          multi.log(`${e.type === 'log' && e.level === 'warn' ? 'warning: ' : ''}${e.message}\n`);
+          break;
+        case 'retry':
+          multi.log(`retry ${e.id} (try ${e.attempt + 1}): ${e.reason}\n`);
+          break;
+      }
+    },
+    stop() {
+      multi.stop();
+    },
+  };
+}

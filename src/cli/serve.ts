@@ -1,0 +1,60 @@
+import { Command } from 'commander';
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { startMirror } from '../mirror/server.js';
+import { unpackBundle, verifyBundle, integrityError } from '../bundle/verify.js';
+import { peekFiles } from '../bundle/peek.js';
+import { BUNDLE_YAML } from '../bundle/layout.js';
+import yaml from 'js-yaml';
+import { writeFileAtomic } from '../store/atomic.js';
+import { createRenderer, progressMode } from './progress.js';
+import { port } from './options.js';
+
+export function defaultDataDir(): string {
+  return process.getuid?.() === 0 ? '/var/lib/ks-bundle' : join(process.env.HOME ?? '.', '.local', 'share', 'ks-bundle');
+}
+
+/** A tarball is verified and unpacked (once) under the data dir; a folder is verified where it is. */
+export async function prepareBundleDir(bundle: string, dataDir: string, onProgress = createRenderer(progressMode(false)).onProgress): Promise<string> {
+  if ((await stat(bundle)).isDirectory()) {
+    const report = await verifyBundle(bundle, { onProgress });
+    if (!report.ok) throw integrityError(bundle, report.problems);
+    return bundle;
+  }
+  const meta = yaml.load((await peekFiles(bundle, [BUNDLE_YAML])).get(BUNDLE_YAML) ?? '{}') as { name?: string; version?: string };
+  const dest = join(dataDir, `${meta.name ?? 'bundle'}-${meta.version ?? '0'}`);
+  await unpackBundle(bundle, dest, { onProgress });
+  return dest;
+}
+
+export function serveCommand(): Command {
+  return new Command('serve')
+    .description('Serve a bundle as a read-only mirror: /v2/ registry, /apt/, /pypi/simple/, /files/ (foreground)')
+    .argument('<bundle>', 'a bundle .tar, .tar.gz, or an unpacked bundle folder')
+    .option('--host <address>', 'address to listen on', '0.0.0.0')
+    .option('--port <n>', 'port to listen on', port, 5080)
+    .option('--data-dir <dir>', 'where a tarball is unpacked', defaultDataDir())
+    .option('--log-dir <dir>', 'write access.log and misses.jsonl here')
+    .option('--pid-file <file>', 'write the server pid here')
+    .addHelpText('after', '\nExample:\n  ks-bundle serve bundles/demo-0.1.0.tar --port 5080\n  curl http://127.0.0.1:5080/healthz')
+    .action(async (bundle: string, o) => {
+      const renderer = createRenderer(progressMode(false));
+      const dir = await prepareBundleDir(bundle, o.dataDir, renderer.onProgress).finally(() => renderer.stop());
+      const mirror = await startMirror({
+        bundleDir: dir,
+        host: o.host,
+        port: o.port,
+        accessLog: o.logDir ? join(o.logDir, 'access.log') : undefined,
+        missLog: o.logDir ? join(o.logDir, 'misses.jsonl') : undefined,
+      });
+      if (o.pidFile) await writeFileAtomic(o.pidFile, `${process.pid}\n`);
+      process.stdout.write(`serving ${dir} at http://${o.host}:${mirror.port}/ (read-only; Ctrl-C stops)\n`);
+      await new Promise<void>((resolve) => {
+        const stop = () => resolve();
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+      });
+      await mirror.close();
+      if (mirror.misses.length) process.stdout.write(`${mirror.misses.length} request(s) the bundle could not serve; see /misses or the miss log\n`);
+    });
+}

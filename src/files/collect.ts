@@ -1,0 +1,25 @@
+import type { BuildContext, BundleEntry, KindOutput, LockEntry } from '../build/context.js';
+import { mapLimit } from '../build/parallel.js';
+import { checkLockedDigest, lockedEntry } from '../build/locked.js';
+import type { PinnedFile } from '../manifest/types.js';
+import { downloadToStore } from '../net/download.js';
+
+/** `spec.files` → `repos/files/<name>` and `spec.manifests` → `manifests/<name>`: pinned downloads, verified as they stream. */
+export async function collectFiles(ctx: BuildContext): Promise<KindOutput> {
+  const m = ctx.manifest;
+  const jobs: Array<{ f: PinnedFile; kind: 'file' | 'manifest'; dir: string }> = [
+    ...m.files.map((f) => ({ f, kind: 'file' as const, dir: 'repos/files' })),
+    ...m.manifests.map((f) => ({ f, kind: 'manifest' as const, dir: 'manifests' })),
+  ];
+  const done = await mapLimit(jobs, ctx.concurrency, async ({ f, kind, dir }) => {
+    checkLockedDigest(lockedEntry(ctx.locked, kind, f.name), f.sha256, `${kind} ${f.name}`);
+    const blob = await downloadToStore(
+      { url: f.url, sha256: f.sha256, what: `${kind} ${f.name}` },
+      { store: ctx.store, onProgress: ctx.onProgress, signal: ctx.signal, ...ctx.retry },
+    );
+    const entry: BundleEntry = { path: `${dir}/${f.name}`, file: blob.path, size: blob.size, sha256: blob.sha256, mode: kind === 'file' ? 0o755 : 0o644 };
+    const lock: LockEntry = { kind, name: f.name, source: f.url, size: blob.size, sha256: blob.sha256 };
+    return { entry, lock };
+  });
+  return { entries: done.map((d) => d.entry), lock: done.map((d) => d.lock) };
+}

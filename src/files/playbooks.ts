@@ -1,0 +1,82 @@
+import { lstat, mkdir, readdir, stat, realpath } from 'node:fs/promises';
+import { join, relative, sep } from 'node:path';
+import { extract } from 'tar';
+import type { BuildContext, BundleEntry, KindOutput } from '../build/context.js';
+import { checkLockedDigest, lockedEntry } from '../build/locked.js';
+import { InputError } from '../errors.js';
+import { downloadToStore } from '../net/download.js';
+import { hashFile, sha256OfString } from '../store/hashing.js';
+import { renderSums } from '../bundle/sha256sums.js';
+
+/**
+ * `spec.playbooks` → `playbooks/…`: a local folder, or a pinned .tar.gz (kubespray's release archive) unpacked with
+ * its single top folder stripped. The lock records the archive's digest, or for a folder the digest of its file list.
+ */
+export async function collectPlaybooks(ctx: BuildContext): Promise<KindOutput> {
+  const spec = ctx.manifest.playbooks;
+  if (!spec) return { entries: [], lock: [] };
+  let root: string;
+  let source: string;
+  let archive: { sha256: string; size: number } | undefined;
+  if (spec.url) {
+    checkLockedDigest(lockedEntry(ctx.locked, 'playbooks', 'playbooks'), spec.sha256!, 'playbooks');
+    const blob = await downloadToStore({ url: spec.url, sha256: spec.sha256, what: 'playbooks archive' }, { store: ctx.store, onProgress: ctx.onProgress, signal: ctx.signal, ...ctx.retry });
+    root = join(ctx.workDir, 'playbooks');
+    await mkdir(root, { recursive: true });
+    // node-tar refuses absolute paths and `..` by default; links are dereferenced below or refused.
+    await extract({ file: blob.path, cwd: root, strip: await singleTopFolder(blob.path) ? 1 : 0 });
+    source = spec.url;
+    archive = blob;
+  } else {
+    root = spec.path!;
+    source = spec.path!;
+    try {
+      if (!(await stat(root)).isDirectory()) throw new Error('not a folder');
+    } catch {
+      throw new InputError(`${ctx.manifest.file}: spec.playbooks.path: ${root} is not a folder`);
+    }
+  }
+  const entries = await walkFolder(root, 'playbooks');
+  if (!entries.some((e) => e.path === `playbooks/${spec.entry}`)) {
+    throw new InputError(`${ctx.manifest.file}: spec.playbooks.entry: ${spec.entry} is not in the playbooks (${source})`);
+  }
+  const listing = renderSums(entries.map((e) => [e.path, e.sha256!] as [string, string]));
+  const sha256 = archive?.sha256 ?? sha256OfString(listing);
+  if (!spec.url) checkLockedDigest(lockedEntry(ctx.locked, 'playbooks', 'playbooks'), sha256, 'playbooks folder');
+  const size = archive?.size ?? entries.reduce((n, e) => n + e.size, 0);
+  return { entries, lock: [{ kind: 'playbooks', name: 'playbooks', source, size, sha256, extra: { entry: spec.entry, files: entries.length } }] };
+}
+
+async function singleTopFolder(archive: string): Promise<boolean> {
+  const tops = new Set<string>();
+  const { list } = await import('tar');
+  await list({ file: archive, onReadEntry: (e) => void tops.add(e.path.split('/')[0]!) });
+  return tops.size === 1;
+}
+
+/** Every regular file under root, as bundle entries with their digests; a link is followed only if it stays inside. */
+export async function walkFolder(root: string, prefix: string): Promise<BundleEntry[]> {
+  const realRoot = await realpath(root);
+  const out: BundleEntry[] = [];
+  const visit = async (dir: string): Promise<void> => {
+    for (const name of (await readdir(dir)).sort()) {
+      const abs = join(dir, name);
+      let st = await lstat(abs);
+      if (st.isSymbolicLink()) {
+        const target = await realpath(abs).catch(() => undefined);
+        if (!target || (target !== realRoot && !target.startsWith(realRoot + sep))) {
+          throw new InputError(`${abs}: a link that points outside ${root}`, { hint: 'A bundle holds regular files only; replace the link with the file.' });
+        }
+        st = await stat(abs);
+      }
+      if (st.isDirectory()) await visit(abs);
+      else if (st.isFile()) {
+        const { sha256, size } = await hashFile(abs);
+        const rel = relative(root, abs).split(sep).join('/');
+        out.push({ path: `${prefix}/${rel}`, file: abs, size, sha256, mode: st.mode & 0o111 ? 0o755 : 0o644 });
+      }
+    }
+  };
+  await visit(root);
+  return out;
+}

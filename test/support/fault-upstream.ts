@@ -1,0 +1,97 @@
+import { createServer, type Server } from 'node:http';
+import { createReadStream, statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { AddressInfo } from 'node:net';
+
+/** What the upstream does to the next request for a path; each fault is used once, in order. */
+export type Fault =
+  | { kind: 'reset-mid-body'; afterBytes: number }
+  | { kind: 'status'; status: number; retryAfter?: string }
+  | { kind: 'slow'; delayMs: number }
+  | { kind: 'wrong-byte'; at: number };
+
+export interface FaultUpstream {
+  url: string;
+  /** Body bytes sent per path (what crossed the wire), and request counts. */
+  bytesSent: Map<string, number>;
+  requests: Array<{ path: string; range?: string; status: number }>;
+  faults: Map<string, Fault[]>;
+  close(): Promise<void>;
+}
+
+/**
+ * A real HTTP server on loopback that serves a folder with Range support and misbehaves on request: resets the
+ * connection mid-body, answers 500 or 429 with Retry-After, dribbles the body, or flips a byte.
+ */
+export async function startFaultUpstream(root: string): Promise<FaultUpstream> {
+  const bytesSent = new Map<string, number>();
+  const requests: FaultUpstream['requests'] = [];
+  const faults = new Map<string, Fault[]>();
+  const server: Server = createServer((req, res) => {
+    const path = decodeURIComponent((req.url ?? '/').split('?')[0]!);
+    const fault = faults.get(path)?.shift();
+    const file = join(root, path);
+    let size: number;
+    try {
+      const st = statSync(file);
+      if (!st.isFile() || path.includes('..')) throw new Error();
+      size = st.size;
+    } catch {
+      requests.push({ path, status: 404 });
+      res.writeHead(404).end();
+      return;
+    }
+    if (fault?.kind === 'status') {
+      requests.push({ path, status: fault.status });
+      res.writeHead(fault.status, fault.retryAfter ? { 'retry-after': fault.retryAfter } : {}).end('try later');
+      return;
+    }
+    let start = 0;
+    const m = /^bytes=(\d+)-$/.exec(req.headers.range ?? '');
+    if (m && Number(m[1]) < size) start = Number(m[1]);
+    const status = start > 0 ? 206 : 200;
+    requests.push({ path, range: req.headers.range, status });
+    res.writeHead(status, {
+      'content-length': size - start,
+      'accept-ranges': 'bytes',
+      ...(start > 0 ? { 'content-range': `bytes ${start}-${size - 1}/${size}` } : {}),
+    });
+    let sent = start;
+    const stream = createReadStream(file, { start, highWaterMark: 64 * 1024 });
+    stream.on('data', (chunk: string | Buffer) => {
+      let buf = Buffer.from(chunk);
+      if (fault?.kind === 'wrong-byte' && fault.at >= sent && fault.at < sent + buf.length) {
+        buf = Buffer.from(buf);
+        buf[fault.at - sent] ^= 0xff;
+      }
+      if (fault?.kind === 'reset-mid-body' && sent + buf.length > fault.afterBytes) {
+        const keep = Math.max(0, fault.afterBytes - sent);
+        res.write(buf.subarray(0, keep));
+        bytesSent.set(path, (bytesSent.get(path) ?? 0) + keep);
+        stream.destroy();
+        res.socket?.destroy();
+        return;
+      }
+      sent += buf.length;
+      bytesSent.set(path, (bytesSent.get(path) ?? 0) + buf.length);
+      if (fault?.kind === 'slow') {
+        stream.pause();
+        res.write(buf);
+        setTimeout(() => stream.resume(), fault.delayMs);
+      } else if (!res.write(buf)) {
+        stream.pause();
+        res.once('drain', () => stream.resume());
+      }
+    });
+    stream.on('end', () => res.end());
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    bytesSent,
+    requests,
+    faults,
+    close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }),
+  };
+}
