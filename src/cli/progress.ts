@@ -36,7 +36,7 @@ function plainRenderer(stream: NodeJS.WriteStream): Renderer {
           labels.set(e.id, e.label);
           break;
         case 'done':
-          stream.write(`${e.cached ? 'cached ' : 'fetched'} ${labels.get(e.id) ?? e.id} (${formatBytes(e.bytes)})\n`);
+          stream.write(`${e.cached ? 'cached ' : 'done   '} ${labels.get(e.id) ?? e.id} (${formatBytes(e.bytes)})\n`);
           break;
         case 'retry':
           stream.write(`retry   ${labels.get(e.id) ?? e.id} (try ${e.attempt + 1}): ${e.reason}\n`);
