@@ -46,7 +46,8 @@ export function renderProjectJson(project: string, wheels: IndexedWheel[]): stri
     url: link(w.filename),
     hashes: { sha256: w.sha256 },
     ...(w.requiresPython ? { 'requires-python': w.requiresPython } : {}),
-    ...(w.metadataSha256 ? { 'core-metadata': { sha256: w.metadataSha256 }, 'dist-info-metadata': { sha256: w.metadataSha256 } } : {}),
+    // PEP 714's key only: pip 22.3-23.0 crash on a `dist-info-metadata` object in JSON (the reason PEP 714 renamed it).
+    ...(w.metadataSha256 ? { 'core-metadata': { sha256: w.metadataSha256 } } : {}),
   }));
   return JSON.stringify({ meta: { 'api-version': '1.1' }, name: project, versions: versionsOf(wheels), files }) + '\n';
 }

@@ -1,0 +1,82 @@
+/**
+ * The bundle's pip index served by the real mirror (startMirror) to real clients: pip installs ansible-core,
+ * netaddr and Jinja2 into a fresh venv with nothing but the mirror as its index; our own client reads the PEP 691
+ * JSON form back; nothing outside the bundle is served.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execFile, execFileSync } from 'node:child_process';
+import { promisify } from 'node:util';
+import { join } from 'node:path';
+import { collectPip } from '../../src/pip/collect.js';
+import { startMirror, type RunningMirror } from '../../src/mirror/server.js';
+import { renderPipConf } from '../../src/pip/pip-conf.js';
+import { requireTools } from '../support/tools.js';
+import { isolatedPipEnv, serveStatic, wheelFixture, type StaticServer } from '../fixtures/wheels/fixture.js';
+import { context, layOut, tempDir } from './helpers.js';
+
+const REQS = ['ansible-core', 'netaddr', 'Jinja2'];
+let upstream: StaticServer;
+let mirror: RunningMirror;
+let lockNames: string[];
+
+beforeAll(async () => {
+  requireTools('python3', 'dpkg');
+  upstream = await serveStatic(wheelFixture());
+  const out = await collectPip(context(`${upstream.url}/simple/`, REQS));
+  lockNames = out.lock.map((l) => l.name).sort();
+  const bundle = tempDir('bundle');
+  layOut(out, bundle);
+  mirror = await startMirror({ bundleDir: bundle, port: 0 });
+}, 120_000);
+
+afterAll(async () => {
+  await mirror?.close();
+  await upstream?.close();
+});
+
+describe('pip mirror', () => {
+  it('real pip installs ansible-core, netaddr and Jinja2 from it into a fresh venv, and they run', async () => {
+    const venv = join(tempDir('venv'), 'v');
+    execFileSync('/usr/bin/python3', ['-m', 'venv', venv], { env: isolatedPipEnv() });
+    // Asynchronously: the mirror runs in this process and must keep answering while pip runs.
+    await promisify(execFile)(join(venv, 'bin', 'python'), ['-m', 'pip', 'install', '--isolated', '--index-url', `${mirror.url}/pypi/simple/`, ...REQS], {
+      env: isolatedPipEnv(),
+    });
+    const version = execFileSync(join(venv, 'bin', 'ansible'), ['--version'], { encoding: 'utf8', env: { PATH: `${venv}/bin:/usr/bin:/bin` } });
+    expect(version).toMatch(/^ansible \[core 2\.14\.18\]/);
+    expect(version).toContain(venv);
+    execFileSync(join(venv, 'bin', 'python'), ['-c', 'import netaddr, jinja2, yaml, cryptography.fernet'], { env: isolatedPipEnv() });
+    expect(mirror.misses).toEqual([]);
+  }, 180_000);
+
+  it('answers PEP 691 JSON when asked, HTML otherwise, and our client resolves the same set from it', async () => {
+    const json = await fetch(`${mirror.url}/pypi/simple/jinja2/`, { headers: { accept: 'application/vnd.pypi.simple.v1+json' } });
+    expect(json.headers.get('content-type')).toBe('application/vnd.pypi.simple.v1+json');
+    const doc = (await json.json()) as { name: string; files: Array<{ filename: string; url: string; hashes: { sha256: string } }> };
+    expect(doc.name).toBe('jinja2');
+    const file = await fetch(new URL(doc.files[0]!.url, `${mirror.url}/pypi/simple/jinja2/`));
+    expect(file.status).toBe(200);
+    await file.arrayBuffer();
+    const html = await fetch(`${mirror.url}/pypi/simple/jinja2/`, { headers: { accept: '*/*' } });
+    expect(html.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(await html.text()).toContain('href="../files/Jinja2-3.1.2-py3-none-any.whl#sha256=');
+    const again = await collectPip(context(`${mirror.url}/pypi/simple/`, REQS));
+    expect(again.lock.map((l) => l.name).sort()).toEqual(lockNames);
+  }, 60_000);
+
+  it('redirects unnormalised names and serves nothing outside the bundle', async () => {
+    const redirect = await fetch(`${mirror.url}/pypi/simple/Jinja2/`, { redirect: 'manual' });
+    expect(redirect.status).toBe(301);
+    for (const path of ['/pypi/simple/files/..%2f..%2fetc%2fpasswd', '/pypi/simple/../../etc/passwd', '/pypi/simple/files/%2e%2e/simple/index.html', '/pypi/simple/nosuchproject/']) {
+      const res = await fetch(`${mirror.url}${path}`);
+      expect(res.status, path).toBe(404);
+      await res.arrayBuffer();
+    }
+    const put = await fetch(`${mirror.url}/pypi/simple/jinja2/`, { method: 'PUT', body: 'x' });
+    expect(put.status).toBe(405);
+  });
+
+  it('renders pip.conf for a node', () => {
+    expect(renderPipConf('http://taskbox:5080')).toBe('[global]\nindex-url = http://taskbox:5080/pypi/simple/\ntrusted-host = taskbox\n');
+  });
+});
