@@ -1,0 +1,61 @@
+/** Shared set-up of the apt tests: the machine's Debian mirror as upstream, a build context, a bundle on disk. */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { BuildContext } from '../../src/build/context.js';
+import type { AptSource, Manifest, Target } from '../../src/manifest/types.js';
+import { KNOWN_OS } from '../../src/manifest/targets.js';
+import { ContentStore } from '../../src/store/content-store.js';
+import type { ProgressEvent } from '../../src/progress/events.js';
+import { debianMirrorUrl } from '../testbed/apt-sources.js';
+
+export const DEBIAN_KEYRING = '/usr/share/keyrings/debian-archive-keyring.gpg';
+/** Shared between runs so the debs are fetched once per machine; blobs enter it only after their digest matched. */
+export const APT_TEST_STORE = '/var/cache/ks-bundle-test/apt-store';
+
+export const LISTS = {
+  k8sPrereqs: ['socat', 'conntrack', 'ebtables', 'ipset', 'ipvsadm', 'chrony', 'nfs-common'],
+  python: ['python3-venv', 'python3-pip', 'containerd'],
+  storage: ['ceph-common', 'glusterfs-client'],
+};
+export const ALL_PACKAGES = [...LISTS.k8sPrereqs, ...LISTS.python, ...LISTS.storage];
+
+/** bookworm + bookworm-updates and bookworm-security, from the URLs this machine's apt uses (read at run time). */
+export function machineDebianSources(): AptSource[] {
+  return [
+    { name: 'debian', url: debianMirrorUrl('bookworm'), suites: ['bookworm', 'bookworm-updates'], components: ['main'], keyring: DEBIAN_KEYRING },
+    { name: 'debian-security', url: debianMirrorUrl('bookworm-security'), suites: ['bookworm-security'], components: ['main'], keyring: DEBIAN_KEYRING },
+  ];
+}
+
+export function debianTarget(arch: 'amd64' | 'arm64', baseline: Target['baseline'] = 'none'): Target {
+  const f = KNOWN_OS['debian-12']!;
+  return { os: 'debian-12', arch, python: f.python, distro: f.distro, codename: f.codename, glibc: f.glibc, baseline };
+}
+
+export function aptManifest(opts: { sources?: AptSource[]; packages: string[]; targets: Target[]; recommends?: boolean }): Manifest {
+  return {
+    file: '/nonexistent/manifest.yaml',
+    sha256: '0'.repeat(64),
+    name: 'apt-test',
+    version: '0.0.1',
+    targets: opts.targets,
+    runtime: { source: 'local' },
+    registries: {},
+    images: [],
+    apt: { sources: opts.sources ?? machineDebianSources(), packages: opts.packages, recommends: opts.recommends ?? false },
+    files: [],
+    manifests: [],
+  };
+}
+
+export function buildContext(manifest: Manifest, storeRoot: string, events: ProgressEvent[] = []): BuildContext {
+  return {
+    manifest,
+    store: new ContentStore(storeRoot),
+    workDir: mkdtempSync(join(tmpdir(), 'ks-apt-work-')),
+    onProgress: (e) => events.push(e),
+    concurrency: 6,
+    retry: { retries: 3 },
+  };
+}
