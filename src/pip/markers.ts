@@ -2,7 +2,7 @@
  * PEP 508 dependency specifiers: `name[extra,…] (specifier) ; marker` or `name @ url ; marker`, and marker
  * evaluation for one target environment. Versions and specifiers are compared by @renovatebot/pep440.
  */
-import { compare, valid } from '@renovatebot/pep440';
+import { compare, valid, validRange } from '@renovatebot/pep440';
 import { InputError } from '../errors.js';
 import { normalizeName } from './names.js';
 
@@ -59,7 +59,7 @@ export function parseRequirement(text: string): Requirement {
   }
   if (rest.startsWith('(') && rest.endsWith(')')) rest = rest.slice(1, -1).trim();
   const specifier = rest.replace(/\s+/g, '');
-  if (specifier && !/^(~=|===|==|!=|<=|>=|<|>)[^,]+(,(~=|===|==|!=|<=|>=|<|>)[^,]+)*$/.test(specifier)) fail(`bad version specifier "${rest}"`);
+  if (specifier && !validRange(specifier)) fail(`bad version specifier "${rest}"`);
   let marker: Marker | undefined;
   if (markerText) {
     try {
