@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { join, resolve } from 'node:path';
 
 export const REPO = resolve(import.meta.dirname, '..', '..');
@@ -12,19 +12,17 @@ export interface CliResult {
 }
 
 /** Run the built CLI as a user would, with its real exit code and output. */
-export function runCli(args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string; bundled?: boolean; killAfterStdout?: RegExp } = {}): Promise<CliResult> {
+export function runCli(args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string; bundled?: boolean; onChild?: (child: ChildProcess) => void } = {}): Promise<CliResult> {
   return new Promise((resolvePromise) => {
     const child = spawn(process.execPath, [opts.bundled ? CLI_BUNDLED : CLI, ...args], {
       cwd: opts.cwd ?? REPO,
       env: { ...process.env, ...opts.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    opts.onChild?.(child);
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d) => {
-      stdout += d;
-      if (opts.killAfterStdout?.test(stdout)) child.kill('SIGKILL');
-    });
+    child.stdout.on('data', (d) => (stdout += d));
     child.stderr.on('data', (d) => (stderr += d));
     child.on('close', (code) => resolvePromise({ code, stdout, stderr }));
   });

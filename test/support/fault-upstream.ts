@@ -58,7 +58,10 @@ export async function startFaultUpstream(root: string): Promise<FaultUpstream> {
     });
     let sent = start;
     const stream = createReadStream(file, { start, highWaterMark: 64 * 1024 });
+    // Count only what a live client could still receive.
+    res.on('close', () => stream.destroy());
     stream.on('data', (chunk: string | Buffer) => {
+      if (res.destroyed) return;
       let buf = Buffer.from(chunk);
       if (fault?.kind === 'wrong-byte' && fault.at >= sent && fault.at < sent + buf.length) {
         buf = Buffer.from(buf);
