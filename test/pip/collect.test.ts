@@ -118,4 +118,17 @@ describe('collectPip against a real index', () => {
       await server.close();
     }
   }, 60_000);
+
+  it('resolves one closure per target interpreter and bundles the union', async () => {
+    const ctx = context(index, ['Jinja2']);
+    const base = ctx.manifest.targets[0]!;
+    ctx.manifest.targets = [base, { ...base, os: 'debian-13', glibc: '2.41' }];
+    const out = await collectPip(ctx);
+    const markupsafe = out.lock.find((l) => l.name.startsWith('MarkupSafe'))!;
+    expect(markupsafe.extra!.targets).toEqual(['cp3.11-amd64-glibc2.36', 'cp3.11-amd64-glibc2.41']);
+    // An older glibc cannot load the manylinux_2_36 MarkupSafe, and no other wheel of it exists.
+    ctx.manifest.targets = [base, { ...base, os: 'ubuntu-20.04', glibc: '2.31' }];
+    const err = await collectPip(ctx).catch((e: unknown) => e);
+    expect((err as Error).message).toMatch(/glibc 2\.31.*markupsafe|markupsafe.*glibc 2\.31/is);
+  }, 60_000);
 });
