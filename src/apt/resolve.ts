@@ -114,8 +114,19 @@ export function resolveClosure(index: PackageIndex, requests: string[], opts: Re
     return [...best.values()].sort((a, b) => rank(a) - rank(b) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   };
 
-  const satisfyGroup = (group: OrGroup, chain: string[], optional: boolean): void => {
-    if (group.some((r) => chosenSatisfies(r) || installedSatisfies(r))) return;
+  const satisfyGroup = (group: OrGroup, chain: string[], optional: boolean, parent?: PackageRecord): void => {
+    if (group.some((r) => chosenSatisfies(r))) return;
+    const installed = group.find((r) => installedSatisfies(r));
+    if (installed) {
+      // apt upgrades an installed dependency built from the same source as the package that needs it
+      // (openssl pulls the newer libssl3 along), so the repo must carry that upgrade too.
+      const inst = baseline.get(installed.name);
+      const newest = index.versions(installed.name)[0];
+      if (parent && inst && newest && newest.source === parent.source && newest.version !== inst.version && versionMatches(installed, newest.version)) {
+        select(newest, [...chain, `${formatRelation(installed)} (same source, upgraded)`]);
+      }
+      return;
+    }
     for (const r of group) {
       const c = candidates(r);
       if (c.length) {
@@ -140,9 +151,9 @@ export function resolveClosure(index: PackageIndex, requests: string[], opts: Re
 
   while (queue.length) {
     const { pkg, chain } = queue.shift()!;
-    for (const g of pkg.preDepends) satisfyGroup(g, chain, false);
-    for (const g of pkg.depends) satisfyGroup(g, chain, false);
-    if (opts.recommends) for (const g of pkg.recommends) satisfyGroup(g, chain, true);
+    for (const g of pkg.preDepends) satisfyGroup(g, chain, false, pkg);
+    for (const g of pkg.depends) satisfyGroup(g, chain, false, pkg);
+    if (opts.recommends) for (const g of pkg.recommends) satisfyGroup(g, chain, true, pkg);
     // Breaks against what the target has: apt upgrades the broken package, so the repo must carry the upgrade.
     for (const g of pkg.breaks) {
       for (const r of g) {
