@@ -1,0 +1,127 @@
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readdir, rm, truncate, writeFile, stat, open } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REPO, runCli } from '../support/cli.js';
+import { startFaultUpstream, type FaultUpstream } from '../support/fault-upstream.js';
+import { sha256sum } from '../support/sha256sum.js';
+import { requireTools } from '../support/tools.js';
+
+let dir: string;
+let up: FaultUpstream;
+let good: string;
+
+beforeAll(async () => {
+  requireTools('tar', 'sha256sum', 'python3');
+  dir = await mkdtemp(join(tmpdir(), 'ksb-verify-'));
+  await mkdir(join(dir, 'up'));
+  await writeFile(join(dir, 'up', 'a.bin'), randomBytes(300_000));
+  up = await startFaultUpstream(join(dir, 'up'));
+  await writeFile(
+    join(dir, 'm.yaml'),
+    `apiVersion: ks-bundle/v1\nkind: BundleManifest\nmetadata: {name: v, version: 1.0.0}\nspec:\n  targets: [{os: debian-12, arch: amd64}]\n  runtime: {source: local}\n  files:\n    - {url: "${up.url}/a.bin", sha256: ${sha256sum(join(dir, 'up', 'a.bin'))}}\n`,
+  );
+  good = join(dir, 'good.tar');
+  const r = await runCli(['build', '-m', join(dir, 'm.yaml'), '-o', good, '--cache', join(dir, 'cache')]);
+  expect(r.code, r.stderr).toBe(0);
+});
+
+afterAll(async () => {
+  await up?.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function craft(kind: string): Promise<string> {
+  const out = join(dir, `${kind}.tar`);
+  execFileSync('python3', [join(REPO, 'test/foundation/craft-tar.py'), good, out, kind]);
+  return out;
+}
+
+describe('verify', () => {
+  it('passes a good bundle, and says it skipped the user-editable conf/', async () => {
+    const r = await runCli(['verify', good]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/skipped\s+conf\/hosts.ini, conf\/vars.yml/);
+  });
+
+  it('passes the same bundle unpacked by GNU tar, where sha256sum -c agrees', async () => {
+    const x = join(dir, 'x');
+    await mkdir(x);
+    execFileSync('tar', ['-xf', good, '-C', x]);
+    const root = join(x, (await readdir(x))[0]!);
+    execFileSync('sha256sum', ['-c', '--quiet', 'SHA256SUMS'], { cwd: root });
+    expect((await runCli(['verify', root])).code).toBe(0);
+  });
+
+  const MATRIX: Array<{ kind: string; problem: RegExp }> = [
+    { kind: 'changed', problem: /changed: repos\/files\/a\.bin: sha256 [0-9a-f]{64}, SHA256SUMS says/ },
+    { kind: 'missing', problem: /missing: repos\/files\/a\.bin: listed in SHA256SUMS but not in the bundle/ },
+    { kind: 'unlisted', problem: /unlisted: repos\/files\/smuggled\.sh: in the bundle but not listed/ },
+    { kind: 'sums', problem: /sums-mismatch: SHA256SUMS: SHA256SUMS does not match the sha256sums in bundle\.yaml/ },
+    { kind: 'absolute', problem: /unsafe-path: \/tmp\/ks-bundle-evil-absolute: absolute path/ },
+    { kind: 'dotdot', problem: /unsafe-path: v-1\.0\.0\/\.\.\/ks-bundle-evil-dotdot: path contains "\.\."/ },
+    { kind: 'symlink', problem: /unsafe-path: repos\/files\/evil-link: link to \.\.\/.*etc\/passwd points outside the bundle/ },
+    { kind: 'hardlink', problem: /unsafe-path: repos\/files\/evil-link: link to \/etc\/passwd points outside the bundle/ },
+  ];
+
+  it.each(MATRIX)('exit 3 and names the path: $kind', async ({ kind, problem }) => {
+    const bad = await craft(kind);
+    const r = await runCli(['verify', bad]);
+    expect(r.code, r.stdout + r.stderr).toBe(3);
+    expect(r.stderr).toMatch(problem);
+  });
+
+  it('exit 3 on a truncated tar', async () => {
+    const bad = join(dir, 'truncated.tar');
+    execFileSync('cp', [good, bad]);
+    await truncate(bad, Math.floor((await stat(bad)).size / 2));
+    const r = await runCli(['verify', bad]);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/corrupt: .*truncated\.tar: truncated or corrupt tar/);
+  });
+
+  it('exit 3 on a corrupt tar header', async () => {
+    const bad = join(dir, 'corrupt.tar');
+    execFileSync('cp', [good, bad]);
+    // The third header (SHA256SUMS's) sits right after bundle.yaml's blocks; scribble over its name and checksum.
+    const fh = await open(bad, 'r+');
+    const header = Buffer.alloc(512);
+    await fh.read(header, 0, 512, 1024);
+    const size = parseInt(header.subarray(124, 136).toString().replace(/\0.*$/, '').trim(), 8);
+    const next = 1024 + 512 + Math.ceil(size / 512) * 512;
+    await fh.write(Buffer.from('garbage-garbage-garbage'), 0, 23, next);
+    await fh.close();
+    const r = await runCli(['verify', bad]);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/truncated or corrupt tar|missing: SHA256SUMS/);
+  });
+
+  it('exit 3 on a changed file in an unpacked folder', async () => {
+    const x = join(dir, 'x2');
+    await mkdir(x);
+    execFileSync('tar', ['-xf', good, '-C', x]);
+    const root = join(x, (await readdir(x))[0]!);
+    await writeFile(join(root, 'repos/files/a.bin'), 'not the file');
+    await writeFile(join(root, 'repos/files/extra'), 'smuggled');
+    const r = await runCli(['verify', root]);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/changed: repos\/files\/a\.bin/);
+    expect(r.stderr).toMatch(/unlisted: repos\/files\/extra/);
+  });
+});
+
+describe('safe unpack (serve unpacks a tarball before serving it)', () => {
+  it.each(['absolute', 'dotdot', 'symlink', 'hardlink', 'changed'])('%s: exit 3, nothing written outside, no folder that looks complete', async (kind) => {
+    const bad = await craft(kind);
+    const data = join(dir, `data-${kind}`);
+    const r = await runCli(['serve', bad, '--data-dir', data, '--port', '0']);
+    expect(r.code).toBe(3);
+    expect(existsSync('/tmp/ks-bundle-evil-absolute')).toBe(false);
+    expect(existsSync(join(dir, 'ks-bundle-evil-dotdot'))).toBe(false);
+    expect(existsSync(join(data, 'ks-bundle-evil-dotdot'))).toBe(false);
+    expect(await readdir(data).catch(() => [])).toEqual([]);
+  });
+});
