@@ -31,18 +31,19 @@ export class RegistryAuth {
   }
 
   /**
-   * A 401 arrived: remember the challenge and drop the token used for `scope`, so the next `headers()` gets a new
-   * one. Returns false when there is nothing new to try (no challenge we can answer).
+   * A 401 arrived for a request that carried `sent` (its Authorization header, if any): remember the challenge and
+   * drop that token, so the next `headers()` gets a new one. Returns false when another try cannot help (the
+   * credentials we have were just refused, or there is no challenge we can answer).
    */
-  onUnauthorized(wwwAuthenticate: string | null, scope: string): boolean {
+  onUnauthorized(wwwAuthenticate: string | null, scope: string, sent: string | undefined): boolean {
     const challenges = parseWwwAuthenticate(wwwAuthenticate ?? '');
     const ch = challenges.find((c) => c.scheme === 'bearer') ?? challenges.find((c) => c.scheme === 'basic');
     if (!ch) return false;
-    const hadToken = this.tokens.delete(scope);
-    const wasSame = this.challenge?.scheme === ch.scheme && this.challenge.params.realm === ch.params.realm;
     this.challenge = ch;
-    if (ch.scheme === 'basic') return !wasSame && this.basic() !== undefined;
-    return !wasSame || hadToken;
+    if (ch.scheme === 'basic') return this.basic() !== undefined && sent !== this.basic();
+    const cached = this.tokens.get(scope);
+    if (cached && cached.header === sent) this.tokens.delete(scope);
+    return true;
   }
 
   hasCredential(): boolean {

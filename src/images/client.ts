@@ -57,11 +57,12 @@ export class RegistryClient {
   async send(url: string, scope: string, what: string, opts: { method?: string; headers?: Record<string, string>; body?: any; accept?: (s: number) => boolean } = {}): Promise<Response> {
     const accept = opts.accept ?? (() => false);
     for (let attempt = 0; ; attempt++) {
-      const headers = { ...(await this.auth.headers(scope)), ...opts.headers };
+      const auth = await this.auth.headers(scope);
+      const headers = { ...auth, ...opts.headers };
       const res = await request(url, { ...this.retry, method: opts.method, headers, body: opts.body, what, accept: (s) => s === 401 || accept(s) });
       if (res.status !== 401 || accept(401)) return res;
       await res.body?.cancel().catch(() => {});
-      if (attempt > 0 || !this.auth.onUnauthorized(res.headers.get('www-authenticate'), scope)) {
+      if (attempt > 0 || !this.auth.onUnauthorized(res.headers.get('www-authenticate'), scope, auth.authorization)) {
         throw new HttpError(url, 401, 'Unauthorized', {
           hint: this.auth.hasCredential()
             ? `The credentials for ${this.registry} were rejected (while fetching ${what}).`

@@ -38,7 +38,9 @@ export const collectImages: Collector = async (ctx) => {
       lockedDigest = lockedDigests.get(name);
       if (!lockedDigest) throw new InputError(`--locked: image ${name} is not in the lock`, { hint: 'Build without --locked to update the lock.' });
     }
-    return resolveImage(ref, { client: clientFor(ref.registry), store, wanted, lockedDigest });
+    return resolveImage(ref, { client: clientFor(ref.registry), store, wanted, lockedDigest }).catch((err) => {
+      throw naming(err, `image ${name} (registry ${ref.registry})`);
+    });
   });
   if (lockedDigests) {
     const extra = [...lockedDigests.keys()].filter((n) => !images.some((i) => i.name === n));
@@ -58,6 +60,14 @@ export const collectImages: Collector = async (ctx) => {
   return { entries: bundleEntries(images, stored), lock: lockEntries(images, owners) };
 };
 
+/** Prefix an error with the image and registry it is about, keeping its code, exit code and hint. */
+function naming(err: unknown, what: string): unknown {
+  if (!(err instanceof KsBundleError) || err.message.includes(what)) return err;
+  const wrapped = new KsBundleError(err.code, `${what}: ${err.message}`, { hint: err.hint, cause: err, exitCode: err.exitCode });
+  wrapped.name = err.name;
+  return wrapped;
+}
+
 async function fetchBlob(client: RegistryClient, image: ResolvedImage, desc: Descriptor, ctx: Parameters<Collector>[0]): Promise<string> {
   const what = `blob ${desc.digest.slice(0, 19)}… of image ${image.name} (registry ${client.registry})`;
   const url = client.url(image.ref.repo, `blobs/${desc.digest}`);
@@ -67,8 +77,11 @@ async function fetchBlob(client: RegistryClient, image: ResolvedImage, desc: Des
   try {
     return (await downloadToStore(spec, opts)).path;
   } catch (err) {
+    if (err instanceof HttpError && err.status === 401) return retryAuthorised();
+    throw naming(err, what);
+  }
+  async function retryAuthorised(): Promise<string> {
     // A token that expired, or a registry we only ever read from the cache so far: authorise once and go again.
-    if (!(err instanceof HttpError) || err.status !== 401) throw err;
     const res = await client.send(url, scope, what, { method: 'HEAD' });
     await res.body?.cancel().catch(() => {});
     return (await downloadToStore(spec, opts)).path;

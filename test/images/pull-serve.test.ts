@@ -1,0 +1,233 @@
+/**
+ * End to end with real parts: fixture images (umoci) pushed with skopeo to docker-registry with htpasswd auth →
+ * collectImages → bundle layout → the mirror's /v2/ → real skopeo and real containerd pull from it → push into a
+ * second docker-registry → skopeo inspect there.
+ *
+ * Names: the bundle holds docker.io/library/{busybox,app,multi}; the manifest says docker.io is pulled from the
+ * test registry (`registries: {docker.io: {endpoint: 127.0.0.1:PORT, insecure: true}}`), so containerd can be wired
+ * exactly as on a node, through certs.d/docker.io/hosts.toml, and the mirror sees `?ns=docker.io`.
+ */
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { promisify } from 'node:util';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { collectImages } from '../../src/images/collect.js';
+import { pushBundleImages } from '../../src/images/push.js';
+import { startMirror, type RunningMirror } from '../../src/mirror/server.js';
+import type { KindOutput } from '../../src/build/context.js';
+import type { ProgressEvent } from '../../src/progress/events.js';
+import { requireTools } from '../support/tools.js';
+import { buildFixtureImages, pushFixture } from '../fixtures/images/build.js';
+import { dockerConfig, htpasswd, imagesContext, layOut, sha256Hex, startRegistry, stopProcess, upstreamDigest, type Registry } from './support.js';
+
+const execFileP = promisify(execFile);
+const CREDS = 'builder:s3cret-pass';
+const IMAGES = ['busybox:1.36', 'docker.io/library/app:1.0', 'library/multi:1.0'];
+
+let tmp: string;
+let upstream: Registry;
+let target: Registry;
+let mirror: RunningMirror;
+let out: KindOutput;
+let bundleDir: string;
+let authFile: string;
+const digests: Record<string, string> = {};
+const events: ProgressEvent[] = [];
+
+beforeAll(async () => {
+  requireTools('docker-registry', 'skopeo', 'umoci', 'htpasswd', 'containerd', 'ctr', 'runc');
+  tmp = mkdtempSync(join(tmpdir(), 'ksb-images-'));
+  upstream = await startRegistry(join(tmp, 'upstream'), { htpasswd: htpasswd(tmp, 'builder', 's3cret-pass') });
+  const layout = buildFixtureImages(join(tmp, 'fixture'));
+  pushFixture(layout, 'busybox', `${upstream.host}/library/busybox:1.36`, CREDS);
+  pushFixture(layout, 'app', `${upstream.host}/library/app:1.0`, CREDS);
+  pushFixture(layout, 'multi', `${upstream.host}/library/multi:1.0`, CREDS);
+  for (const [k, r] of [['busybox', 'library/busybox:1.36'], ['app', 'library/app:1.0'], ['multi', 'library/multi:1.0']]) {
+    digests[k!] = upstreamDigest(`${upstream.host}/${r}`, CREDS);
+  }
+  authFile = dockerConfig(join(tmp, 'auth.json'), upstream.host, 'builder', 's3cret-pass');
+  const ctx = imagesContext({
+    cache: join(tmp, 'cache'),
+    workDir: join(tmp, 'work'),
+    images: IMAGES,
+    registries: { 'docker.io': { endpoint: upstream.host, insecure: true } },
+    authFile,
+    events,
+  });
+  out = await collectImages(ctx);
+  bundleDir = join(tmp, 'bundle');
+  layOut(out, bundleDir);
+  mirror = await startMirror({ bundleDir, port: 0, accessLog: join(tmp, 'access.log') });
+}, 120_000);
+
+afterAll(async () => {
+  await mirror?.close();
+  await upstream?.stop();
+  await target?.stop();
+  if (tmp) rmSync(tmp, { recursive: true, force: true });
+});
+
+// Async: the mirror runs in this process, so a client started with execFileSync would deadlock against it.
+const skopeo = async (...args: string[]) => (await execFileP('skopeo', args, { maxBuffer: 1 << 26 })).stdout;
+const mirrorHost = () => mirror.url.replace('http://', '');
+
+describe('collect from an htpasswd-protected docker-registry', () => {
+  it('locks every image at the digest the upstream serves, normalised names', () => {
+    const images = out.lock.filter((e) => e.kind === 'image');
+    expect(images.map((e) => e.name).sort()).toEqual(['docker.io/library/app:1.0', 'docker.io/library/busybox:1.36', 'docker.io/library/multi:1.0']);
+    expect(images.find((e) => e.name.endsWith('busybox:1.36'))!.extra!.digest).toBe(digests.busybox);
+    expect(images.find((e) => e.name.endsWith('app:1.0'))!.extra!.digest).toBe(digests.app);
+    expect(images.find((e) => e.name.endsWith('multi:1.0'))!.extra!.digest).toBe(digests.multi);
+    expect(images.find((e) => e.name.endsWith('multi:1.0'))!.extra!.platforms).toEqual(['linux/amd64', 'linux/arm64/v8']);
+    // No credential anywhere in the lock.
+    expect(JSON.stringify(out.lock)).not.toContain('s3cret');
+  });
+
+  it('stores a blob shared by images once, and every file matches its digest', () => {
+    const paths = out.entries.map((e) => e.path);
+    expect(new Set(paths).size).toBe(paths.length);
+    for (const e of out.entries.filter((x) => x.file)) {
+      expect(sha256Hex(readFileSync(e.file!))).toBe(e.path.split('/').pop());
+    }
+    // The base layer is shared by busybox, app and both platforms of multi: one download.
+    const started = events.filter((e) => e.type === 'start').map((e) => (e as { id: string }).id);
+    expect(new Set(started).size).toBe(started.length);
+  });
+
+  it('a second build fetches no blob again (the cache)', async () => {
+    const again: ProgressEvent[] = [];
+    const ctx = imagesContext({ cache: join(tmp, 'cache'), workDir: join(tmp, 'work2'), images: IMAGES, registries: { 'docker.io': { endpoint: upstream.host, insecure: true } }, authFile, events: again });
+    const second = await collectImages(ctx);
+    expect(second.entries.map((e) => e.path)).toEqual(out.entries.map((e) => e.path));
+    const dones = again.filter((e) => e.type === 'done') as Array<{ cached: boolean }>;
+    expect(dones.length).toBeGreaterThan(0);
+    expect(dones.every((d) => d.cached)).toBe(true);
+  });
+
+  it('fails on a pinned digest the registry does not serve, naming image and registry', async () => {
+    const wrong = 'sha256:' + '0'.repeat(64);
+    const ctx = imagesContext({ cache: join(tmp, 'cache'), workDir: join(tmp, 'w3'), images: [`busybox:1.36@${wrong}`], registries: { 'docker.io': { endpoint: upstream.host, insecure: true } }, authFile });
+    await expect(collectImages(ctx)).rejects.toThrow(/docker\.io\/library\/busybox:1\.36@sha256:0+.*registry docker\.io/);
+  });
+
+  it('without credentials the error says the registry needs them, and never shows a secret', async () => {
+    const ctx = imagesContext({ cache: join(tmp, 'cache-anon'), workDir: join(tmp, 'w4'), images: ['busybox:1.36'], registries: { 'docker.io': { endpoint: upstream.host, insecure: true } } });
+    const err = await collectImages(ctx).then(() => undefined, (e) => e);
+    expect(err).toBeDefined();
+    expect(`${err.message} ${err.hint}`).toMatch(/needs credentials/);
+  });
+
+  it('keeps only the target platforms; the mirror answers a clear 404 for a left-out one', async () => {
+    const ctx = imagesContext({ cache: join(tmp, 'cache'), workDir: join(tmp, 'w5'), images: ['multi:1.0'], registries: { 'docker.io': { endpoint: upstream.host, insecure: true } }, authFile, arches: ['amd64'] });
+    const amdOnly = await collectImages(ctx);
+    const lock = amdOnly.lock.find((e) => e.kind === 'image')!;
+    expect(lock.extra!.digest).toBe(digests.multi);
+    expect(lock.extra!.leftOut).toEqual(['linux/arm64/v8']);
+    const dir = join(tmp, 'bundle-amd64');
+    layOut(amdOnly, dir);
+    const m = await startMirror({ bundleDir: dir, port: 0 });
+    try {
+      const index = JSON.parse(await skopeo('inspect', '--raw', '--tls-verify=false', `docker://${m.url.slice(7)}/library/multi:1.0`));
+      expect('sha256:' + sha256Hex(await skopeo('inspect', '--raw', '--tls-verify=false', `docker://${m.url.slice(7)}/library/multi:1.0`))).toBe(digests.multi);
+      const arm = index.manifests.find((d: any) => d.platform.architecture === 'arm64');
+      const res = await fetch(`${m.url}/v2/library/multi/manifests/${arm.digest}`);
+      expect(res.status).toBe(404);
+      const body = await res.json();
+      expect(body.errors[0].code).toBe('MANIFEST_UNKNOWN');
+      expect(body.errors[0].message).toMatch(/linux\/arm64.*left out/);
+      expect(m.misses.length).toBe(1);
+    } finally {
+      await m.close();
+    }
+  });
+});
+
+describe('the mirror serves the bundle to real clients', () => {
+  it('answers /v2/, the catalog and tags', async () => {
+    const base = await fetch(`${mirror.url}/v2/`);
+    expect(base.status).toBe(200);
+    expect(base.headers.get('docker-distribution-api-version')).toBe('registry/2.0');
+    const cat = await (await fetch(`${mirror.url}/v2/_catalog`)).json();
+    expect(cat.repositories).toEqual(['docker.io/library/app', 'docker.io/library/busybox', 'docker.io/library/multi']);
+    const tags = await (await fetch(`${mirror.url}/v2/library/busybox/tags/list`)).json();
+    expect(tags.tags).toEqual(['1.36']);
+    const head = await fetch(`${mirror.url}/v2/docker.io/library/multi/manifests/1.0`, { method: 'HEAD' });
+    expect(head.headers.get('docker-content-digest')).toBe(digests.multi);
+    expect(head.headers.get('content-type')).toBe('application/vnd.oci.image.index.v1+json');
+    const put = await fetch(`${mirror.url}/v2/library/busybox/manifests/1.36`, { method: 'PUT', body: '{}' });
+    expect(put.status).toBe(405);
+  });
+
+  it('skopeo copy --all by tag and by digest, index digest unchanged', async () => {
+    for (const [path, name] of [
+      ['library/multi:1.0', 'multi'],
+      [`docker.io/library/multi@${digests.multi}`, 'multi'],
+      ['library/app:1.0', 'app'],
+      [`docker.io/library/busybox@${digests.busybox}`, 'busybox'],
+    ] as const) {
+      const dest = join(tmp, 'pulled-' + sha256Hex(path).slice(0, 8));
+      await skopeo('copy', '--all', '--quiet', '--src-tls-verify=false', `docker://${mirrorHost()}/${path}`, `oci:${dest}:x`);
+      const index = JSON.parse(readFileSync(join(dest, 'index.json'), 'utf8'));
+      expect(index.manifests[0].digest, path).toBe(digests[name]);
+    }
+  });
+
+  it('skopeo reads the layout itself by full name (oci:<layout>:<name>)', async () => {
+    const raw = await skopeo('inspect', '--raw', `oci:${join(bundleDir, 'repos/images')}:docker.io/library/multi:1.0`);
+    expect('sha256:' + sha256Hex(raw)).toBe(digests.multi);
+  });
+
+  it('containerd pulls docker.io/library/* through certs.d/docker.io/hosts.toml (?ns=docker.io)', async () => {
+    const dir = join(tmp, 'ctrd');
+    mkdirSync(join(dir, 'certs.d/docker.io'), { recursive: true });
+    const sock = join(dir, 'c.sock');
+    writeFileSync(
+      join(dir, 'config.toml'),
+      `version = 2\nroot = "${dir}/root"\nstate = "${dir}/state"\ndisabled_plugins = ["io.containerd.grpc.v1.cri"]\n[grpc]\n  address = "${sock}"\n[ttrpc]\n  address = "${sock}.ttrpc"\n[metrics]\n  address = ""\n`,
+    );
+    writeFileSync(join(dir, 'certs.d/docker.io/hosts.toml'), `server = "${mirror.url}"\n\n[host."${mirror.url}"]\n  capabilities = ["pull", "resolve"]\n`);
+    const proc: ChildProcess = spawn('containerd', ['--config', join(dir, 'config.toml')], { stdio: 'ignore' });
+    try {
+      for (let i = 0; !existsSync(sock); i++) {
+        if (proc.exitCode !== null || i > 400) throw new Error('containerd did not start');
+        await sleep(50);
+      }
+      const ctr = async (...args: string[]) => (await execFileP('ctr', ['-a', sock, ...args])).stdout;
+      // Stop the upstream first: whatever containerd gets, it gets from the mirror.
+      await upstream.stop();
+      await ctr('images', 'pull', '--hosts-dir', join(dir, 'certs.d'), 'docker.io/library/busybox:1.36');
+      await ctr('images', 'pull', '--all-platforms', '--hosts-dir', join(dir, 'certs.d'), 'docker.io/library/multi:1.0');
+      const ls = await ctr('images', 'ls');
+      expect(ls).toContain(digests.busybox);
+      expect(ls).toContain(digests.multi);
+      const log = readFileSync(join(tmp, 'access.log'), 'utf8');
+      expect(log).toMatch(/(HEAD|GET) \/v2\/library\/busybox\/manifests\/1\.36\?ns=docker\.io 200/);
+      expect(mirror.misses).toEqual([]);
+    } finally {
+      await stopProcess(proc);
+    }
+  }, 120_000);
+});
+
+describe('push into an existing registry', () => {
+  it('copies every image with digests unchanged; a rerun pushes nothing', async () => {
+    target = await startRegistry(join(tmp, 'target'));
+    const first = await pushBundleImages(bundleDir, { registry: `${target.host}/mirror`, insecure: true });
+    expect(first.images).toBe(3);
+    expect(first.blobsUploaded).toBeGreaterThan(0);
+    // The shared base layer went up once and was mounted or found for the other repos.
+    expect(first.blobsMounted + first.blobsPresent).toBeGreaterThan(0);
+    for (const [name, ref] of [['busybox', 'library/busybox:1.36'], ['app', 'library/app:1.0'], ['multi', 'library/multi:1.0']] as const) {
+      const info = JSON.parse(await skopeo('inspect', '--tls-verify=false', '--raw', `docker://${target.host}/mirror/${ref}`));
+      expect(info.schemaVersion).toBe(2);
+      expect(upstreamDigest(`${target.host}/mirror/${ref}`)).toBe(digests[name]);
+    }
+    const inspect = JSON.parse(await skopeo('inspect', '--tls-verify=false', `docker://${target.host}/mirror/library/app:1.0`));
+    expect(inspect.Digest).toBe(digests.app);
+    const again = await pushBundleImages(bundleDir, { registry: `${target.host}/mirror`, insecure: true });
+    expect(again).toMatchObject({ images: 3, upToDate: 3, blobsUploaded: 0, manifestsPut: 0 });
+  }, 60_000);
+});
