@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { NodeError, shq } from './node-error.js';
 import type { NodeSession } from './session.js';
 
@@ -8,7 +9,7 @@ import type { NodeSession } from './session.js';
  *   pristine original survives any number of runs.
  * - every path changed is listed once in BACKUP_LIST, which `restoreFiles` walks.
  * - the same content again changes nothing and reports `unchanged`.
- * Each operation is one shell script run as root in one round trip.
+ * A batch of changes is one shell script run as root in one round trip.
  */
 export const BACKUP_LIST = '/var/lib/ks-bundle/wiring/changed-files';
 export const BAK = '.ks-bundle.bak';
@@ -16,7 +17,7 @@ export const ABSENT = '.ks-bundle.absent';
 
 export type WriteOutcome = 'created' | 'changed' | 'unchanged';
 
-// $1 path, $2 octal mode for a new file. stdin: the content.
+// backup PATH: keep the original (or an absent marker) unless a backup exists already; list PATH once.
 const BACKUP_FN = `backup() {
   if [ ! -e "$1${BAK}" ] && [ ! -e "$1${ABSENT}" ]; then
     if [ -e "$1" ] || [ -L "$1" ]; then cp -a -- "$1" "$1${BAK}"; else : > "$1${ABSENT}"; fi
@@ -25,25 +26,21 @@ const BACKUP_FN = `backup() {
   grep -qxF -- "$1" "${BACKUP_LIST}" 2>/dev/null || printf '%s\\n' "$1" >> "${BACKUP_LIST}"
 }`;
 
-const WRITE_SCRIPT = `set -e
-${BACKUP_FN}
-f=$1; t="$f.ks-bundle.tmp.$$"
-mkdir -p "$(dirname "$f")"
-trap 'rm -f "$t"' EXIT
-cat > "$t"
-if [ -f "$f" ] && cmp -s "$t" "$f"; then echo unchanged; exit 0; fi
-if [ -e "$f" ]; then out=changed; chmod --reference="$f" "$t"; chown --reference="$f" "$t"; else out=created; chmod "$2" "$t"; fi
-backup "$f"
-mv -f "$t" "$f"
-trap - EXIT
-echo $out`;
+// write PATH MODE TMP: put TMP (already next to PATH) in place unless PATH already holds the same bytes.
+const WRITE_FN = `write() {
+  if [ -f "$1" ] && cmp -s "$3" "$1"; then rm -f "$3"; echo unchanged; return; fi
+  if [ -e "$1" ]; then out=changed; chmod --reference="$1" "$3"; chown --reference="$1" "$3"; else out=created; chmod "$2" "$3"; fi
+  backup "$1"
+  mv -f "$3" "$1"
+  echo $out
+}`;
 
-const REMOVE_SCRIPT = `set -e
-${BACKUP_FN}
-if [ ! -e "$1" ] && [ ! -L "$1" ]; then echo unchanged; exit 0; fi
-backup "$1"
-rm -f -- "$1"
-echo changed`;
+const REMOVE_FN = `remove() {
+  if [ ! -e "$1" ] && [ ! -L "$1" ]; then echo unchanged; return; fi
+  backup "$1"
+  rm -f -- "$1"
+  echo changed
+}`;
 
 const RESTORE_SCRIPT = `set -e
 [ -f "${BACKUP_LIST}" ] || exit 0
@@ -60,6 +57,37 @@ function checkPath(node: string, path: string): void {
   }
 }
 
+export type FileChange = { path: string; content: string | Buffer; mode?: number } | { path: string; remove: true };
+
+/**
+ * Apply several changes in one sudo and one round trip (sudo's password check is the slow part): the script,
+ * with each content base64-encoded in a here-document, goes to `sh -s` on stdin, never on a command line.
+ * Returns one outcome per change, in order.
+ */
+export async function applyFiles(s: NodeSession, changes: FileChange[]): Promise<WriteOutcome[]> {
+  if (changes.length === 0) return [];
+  const eof = `KSB_EOF_${randomBytes(8).toString('hex')}`;
+  const parts = ['set -e', BACKUP_FN, WRITE_FN, REMOVE_FN, `trap 'rm -f "$t"' EXIT`];
+  for (const c of changes) {
+    checkPath(s.name, c.path);
+    const p = shq(c.path);
+    if ('remove' in c) {
+      parts.push(`remove ${p}`);
+      continue;
+    }
+    const b64 = Buffer.from(c.content).toString('base64').replace(/.{1,76}/g, '$&\n');
+    parts.push(
+      `mkdir -p "$(dirname ${p})"; t=${p}.ks-bundle.tmp.$$`,
+      `base64 -d > "$t" <<'${eof}'\n${b64}${eof}`,
+      `write ${p} ${(c.mode ?? 0o644).toString(8)} "$t"`,
+    );
+  }
+  const r = await s.sudo('/bin/sh -s', { input: parts.join('\n') + '\n' });
+  const out = r.stdout.split('\n').filter(Boolean);
+  if (out.length !== changes.length) throw new NodeError(s.name, `wiring: expected ${changes.length} results, got: ${r.stdout.trim()}`);
+  return out as WriteOutcome[];
+}
+
 /** Write `content` to `path` (as root) with a backup of the original; `unchanged` when it already holds it. */
 export async function writeFileWithBackup(
   s: NodeSession,
@@ -67,17 +95,14 @@ export async function writeFileWithBackup(
   content: string | Buffer,
   opts: { mode?: number } = {},
 ): Promise<WriteOutcome> {
-  checkPath(s.name, path);
-  const mode = (opts.mode ?? 0o644).toString(8);
-  const r = await s.sudo(`/bin/sh -c ${shq(WRITE_SCRIPT)} sh ${shq(path)} ${mode}`, { input: content });
-  return r.stdout.trim() as WriteOutcome;
+  const [o] = await applyFiles(s, [{ path, content, ...(opts.mode === undefined ? {} : { mode: opts.mode }) }]);
+  return o!;
 }
 
 /** Move a file out of the way (e.g. an apt source that would reach the internet), keeping it for restore. */
 export async function removeWithBackup(s: NodeSession, path: string): Promise<'changed' | 'unchanged'> {
-  checkPath(s.name, path);
-  const r = await s.sudo(`/bin/sh -c ${shq(REMOVE_SCRIPT)} sh ${shq(path)}`);
-  return r.stdout.trim() as 'changed' | 'unchanged';
+  const [o] = await applyFiles(s, [{ path, remove: true }]);
+  return o as 'changed' | 'unchanged';
 }
 
 /** Put every file changed by the two functions above back as it was; returns what it did, one line per file. */
