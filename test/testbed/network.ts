@@ -40,7 +40,7 @@ export function planNet(subnet?: string): SandboxNet {
   return { id, subnet: s, prefix: s.replace(/0\/24$/, ''), bridgeNs: `ksb-${id}-br`, nodeNs: new Map(), guard: false };
 }
 
-export function createNet(n: SandboxNet, nodes: string[], opts: { joinHost: boolean }): void {
+export function createNet(n: SandboxNet, nodes: string[], opts: { joinHost: boolean; defaultRoute?: boolean }): void {
   const subnet = n.subnet;
   // The guard first: from now on nothing addressed to the subnet can leave the machine.
   sh('ip', ['route', 'add', 'blackhole', subnet, 'metric', GUARD_METRIC]);
@@ -60,7 +60,16 @@ export function createNet(n: SandboxNet, nodes: string[], opts: { joinHost: bool
     sh('ip', ['-n', ns, 'addr', 'add', `${n.prefix}${11 + i}/24`, 'dev', 'eth0']);
     sh('ip', ['-n', ns, 'link', 'set', 'eth0', 'up']);
     sh('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
+    if (opts.defaultRoute) sh('ip', ['-n', ns, 'route', 'add', 'default', 'via', `${n.prefix}1`]);
   });
+  if (opts.defaultRoute) {
+    // The "gateway" is the bridge namespace itself. Its only routes are the /24 and an `unreachable` default, so
+    // it answers anything aimed outside with an ICMP unreachable at once (the kernel sends those only with
+    // forwarding on), while nodes see a default route (Ansible's ansible_default_ipv4 needs one).
+    sh('ip', ['-n', n.bridgeNs, 'addr', 'add', `${n.prefix}1/24`, 'dev', 'br0']);
+    sh('ip', ['-n', n.bridgeNs, 'route', 'add', 'unreachable', 'default']);
+    sh('ip', ['netns', 'exec', n.bridgeNs, 'sysctl', '-q', '-w', 'net.ipv4.ip_forward=1']);
+  }
   if (opts.joinHost) {
     const h = `k${n.id}h`;
     sh('ip', ['link', 'add', h, 'type', 'veth', 'peer', 'name', `k${n.id}hb`, 'netns', n.bridgeNs]);

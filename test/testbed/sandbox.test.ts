@@ -1,5 +1,7 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { writeFileSync, readFileSync, existsSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { createSandbox, type Sandbox } from './sandbox.js';
 import { run } from './run.js';
@@ -114,5 +116,46 @@ describe('sandbox testbed', () => {
     expect(readFileSync('/proc/self/mountinfo', 'utf8')).not.toContain(dir);
     expect((await run('ip', ['route', 'show', subnet])).stdout).toBe('');
     expect(existsSync(dir)).toBe(false);
+  });
+});
+
+describe('sandbox options and signals', () => {
+  it('defaultRoute: nodes get a default route, and going out still fails at once', async () => {
+    const sb = await createSandbox({ nodes: [{ name: 'gw1', auth: 'key' }], defaultRoute: true });
+    try {
+      const route = await sb.exec('gw1', 'ip route get 1.1.1.1');
+      expect(route.stdout).toContain(`via ${sb.subnet.replace(/0\/24$/, '1')}`);
+      const out = await sb.exec('gw1', `python3 -c "import socket; s=socket.socket(); s.settimeout(30); s.connect(('1.1.1.1', 80))"`, { allowFail: true });
+      expect(out.code).not.toBe(0);
+      expect(out.stderr).toContain('No route to host');
+    } finally {
+      await sb.teardown();
+    }
+  });
+
+  it('a SIGTERM to the process that made a sandbox tears it down', async () => {
+    const script = fileURLToPath(new URL('./fixtures/sandbox-child.ts', import.meta.url));
+    const child = spawn('node', ['--import', 'tsx', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => (err += d));
+    const made = await new Promise<{ dir: string; subnet: string; pids: number[]; netns: string[] }>((resolve, reject) => {
+      child.stdout.on('data', (d: Buffer) => {
+        out += d;
+        const line = out.split('\n').find((l) => l.startsWith('{'));
+        if (line) resolve(JSON.parse(line));
+      });
+      child.on('exit', () => reject(new Error(`child exited early: ${err}`)));
+    });
+    expect(made.pids.length).toBe(4);
+    expect(netnsList()).toEqual(expect.arrayContaining(made.netns));
+    const exited = new Promise<string | null>((r) => child.on('exit', (_c, sig) => r(sig)));
+    child.kill('SIGTERM');
+    expect(await exited).toBe('SIGTERM');
+    for (const p of made.pids) expect(alive(p)).toBe(false);
+    for (const ns of made.netns) expect(netnsList()).not.toContain(ns);
+    expect(readFileSync('/proc/self/mountinfo', 'utf8')).not.toContain(made.dir);
+    expect((await run('ip', ['route', 'show', made.subnet])).stdout).toBe('');
+    expect(existsSync(made.dir)).toBe(false);
   });
 });

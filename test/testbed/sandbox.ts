@@ -63,6 +63,11 @@ export interface SandboxOptions {
   joinHost?: boolean;
   user?: string;
   port?: number;
+  /**
+   * Give nodes a default route to a gateway that forwards nothing (the bridge namespace at .1): traffic out still
+   * fails at once (No route to host), and Ansible's ansible_default_ipv4 is filled in. Default false: no route.
+   */
+  defaultRoute?: boolean;
 }
 
 interface State {
@@ -102,7 +107,7 @@ export async function createSandbox(opts: SandboxOptions): Promise<Sandbox> {
   writeFileSync(join(dir, 'owner.pid'), String(process.pid));
   const nodes = new Map<string, SandboxNode>();
   try {
-    createNet(state.net, names, { joinHost: opts.joinHost ?? true });
+    createNet(state.net, names, { joinHost: opts.joinHost ?? true, defaultRoute: opts.defaultRoute ?? false });
     const hosts = ['127.0.0.1 localhost', '::1 localhost ip6-localhost ip6-loopback']
       .concat(names.map((n, i) => `${nodeIp(state.net, i)} ${n}`))
       .join('\n') + '\n';
