@@ -90,3 +90,58 @@ export function formatStanza(fields: Array<[string, string]>): string {
 }
 
 export class Deb822Error extends Error {}
+
+/**
+ * The same scan over bytes (a Packages file as read from disk). Each kept value becomes its own small string
+ * (decoded as latin1, so offsets stay byte offsets and bytes round-trip): no string of the whole file exists and
+ * nothing keeps one alive, which is what holds a 50 MB index to a few dozen MB of records.
+ */
+export function* iterateStanzasBytes(buf: Buffer, keep?: ReadonlySet<string>): Generator<RawStanza> {
+  const n = buf.length;
+  let pos = 0;
+  let fields: Stanza = {};
+  let start = -1;
+  let end = 0;
+  let lastKey: string | undefined;
+  while (pos < n) {
+    let nl = buf.indexOf(10, pos);
+    if (nl < 0) nl = n;
+    let lineEnd = nl;
+    if (lineEnd > pos && buf[lineEnd - 1] === 13) lineEnd--;
+    const c = buf[pos]!;
+    if (lineEnd === pos || isBlankBytes(buf, pos, lineEnd)) {
+      if (start >= 0) {
+        yield { fields, start, end };
+        fields = {};
+        start = -1;
+        lastKey = undefined;
+      }
+    } else if (c === 32 || c === 9) {
+      if (lastKey !== undefined) fields[lastKey] += '\n' + buf.toString("latin1", pos + 1, lineEnd);
+      end = lineEnd;
+    } else if (c !== 35) {
+      if (start < 0) start = pos;
+      end = lineEnd;
+      const colon = buf.indexOf(58, pos);
+      if (colon < 0 || colon > lineEnd) throw new Deb822Error(`line without a colon at offset ${pos}: ${buf.toString("latin1", pos, Math.min(lineEnd, pos + 60))}`);
+      const key = buf.toString("latin1", pos, colon);
+      if (keep && !keep.has(key)) {
+        lastKey = undefined;
+      } else {
+        let vs = colon + 1;
+        let ve = lineEnd;
+        while (vs < ve && (buf[vs] === 32 || buf[vs] === 9)) vs++;
+        while (ve > vs && (buf[ve - 1] === 32 || buf[ve - 1] === 9)) ve--;
+        fields[key] = buf.toString("latin1", vs, ve);
+        lastKey = key;
+      }
+    }
+    pos = nl + 1;
+  }
+  if (start >= 0) yield { fields, start, end };
+}
+
+function isBlankBytes(buf: Buffer, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) if (buf[i] !== 32 && buf[i] !== 9) return false;
+  return true;
+}

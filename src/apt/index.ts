@@ -2,7 +2,7 @@
  * The package universe of one target (os, arch): every version of every binary package of that arch or `all`,
  * from all its sources and suites, plus who provides what. Built from Packages texts; pure.
  */
-import { iterateStanzas, type Stanza } from './deb822.js';
+import { iterateStanzas, iterateStanzasBytes, type RawStanza, type Stanza } from './deb822.js';
 import { parseRelations, type OrGroup, type Relation } from './relation.js';
 import { compareVersions } from './version.js';
 
@@ -14,18 +14,17 @@ export class PackageRecord {
   /** Offsets of the stanza in the Packages text it came from, to copy it verbatim into the bundle's index. */
   start = 0;
   end = 0;
-  private parsed: Partial<Record<'depends' | 'preDepends' | 'recommends' | 'breaks', OrGroup[]>> = {};
+  private parsed?: Partial<Record<RelField, OrGroup[]>>;
   constructor(
     readonly name: string,
     readonly version: string,
     readonly arch: string,
-    private readonly raw: { depends?: string; preDepends?: string; recommends?: string; breaks?: string },
+    private readonly rawDepends: string | undefined,
+    private readonly rawPreDepends: string | undefined,
+    private readonly rawRecommends: string | undefined,
+    private readonly rawBreaks: string | undefined,
     readonly provides: Relation[],
     readonly source: string,
-    /** Upstream path relative to the archive root, its size and digest. */
-    readonly filename: string,
-    readonly size: number,
-    readonly sha256: string,
     /** Which fetched index it came from (an opaque key the collector understands). */
     readonly origin: string,
     readonly multiArch?: string,
@@ -33,28 +32,51 @@ export class PackageRecord {
     readonly essential = false,
   ) {}
 
-  private rel(key: 'depends' | 'preDepends' | 'recommends' | 'breaks'): OrGroup[] {
-    return (this.parsed[key] ??= parseRelations(this.raw[key], this.arch === 'all' ? undefined : this.arch));
+  private rel(key: RelField, raw: string | undefined): OrGroup[] {
+    const parsed = (this.parsed ??= {});
+    return (parsed[key] ??= parseRelations(raw, this.arch === 'all' ? undefined : this.arch));
   }
   get depends(): OrGroup[] {
-    return this.rel('depends');
+    return this.rel('depends', this.rawDepends);
   }
   get preDepends(): OrGroup[] {
-    return this.rel('preDepends');
+    return this.rel('preDepends', this.rawPreDepends);
   }
   get recommends(): OrGroup[] {
-    return this.rel('recommends');
+    return this.rel('recommends', this.rawRecommends);
   }
   get breaks(): OrGroup[] {
-    return this.rel('breaks');
+    return this.rel('breaks', this.rawBreaks);
   }
 }
+
+type RelField = 'depends' | 'preDepends' | 'recommends' | 'breaks';
 
 /** Fields the resolver and the repo writer need; the rest of the stanza is re-read from the index when writing. */
 export const INDEX_FIELDS: ReadonlySet<string> = new Set([
   'Package', 'Version', 'Architecture', 'Multi-Arch', 'Depends', 'Pre-Depends', 'Recommends', 'Breaks', 'Provides',
-  'Priority', 'Essential', 'Source', 'Filename', 'Size', 'SHA256', 'Status',
+  'Priority', 'Essential', 'Source',
 ]);
+
+/** Upstream location and digest of a record: read from its stanza only for the few packages a closure selects. */
+export interface PackageFile {
+  filename: string;
+  size: number;
+  sha256: string;
+}
+
+export function fileOfStanza(f: Stanza): PackageFile {
+  return { filename: f['Filename'] ?? '', size: Number(f['Size'] ?? 0), sha256: f['SHA256'] ?? '' };
+}
+
+// A few values repeat 60k times (Priority, Multi-Arch, Architecture, Source): one string each.
+const interned = new Map<string, string>();
+function intern(s: string): string {
+  const had = interned.get(s);
+  if (had !== undefined) return had;
+  if (interned.size < 100_000) interned.set(s, s);
+  return s;
+}
 
 export interface Provider {
   pkg: PackageRecord;
@@ -72,8 +94,17 @@ export class PackageIndex {
 
   /** Add every stanza of a Packages text that is for this arch (or `all`). */
   addPackagesText(text: string, origin: string): number {
+    return this.addStanzas(iterateStanzas(text, INDEX_FIELDS), origin);
+  }
+
+  /** The same from the file's bytes; record offsets are then byte offsets into `buf`. */
+  addPackagesBytes(buf: Buffer, origin: string): number {
+    return this.addStanzas(iterateStanzasBytes(buf, INDEX_FIELDS), origin);
+  }
+
+  private addStanzas(stanzas: Iterable<RawStanza>, origin: string): number {
     let n = 0;
-    for (const { fields, start, end } of iterateStanzas(text, INDEX_FIELDS)) {
+    for (const { fields, start, end } of stanzas) {
       const rec = recordFromStanza(fields, origin, this.arch);
       if (rec) {
         rec.start = start;
@@ -87,15 +118,18 @@ export class PackageIndex {
 
   add(rec: PackageRecord): void {
     this.finished = false;
-    let list = this.byName.get(rec.name);
-    if (!list) this.byName.set(rec.name, (list = []));
-    // The same version from two suites is one package; keep the first seen.
-    if (list.some((p) => p.version === rec.version && p.arch === rec.arch)) return;
-    list.push(rec);
+    const list = this.byName.get(rec.name);
+    if (!list) this.byName.set(rec.name, [rec]); // exact-size arrays: most names have one version
+    else {
+      // The same version from two suites is one package; keep the first seen.
+      for (const p of list) if (p.version === rec.version && p.arch === rec.arch) return;
+      list.push(rec);
+    }
     for (const p of rec.provides) {
-      let provs = this.providers.get(p.name);
-      if (!provs) this.providers.set(p.name, (provs = []));
-      provs.push({ pkg: rec, version: p.op === '=' ? p.version : undefined });
+      const provider = { pkg: rec, version: p.op === '=' ? p.version : undefined };
+      const provs = this.providers.get(p.name);
+      if (!provs) this.providers.set(p.name, [provider]);
+      else provs.push(provider);
     }
   }
 
@@ -117,28 +151,29 @@ export class PackageIndex {
   }
 }
 
+const NONE: Relation[] = [];
+
 export function recordFromStanza(f: Stanza, origin: string, arch: string): PackageRecord | undefined {
   const name = f['Package'];
   const version = f['Version'];
   const pkgArch = f['Architecture'];
   if (!name || !version || !pkgArch) return undefined;
   if (pkgArch !== arch && pkgArch !== 'all') return undefined;
-  const provides: Relation[] = [];
-  if (f['Provides']) for (const g of parseRelations(f['Provides'], arch)) provides.push(...g);
+  const provides: Relation[] = f['Provides'] ? parseRelations(f['Provides'], arch).flat() : NONE;
   const src = f['Source'];
   return new PackageRecord(
     name,
     version,
-    pkgArch,
-    { depends: f['Depends'], preDepends: f['Pre-Depends'], recommends: f['Recommends'], breaks: f['Breaks'] },
+    intern(pkgArch),
+    f['Depends'],
+    f['Pre-Depends'],
+    f['Recommends'],
+    f['Breaks'],
     provides,
-    src ? src.split(' ')[0]! : name,
-    f['Filename'] ?? '',
-    Number(f['Size'] ?? 0),
-    f['SHA256'] ?? '',
+    src ? intern(src.split(' ')[0]!) : name,
     origin,
-    f['Multi-Arch'],
-    f['Priority'],
+    f['Multi-Arch'] === undefined ? undefined : intern(f['Multi-Arch']),
+    f['Priority'] === undefined ? undefined : intern(f['Priority']),
     f['Essential'] === 'yes',
   );
 }

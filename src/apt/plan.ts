@@ -2,13 +2,14 @@
  * What one target needs from the upstream archives: fetch and verify its indexes, resolve the closure against
  * its baseline, and copy the chosen stanzas. The index (hundreds of MB of objects) lives only inside this call.
  */
-import { readFile } from 'node:fs/promises';
+import { open, readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve as resolvePath } from 'node:path';
-import { InputError } from '../errors.js';
+import { InputError, IntegrityError } from '../errors.js';
 import type { LockEntry } from '../build/context.js';
 import type { AptSource, AptSpec, Target } from '../manifest/types.js';
 import { baselineFromStatus, baselineRequired } from './baseline.js';
-import { PackageIndex } from './index.js';
+import { fileOfStanza, PackageIndex } from './index.js';
+import { iterateStanzasBytes } from './deb822.js';
 import { poolPath, rewriteFilename, type RepoPackage } from './repo.js';
 import { resolveClosure, type Baseline } from './resolve.js';
 import { archiveRoot, fetchPackages, fetchSuiteRelease, type SuiteRelease, type UpstreamOptions } from './upstream.js';
@@ -28,6 +29,9 @@ export interface TargetPlan {
   indexLock: LockEntry[];
   alreadyInstalled: string[];
 }
+
+/** pool/main/<x>/<source>/<file>.deb with Debian's name characters only: nothing an upstream writes can escape. */
+const SAFE_POOL = /^pool\/main\/[a-z0-9][a-z0-9+.-]*\/[a-z0-9][a-z0-9+.-]*\/[A-Za-z0-9][A-Za-z0-9+.~_%:-]*\.u?deb$/;
 
 export function sourcesFor(spec: AptSpec, os: string): AptSource[] {
   return spec.sources.filter((s) => !s.for || s.for.includes(os));
@@ -61,7 +65,7 @@ export async function planTarget(
   const sources = sourcesFor(spec, target.os);
   if (!sources.length) throw new InputError(`no apt source for target ${target.os}`, { hint: 'Add one to spec.apt.sources (or widen an existing source\'s `for`).' });
   const index = new PackageIndex(target.arch);
-  const texts = new Map<string, { text: string; url: string }>();
+  const texts = new Map<string, { path: string; url: string }>();
   const indexLock: LockEntry[] = [];
   let date = new Date(0);
   for (const source of sources) {
@@ -75,9 +79,10 @@ export async function planTarget(
         const got = await fetchPackages(rel, component, target.arch, opts);
         if (!got) continue; // a suite need not carry every component
         const name = indexLockName(source, suite, component, target.arch);
-        const text = await readFile(got.blob.path, 'utf8');
-        index.addPackagesText(text, name);
-        texts.set(name, { text, url: archiveRoot(source) });
+        // Bytes, not a string of the whole file: records get small strings of their own (see iterateStanzasBytes),
+        // and the file's bytes can go once it is indexed; chosen stanzas are read back by offset.
+        index.addPackagesBytes(await readFile(got.blob.path), name);
+        texts.set(name, { path: got.blob.path, url: archiveRoot(source) });
         indexLock.push({
           kind: 'index',
           name,
@@ -93,24 +98,37 @@ export async function planTarget(
   const baseline = await loadBaseline(target, manifestFile, index);
   const result = resolveClosure(index, spec.packages, { recommends: spec.recommends, baseline });
   const debs: PlannedDeb[] = [];
-  for (const { pkg, chain } of result.selected) {
-    const inst = baseline.get(pkg.name);
-    if (inst && inst.version === pkg.version) continue; // the target has exactly this already
-    const t = texts.get(pkg.origin)!;
-    const pool = poolPath(pkg.source, pkg.filename);
-    debs.push({
-      name: pkg.name,
-      version: pkg.version,
-      arch: pkg.arch,
-      // A copy, not a slice: slices would keep the whole index text alive.
-      stanza: Buffer.from(rewriteFilename(t.text.slice(pkg.start, pkg.end), pool), 'utf8').toString('utf8'),
-      pool,
-      sha256: pkg.sha256,
-      size: pkg.size,
-      url: t.url + pkg.filename,
-      index: pkg.origin,
-      chain,
-    });
+  const handles = new Map<string, Awaited<ReturnType<typeof open>>>();
+  try {
+    for (const { pkg, chain } of result.selected) {
+      const inst = baseline.get(pkg.name);
+      if (inst && inst.version === pkg.version) continue; // the target has exactly this already
+      const t = texts.get(pkg.origin)!;
+      let fh = handles.get(t.path);
+      if (!fh) handles.set(t.path, (fh = await open(t.path, 'r')));
+      const raw = Buffer.alloc(pkg.end - pkg.start);
+      await fh.read(raw, 0, raw.length, pkg.start);
+      const file = fileOfStanza(iterateStanzasBytes(raw).next().value!.fields);
+      if (!/^[0-9a-f]{64}$/.test(file.sha256) || !file.filename) {
+        throw new IntegrityError(`${pkg.origin}: ${pkg.name} ${pkg.version} has no SHA256 or Filename in the index`, { hint: 'Only packages whose digest the signed index gives can enter a bundle.' });
+      }
+      const pool = poolPath(pkg.source, file.filename);
+      if (!SAFE_POOL.test(pool)) throw new IntegrityError(`${pkg.origin}: ${pkg.name}: unusable file name ${JSON.stringify(file.filename)}`);
+      debs.push({
+        name: pkg.name,
+        version: pkg.version,
+        arch: pkg.arch,
+        stanza: rewriteFilename(raw.toString('utf8'), pool),
+        pool,
+        sha256: file.sha256,
+        size: file.size,
+        url: t.url + file.filename,
+        index: pkg.origin,
+        chain,
+      });
+    }
+  } finally {
+    for (const fh of handles.values()) await fh.close();
   }
   return { target, debs, date, indexLock, alreadyInstalled: result.alreadyInstalled };
 }
