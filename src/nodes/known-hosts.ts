@@ -64,8 +64,9 @@ export type HostKeyStatus =
 /** As ssh decides: a revoked key is refused; a listed key is known; another key of a listed host is a change. */
 export function checkHostKey(entries: KnownHostEntry[], host: string, port: number, keyType: string, key: string): HostKeyStatus {
   const names = port === 22 ? [host] : [hostKeyName(host, port)];
-  const mine = entries.filter((e) => e.marker !== 'cert-authority' && names.some((n) => entryMatches(e, n)));
-  const revoked = entries.find((e) => e.marker === 'revoked' && e.key === key);
+  const forHost = entries.filter((e) => names.some((n) => entryMatches(e, n)));
+  const mine = forHost.filter((e) => !e.marker);
+  const revoked = forHost.find((e) => e.marker === 'revoked' && e.key === key);
   if (revoked) return { status: 'revoked', line: revoked.line };
   const exact = mine.find((e) => e.key === key && e.keyType === keyType);
   if (exact) return { status: 'known', line: exact.line };
