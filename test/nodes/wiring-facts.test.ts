@@ -5,7 +5,10 @@ import { tmpdir } from 'node:os';
 import { execFileSync } from 'node:child_process';
 import { createSandbox, type Sandbox } from '../testbed/sandbox.js';
 import { connectSsh } from '../../src/nodes/ssh.js';
-import { writeFileWithBackup, removeWithBackup, restoreFiles, changedFiles, BACKUP_LIST } from '../../src/nodes/wiring.js';
+import { writeFileWithBackup, removeWithBackup, restoreFiles, changedFiles, applyFiles, BACKUP_LIST } from '../../src/nodes/wiring.js';
+import { parseInventory } from '../../src/nodes/inventory.js';
+import { nodeTarget, openSession } from '../../src/nodes/target.js';
+import { randomBytes } from 'node:crypto';
 import { gatherFacts, parseFacts, FACTS_SCRIPT } from '../../src/nodes/facts.js';
 import type { NodeSession } from '../../src/nodes/session.js';
 import { requireTools, isRoot } from '../support/tools.js';
@@ -123,5 +126,50 @@ describe('wiring and facts on sandbox nodes', () => {
       memoryBytes: 32780412 * 1024, diskBytes: 102687672 * 1024, diskFreeBytes: 92425708 * 1024,
     });
     expect(() => parseFacts('garbage')).toThrow(/unexpected facts output/);
+  });
+
+  it('applyFiles: a batch in one sudo, binary content, a removal; rerun unchanged; restore', async () => {
+    const s = sessions.get('node2')!;
+    const bin = Buffer.concat([randomBytes(5000), Buffer.from("\nKSB_EOF_x\n'$(reboot)'")]);
+    const before = await fingerprintFiles('node2', ['/etc/hostname', '/usr/local/bin/tool']);
+    const changes = [
+      { path: '/usr/local/bin/tool', content: bin, mode: 0o755 },
+      { path: '/etc/hostname', remove: true as const },
+      { path: '/etc/ks-bundle/a b.conf', content: 'x=1\n' },
+    ];
+    expect(await applyFiles(s, changes)).toEqual(['created', 'changed', 'created']);
+    expect(readFileSync(join(sb.rootOf('node2'), 'usr/local/bin/tool')).equals(bin)).toBe(true);
+    expect((await sb.exec('node2', 'stat -c %a /usr/local/bin/tool')).stdout).toBe('755\n');
+    expect(await applyFiles(s, changes)).toEqual(['unchanged', 'unchanged', 'unchanged']);
+    expect(await restoreFiles(s)).toHaveLength(3);
+    expect(await fingerprintFiles('node2', ['/etc/hostname', '/usr/local/bin/tool'])).toBe(before);
+  });
+
+  it('from an inventory to sessions (ssh key, ssh password + become, local) and facts, in parallel', async () => {
+    const n1 = sb.node('node1');
+    const n2 = sb.node('node2');
+    const inv = parseInventory(
+      [
+        '[all]',
+        'taskbox ansible_connection=local ip=127.0.0.1',
+        `node1 ansible_host=${n1.ip} ip=${n1.ip} ansible_user=${n1.user} ansible_ssh_private_key_file=${n1.keyPath}`,
+        `node2 ansible_host=${n2.ip} ip=${n2.ip} ansible_user=${n2.user} ansible_password=${n2.password} ansible_become=yes ansible_become_pass=${n2.becomePassword}`,
+        '[kube-master]', 'taskbox', '[etcd]', 'taskbox', '[kube-node]', 'node1', 'node2', '',
+      ].join('\n'),
+      'hosts.ini',
+    );
+    const opened = await Promise.all(
+      [...inv.hosts.values()].map((h) => openSession(nodeTarget(h), { hostKeys: { knownHostsFile: join(dir, 'inv_known_hosts'), acceptNew: true } })),
+    );
+    try {
+      const facts = await Promise.all(opened.map((s) => gatherFacts(s)));
+      expect(facts.map((f) => f.osId)).toEqual(['debian', 'debian', 'debian']);
+      const who = await Promise.all(opened.map((s) => s.sudo('id -u; hostname')));
+      expect(who.map((w) => w.stdout.split('\n')[0])).toEqual(['0', '0', '0']);
+      expect(who[1]!.stdout.split('\n')[1]).toBe('node1');
+      expect(who[2]!.stdout.split('\n')[1]).toBe('node2');
+    } finally {
+      for (const s of opened) await s.close();
+    }
   });
 });
