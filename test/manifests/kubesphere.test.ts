@@ -1,0 +1,82 @@
+import { readFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { parseLock } from '../../src/build/lock.js';
+import { checkCompleteness, viewOfManifest } from '../../src/completeness/index.js';
+import { kubesprayDownloads } from '../../src/kubespray/downloads.js';
+import { mirrorPathOf } from '../../src/kubespray/mirror-vars.js';
+import { BUNDLE_SETTINGS } from '../../src/kubespray/settings.js';
+import { loadManifest } from '../../src/manifest/load.js';
+import { sha256sum } from '../support/sha256sum.js';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const manifestFile = join(root, 'manifests/kubesphere.yaml');
+const installerFixture = join(root, 'test/completeness/fixtures/ks-installer.yaml');
+
+describe('manifests/kubesphere.yaml', () => {
+  it('validates with the shared upstreams of repos/', async () => {
+    const m = await loadManifest(manifestFile);
+    expect(m.targets.map((t) => `${t.os}/${t.arch}`)).toEqual(['ubuntu-22.04/amd64', 'ubuntu-22.04/arm64', 'ubuntu-24.04/amd64', 'ubuntu-24.04/arm64', 'debian-12/amd64', 'debian-12/arm64']);
+    // Every target has an apt source for it, and each source has a keyring to check Release signatures with.
+    for (const t of m.targets) expect(m.apt!.sources.some((s) => !s.for || s.for.includes(t.os))).toBe(true);
+    for (const s of m.apt!.sources) expect(s.keyring && !s.trusted).toBeTruthy();
+    expect(m.pip!.index).toBe('https://pypi.org/simple/');
+    expect(m.playbooks).toMatchObject({ entry: 'cluster.yml' });
+    for (const p of ['python3-venv', 'python3-pip', 'ceph-common', 'glusterfs-client', 'conntrack', 'ipset']) expect(m.apt!.packages).toContain(p);
+  });
+
+  it('bundles every file kubespray downloads for its settings, on both arches, under the upstream URL path', async () => {
+    const m = await loadManifest(manifestFile);
+    const byName = new Map(m.files.map((f) => [f.name, f]));
+    const arches = [...new Set(m.targets.map((t) => t.arch))];
+    const wanted = kubesprayDownloads({ ...BUNDLE_SETTINGS, rbd_provisioner_enabled: true }, arches).files;
+    expect(new Set(wanted.map((w) => w.component))).toEqual(
+      new Set(['kubelet', 'kubectl', 'kubeadm', 'etcd', 'cni', 'calicoctl', 'calico_crds', 'crictl', 'helm', 'runc', 'nerdctl', 'containerd']),
+    );
+    for (const w of wanted) {
+      const f = byName.get(mirrorPathOf(w.url));
+      expect(f, `${w.component}/${w.arch}: ${w.url}`).toBeDefined();
+      expect(f!.url).toBe(w.url);
+    }
+    // Nothing bundled that kubespray would not ask for.
+    expect(new Set(wanted.map((w) => mirrorPathOf(w.url)))).toEqual(new Set(byName.keys()));
+  });
+
+  it('has a lock consistent with it', async () => {
+    const m = await loadManifest(manifestFile);
+    const lockFile = join(root, 'manifests/kubesphere.lock.yaml');
+    const lock = parseLock(await readFile(lockFile, 'utf8'), lockFile);
+    expect(lock.manifest).toEqual({ name: m.name, version: m.version, sha256: sha256sum(manifestFile) });
+    const locked = (kind: string, name: string) => lock.artifacts.find((a) => a.kind === kind && a.name === name);
+    for (const f of m.files) expect(locked('file', f.name), f.name).toMatchObject({ source: f.url, sha256: f.sha256 });
+    for (const f of m.manifests) expect(locked('manifest', f.name), f.name).toMatchObject({ source: f.url, sha256: f.sha256 });
+    expect(locked('playbooks', 'playbooks')).toMatchObject({ source: m.playbooks!.url, sha256: m.playbooks!.sha256 });
+    // And no pinned entry in the lock that the manifest does not pin.
+    const pinned = new Set([...m.files.map((f) => `file ${f.name}`), ...m.manifests.map((f) => `manifest ${f.name}`), 'playbooks playbooks']);
+    for (const a of lock.artifacts.filter((a) => ['file', 'manifest', 'playbooks'].includes(a.kind))) expect(pinned.has(`${a.kind} ${a.name}`), `${a.kind} ${a.name}`).toBe(true);
+  });
+
+  it('passes the completeness check: kubespray through the mirror vars, and KubeSphere from its installer workload', async () => {
+    const m = await loadManifest(manifestFile);
+    const view = viewOfManifest(m, new Map([['kubesphere-installer.yaml', await readFile(installerFixture, 'utf8')]]));
+    for (const settings of [BUNDLE_SETTINGS, { ...BUNDLE_SETTINGS, rbd_provisioner_enabled: true }]) {
+      const r = checkCompleteness(view, { kubespray: { settings } });
+      expect(r.missing).toEqual([]);
+      expect(r.warnings).toEqual([]);
+      expect(r.checked.files).toBe(24); // 12 downloads × 2 arches (calico's CRD archive is one file for both)
+    }
+  });
+
+  it('fails the check naming the file when a kubespray download is dropped, and the image when an image is', async () => {
+    const m = await loadManifest(manifestFile);
+    const view = viewOfManifest(m, new Map());
+    const files = view.files.filter((f) => !f.endsWith('/arm64/kubeadm'));
+    const images = view.images.filter((i) => i !== 'registry.k8s.io/pause:3.9');
+    const r = checkCompleteness({ ...view, files, images }, { kubespray: { settings: BUNDLE_SETTINGS } });
+    expect(r.missing).toEqual([
+      { file: 'repos/files/dl.k8s.io/release/v1.26.15/bin/linux/arm64/kubeadm', wantedBy: 'playbooks/roles/kubespray-defaults/defaults/main/download.yml (downloads.kubeadm, kubeadm_download_url, arm64)' },
+      { image: 'registry.k8s.io/pause:3.9', wantedBy: 'playbooks/roles/kubespray-defaults/defaults/main/download.yml (downloads.pod_infra)' },
+    ]);
+  });
+});
