@@ -90,16 +90,29 @@ export class PackageIndex {
   readonly providers = new Map<string, Provider[]>();
   private finished = false;
 
-  constructor(readonly arch: string) {}
+  /**
+   * `withRecommends` / `withBreaks`: keep those fields (only needed when Recommends are followed, and when the
+   * baseline is a real status whose packages a Breaks can force to upgrade). Leaving them out saves memory.
+   */
+  constructor(
+    readonly arch: string,
+    opts: { withRecommends?: boolean; withBreaks?: boolean } = { withRecommends: true, withBreaks: true },
+  ) {
+    const keep = new Set(INDEX_FIELDS);
+    if (!opts.withRecommends) keep.delete('Recommends');
+    if (!opts.withBreaks) keep.delete('Breaks');
+    this.keep = keep;
+  }
+  private readonly keep: ReadonlySet<string>;
 
   /** Add every stanza of a Packages text that is for this arch (or `all`). */
   addPackagesText(text: string, origin: string): number {
-    return this.addStanzas(iterateStanzas(text, INDEX_FIELDS), origin);
+    return this.addStanzas(iterateStanzas(text, this.keep), origin);
   }
 
   /** The same from the file's bytes; record offsets are then byte offsets into `buf`. */
   addPackagesBytes(buf: Buffer, origin: string): number {
-    return this.addStanzas(iterateStanzasBytes(buf, INDEX_FIELDS), origin);
+    return this.addStanzas(iterateStanzasBytes(buf, this.keep), origin);
   }
 
   private addStanzas(stanzas: Iterable<RawStanza>, origin: string): number {

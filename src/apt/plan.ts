@@ -64,7 +64,7 @@ export async function planTarget(
 ): Promise<TargetPlan> {
   const sources = sourcesFor(spec, target.os);
   if (!sources.length) throw new InputError(`no apt source for target ${target.os}`, { hint: 'Add one to spec.apt.sources (or widen an existing source\'s `for`).' });
-  const index = new PackageIndex(target.arch);
+  const index = new PackageIndex(target.arch, { withRecommends: spec.recommends, withBreaks: typeof target.baseline === 'object' });
   const texts = new Map<string, { path: string; url: string }>();
   const indexLock: LockEntry[] = [];
   let date = new Date(0);
