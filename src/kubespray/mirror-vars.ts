@@ -59,7 +59,7 @@ export function renderMirrorVars(input: MirrorVarsInput): string {
   vars.ks_bundle_apt_repos = Object.fromEntries(oses.map((o) => [o, `${base}/apt/${o}`]));
   vars.ks_bundle_pip_index_url = `${base}/pypi/simple/`;
   const header = [
-    `# kubespray ${'offline variables'}: every download from the ks-bundle mirror at ${base}.`,
+    `# kubespray's offline variables: every download comes from the ks-bundle mirror ${base}`,
     '# Written by ks-bundle at install time; edit conf/vars.yml instead of this file.',
     '',
   ].join('\n');
