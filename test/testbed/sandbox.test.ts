@@ -3,7 +3,7 @@ import { writeFileSync, readFileSync, existsSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
-import { createSandbox, type Sandbox } from './sandbox.js';
+import { createSandbox, cleanupStaleSandboxes, type Sandbox } from './sandbox.js';
 import { run } from './run.js';
 import { alive, netnsList } from './sys.js';
 import { requireTools, isRoot } from '../support/tools.js';
@@ -133,29 +133,49 @@ describe('sandbox options and signals', () => {
     }
   });
 
-  it('a SIGTERM to the process that made a sandbox tears it down', async () => {
-    const script = fileURLToPath(new URL('./fixtures/sandbox-child.ts', import.meta.url));
+  const script = fileURLToPath(new URL('./fixtures/sandbox-child.ts', import.meta.url));
+  type Made = { dir: string; subnet: string; pids: number[]; netns: string[] };
+  /** A child process that makes a sandbox and waits; resolves with what it made. */
+  const startChild = async () => {
     const child = spawn('node', ['--import', 'tsx', script], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     child.stderr.on('data', (d: Buffer) => (err += d));
-    const made = await new Promise<{ dir: string; subnet: string; pids: number[]; netns: string[] }>((resolve, reject) => {
+    const made = await new Promise<Made>((resolve, reject) => {
       child.stdout.on('data', (d: Buffer) => {
         out += d;
         const line = out.split('\n').find((l) => l.startsWith('{'));
-        if (line) resolve(JSON.parse(line));
+        if (line) resolve(JSON.parse(line) as Made);
       });
       child.on('exit', () => reject(new Error(`child exited early: ${err}`)));
     });
-    expect(made.pids.length).toBe(4);
-    expect(netnsList()).toEqual(expect.arrayContaining(made.netns));
-    const exited = new Promise<string | null>((r) => child.on('exit', (_c, sig) => r(sig)));
-    child.kill('SIGTERM');
-    expect(await exited).toBe('SIGTERM');
+    return { child, made };
+  };
+  const expectGone = async (made: Made) => {
     for (const p of made.pids) expect(alive(p)).toBe(false);
     for (const ns of made.netns) expect(netnsList()).not.toContain(ns);
     expect(readFileSync('/proc/self/mountinfo', 'utf8')).not.toContain(made.dir);
     expect((await run('ip', ['route', 'show', made.subnet])).stdout).toBe('');
     expect(existsSync(made.dir)).toBe(false);
+  };
+
+  it('a SIGTERM to the process that made a sandbox tears it down', async () => {
+    const { child, made } = await startChild();
+    expect(made.pids.length).toBe(4);
+    expect(netnsList()).toEqual(expect.arrayContaining(made.netns));
+    const exited = new Promise<string | null>((r) => child.on('exit', (_c, sig) => r(sig)));
+    child.kill('SIGTERM');
+    expect(await exited).toBe('SIGTERM');
+    await expectGone(made);
+  });
+
+  it('a SIGKILLed run leaves its sandbox behind; the next run cleans it up', async () => {
+    const { child, made } = await startChild();
+    const exited = new Promise<string | null>((r) => child.on('exit', (_c, sig) => r(sig)));
+    child.kill('SIGKILL');
+    expect(await exited).toBe('SIGKILL');
+    expect(netnsList()).toEqual(expect.arrayContaining(made.netns));
+    expect(cleanupStaleSandboxes()).toContain(made.dir);
+    await expectGone(made);
   });
 });

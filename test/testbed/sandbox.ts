@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, mkdirSync, writeFileSync, readFileSync, openSync, closeSync, chmodSync, existsSync, rmSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, writeFileSync, readFileSync, openSync, closeSync, chmodSync, existsSync, rmSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensureRootfs } from './rootfs.js';
 import { planNet, createNet, destroyNet, nodeIp, type SandboxNet } from './network.js';
@@ -94,7 +94,58 @@ function hookExit(): void {
   }
 }
 
+/** What a sandbox has made so far, on disk, so a later run can undo a run that was SIGKILLed. */
+function saveState(state: State): void {
+  const { net } = state;
+  writeFileSync(
+    join(state.dir, 'state.json'),
+    JSON.stringify({ ...net, nodeNs: [...net.nodeNs], overlays: state.overlays, sshd: [...state.sshd] }),
+  );
+}
+
+/**
+ * Undo sandboxes whose owner died without its exit handler (SIGKILL): their processes (only a PID whose command
+ * line still names that sandbox's tree, so a reused PID is never hit), mounts, namespaces and guard route.
+ */
+export function cleanupStaleSandboxes(): string[] {
+  const cleaned: string[] = [];
+  for (const f of readdirSync('/tmp').filter((x) => x.startsWith('ksb-sandbox-'))) {
+    const dir = join('/tmp', f);
+    try {
+      const owner = Number(readFileSync(join(dir, 'owner.pid'), 'utf8'));
+      if (alive(owner)) continue;
+      const saved = JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8')) as SandboxNet & {
+        nodeNs: [string, string][];
+        overlays: string[];
+        sshd: [string, number][];
+      };
+      const state: State = {
+        dir,
+        net: { ...saved, nodeNs: new Map(saved.nodeNs) },
+        overlays: saved.overlays,
+        sshd: new Map(),
+        done: false,
+      };
+      for (const [, pid] of saved.sshd) {
+        let cmd = '';
+        try {
+          cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+        } catch {
+          continue;
+        }
+        if (cmd.includes(dir + '/')) state.sshd.set(String(pid), pid);
+      }
+      teardownSync(state);
+      cleaned.push(dir);
+    } catch {
+      // Not ours or half written: leave it.
+    }
+  }
+  return cleaned;
+}
+
 export async function createSandbox(opts: SandboxOptions): Promise<Sandbox> {
+  cleanupStaleSandboxes();
   const rootfs = await ensureRootfs();
   const user = opts.user ?? 'ubuntu';
   const port = opts.port ?? 22;
@@ -107,7 +158,12 @@ export async function createSandbox(opts: SandboxOptions): Promise<Sandbox> {
   writeFileSync(join(dir, 'owner.pid'), String(process.pid));
   const nodes = new Map<string, SandboxNode>();
   try {
-    createNet(state.net, names, { joinHost: opts.joinHost ?? true, defaultRoute: opts.defaultRoute ?? false });
+    saveState(state);
+    try {
+      createNet(state.net, names, { joinHost: opts.joinHost ?? true, defaultRoute: opts.defaultRoute ?? false });
+    } finally {
+      saveState(state);
+    }
     const hosts = ['127.0.0.1 localhost', '::1 localhost ip6-localhost ip6-loopback']
       .concat(names.map((n, i) => `${nodeIp(state.net, i)} ${n}`))
       .join('\n') + '\n';
@@ -117,6 +173,7 @@ export async function createSandbox(opts: SandboxOptions): Promise<Sandbox> {
       for (const d of ['upper', 'work', 'merged']) mkdirSync(join(base, d), { recursive: true });
       sh('mount', ['-t', 'overlay', 'overlay', '-o', `lowerdir=${rootfs},upperdir=${base}/upper,workdir=${base}/work`, root]);
       state.overlays.push(root);
+      saveState(state);
       writeFileSync(join(root, 'etc/hostname'), spec.name + '\n');
       writeFileSync(join(root, 'etc/hosts'), hosts);
       const password = spec.password ?? 'ksb-login-pw';
@@ -157,6 +214,7 @@ export async function createSandbox(opts: SandboxOptions): Promise<Sandbox> {
       });
     });
     await Promise.all([...nodes.values()].map((n) => startSshd(state, n)));
+    saveState(state);
   } catch (e) {
     teardownSync(state);
     throw e;
@@ -188,8 +246,12 @@ export async function createSandbox(opts: SandboxOptions): Promise<Sandbox> {
       const pid = state.sshd.get(name);
       if (pid !== undefined) stopNodeProcs(pid);
       state.sshd.delete(name);
+      saveState(state);
     },
-    startSshd: (name) => startSshd(state, get(name)),
+    startSshd: async (name) => {
+      await startSshd(state, get(name));
+      saveState(state);
+    },
     pids: () => [...state.sshd.values()].flatMap((p) => [p, childOf(p)].filter((x): x is number => x !== undefined)),
     knownHosts: () =>
       [...nodes.values()]
@@ -222,6 +284,7 @@ async function startSshd(state: State, n: SandboxNode): Promise<void> {
   closeSync(fd);
   if (child.pid === undefined) throw new Error(`cannot start sshd on ${n.name}`);
   state.sshd.set(n.name, child.pid);
+  saveState(state);
   child.unref();
   for (;;) {
     const text = readFileSync(log, 'utf8').slice(start);
