@@ -7,6 +7,8 @@ import { createSandbox, cleanupStaleSandboxes, type Sandbox } from './sandbox.js
 import { run } from './run.js';
 import { alive, netnsList } from './sys.js';
 import { requireTools, isRoot } from '../support/tools.js';
+import { parseInventory } from '../../src/nodes/inventory.js';
+import { validateInventory } from '../../src/nodes/validate-inventory.js';
 
 /** The testbed itself, proven with the real OpenSSH client and sshpass from the host. */
 describe('sandbox testbed', () => {
@@ -93,6 +95,19 @@ describe('sandbox testbed', () => {
       expect(out.code).not.toBe(0);
       expect(out.stderr).toContain('Network is unreachable');
     }
+  });
+
+  it('the real Ansible runs on every node through the sandbox inventory, with become', async () => {
+    requireTools('ansible', 'sshpass');
+    const inv = join(sb.dir, 'hosts.ini');
+    writeFileSync(inv, sb.inventoryIni({ extra: `[all:vars]\nansible_ssh_common_args='-F /dev/null -o UserKnownHostsFile=${knownHosts} -o StrictHostKeyChecking=yes'\nansible_python_interpreter=/usr/bin/python3\n` }));
+    const r = await run('ansible', ['all', '-i', inv, '-b', '-m', 'command', '-a', 'id -u', '-o'], {
+      allowFail: true,
+      env: { ...process.env, ANSIBLE_CONFIG: join(sb.dir, 'none.cfg'), ANSIBLE_NOCOLOR: '1' },
+    });
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(validateInventory(parseInventory(readFileSync(inv, 'utf8'), inv), { mode: 'multi-node' })).toEqual([]);
+    for (const n of ['node1', 'node2', 'node3']) expect(r.stdout).toMatch(new RegExp(`^${n} \\| CHANGED \\| rc=0 \\| \\(stdout\\) 0$`, 'm'));
   });
 
   it('a stopped sshd refuses connections and starts again', async () => {

@@ -49,6 +49,12 @@ export interface Sandbox {
   rootOf(node: string): string;
   stopSshd(node: string): void;
   startSshd(node: string): Promise<void>;
+  /**
+   * A hosts.ini for the nodes in the seed's format: the first node is master and etcd, the others are
+   * kube-node. `localNode` is written with ansible_connection=local (the taskbox, when the installer runs inside
+   * it); `keyPath` maps a node to where its private key will be seen (default: the host path).
+   */
+  inventoryIni(opts?: { localNode?: string; keyPath?: (node: SandboxNode) => string; extra?: string }): string;
   /** Host PIDs the sandbox runs: each node's `unshare` and its pid 1 (sshd). */
   pids(): number[];
   /** A known_hosts text with every node's host keys (OpenSSH format, `[ip]:port` when the port is not 22). */
@@ -251,6 +257,25 @@ export async function createSandbox(opts: SandboxOptions): Promise<Sandbox> {
     startSshd: async (name) => {
       await startSshd(state, get(name));
       saveState(state);
+    },
+    inventoryIni: (o = {}) => {
+      const all = [...nodes.values()];
+      const line = (n: SandboxNode): string => {
+        if (n.name === o.localNode) return `${n.name} ansible_connection=local ip=${n.ip}`;
+        const auth = n.auth === 'key'
+          ? `ansible_ssh_private_key_file=${(o.keyPath ?? ((x: SandboxNode) => x.keyPath))(n)}`
+          : `ansible_password=${n.password}`;
+        const become = n.becomePassword !== undefined ? ` ansible_become_pass=${n.becomePassword}` : '';
+        return `${n.name} ansible_host=${n.ip} ip=${n.ip} ansible_port=${n.port} ansible_user=${n.user} ${auth} ansible_become=yes ansible_become_user=root${become}`;
+      };
+      return [
+        '[all]', ...all.map(line), '',
+        '[kube-master]', all[0]!.name, '',
+        '[kube-node]', ...(all.length > 1 ? all.slice(1) : all).map((n) => n.name), '',
+        '[etcd]', all[0]!.name, '',
+        '[k8s-cluster:children]', 'kube-node', 'kube-master', '',
+        ...(o.extra ? [o.extra] : []),
+      ].join('\n');
     },
     pids: () => [...state.sshd.values()].flatMap((p) => [p, childOf(p)].filter((x): x is number => x !== undefined)),
     knownHosts: () =>
