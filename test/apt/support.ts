@@ -1,5 +1,4 @@
 /** Shared set-up of the apt tests: the machine's Debian mirror as upstream, a build context, a bundle on disk. */
-import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BuildContext } from '../../src/build/context.js';
@@ -53,7 +52,8 @@ export function buildContext(manifest: Manifest, storeRoot: string, events: Prog
   return {
     manifest,
     store: new ContentStore(storeRoot),
-    workDir: mkdtempSync(join(tmpdir(), 'ks-apt-work-')),
+    // The apt collector writes nothing there; not created, so nothing is left behind.
+    workDir: join(tmpdir(), 'ks-apt-work-unused'),
     onProgress: (e) => events.push(e),
     concurrency: 6,
     retry: { retries: 3 },

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collectApt } from '../../src/apt/collect.js';
 import { planTarget } from '../../src/apt/plan.js';
+import { ResolveError } from '../../src/apt/resolve.js';
 import { renderAptSource } from '../../src/apt/sources.js';
 import type { SuiteRelease } from '../../src/apt/upstream.js';
 import type { KindOutput } from '../../src/build/context.js';
@@ -112,6 +113,15 @@ describe('baselines and Recommends (same upstream, no downloads)', () => {
     expect(names(required).has('libc6')).toBe(false);
     expect(names(required).has('socat')).toBe(true);
     for (const n of names(required)) expect(names(none).has(n), n).toBe(true);
+  });
+
+  it('an unsatisfiable request fails naming the chain and what the index offers', async () => {
+    const m = aptManifest({ packages: ['socat (>= 99)', 'kubelet', 'conntrack'], targets: [] });
+    const err = await planTarget(debianTarget('amd64'), m.apt!, m.file, releases, { store }).catch((e) => e);
+    expect(err).toBeInstanceOf(ResolveError);
+    expect((err as Error).message).toMatch(/socat \(>= 99\): socat has 1\.7\.\S+/);
+    expect((err as Error).message).toContain('kubelet: the index has no kubelet for amd64');
+    expect((err as Error).message).not.toContain('conntrack');
   });
 
   it('Recommends are off by default and followed when asked', async () => {
