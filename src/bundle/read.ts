@@ -1,8 +1,10 @@
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, stat } from 'node:fs/promises';
+import { mkdir, open, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { pipeline } from 'node:stream/promises';
-import { Parser, type ReadEntry } from 'tar';
+import { once } from 'node:events';
+import { createGunzip } from 'node:zlib';
+import { Readable } from 'node:stream';
+import { readTar, type EntrySink, type TarEntryInfo } from './tar-reader.js';
 import type { OnProgress } from '../progress/events.js';
 import { noProgress } from '../progress/events.js';
 import { READ_CHUNK, newSha256 } from '../store/hashing.js';
@@ -44,27 +46,20 @@ export async function readBundleTar(file: string, opts: ReadOptions = {}): Promi
   let files = 0;
   let bytes = 0;
   let read = 0;
-  const pending: Promise<void>[] = [];
 
-  const parser = new Parser({ strict: true });
-  parser.on('entry', (entry: ReadEntry) => {
+  const onEntry = (entry: TarEntryInfo): EntrySink | undefined => {
     const verdict = checkEntryPath(entry.path);
     if (!verdict.ok) {
       problems.push({ kind: 'unsafe-path', path: entry.path, message: verdict.reason });
-      entry.resume();
-      return;
+      return undefined;
     }
     if (top === undefined) top = verdict.top;
     else if (verdict.top !== top) {
       problems.push({ kind: 'unsafe-path', path: entry.path, message: `outside the bundle's top folder ${top}/` });
-      entry.resume();
-      return;
+      return undefined;
     }
     const rel = verdict.rel;
-    if (entry.type === 'Directory') {
-      entry.resume();
-      return;
-    }
+    if (entry.type === 'Directory') return undefined;
     if (entry.type === 'SymbolicLink' || entry.type === 'Link') {
       const inside = linkTargetInside(rel, entry.linkpath ?? '', entry.type === 'Link');
       problems.push(
@@ -72,57 +67,79 @@ export async function readBundleTar(file: string, opts: ReadOptions = {}): Promi
           ? { kind: 'unsafe-path', path: rel, message: `link to ${entry.linkpath} points outside the bundle` }
           : { kind: 'bad-entry', path: rel, message: `link to ${entry.linkpath}: a bundle holds regular files only` },
       );
-      entry.resume();
-      return;
+      return undefined;
     }
     if (entry.type !== 'File' && entry.type !== 'OldFile' && entry.type !== 'ContiguousFile') {
       problems.push({ kind: 'bad-entry', path: rel, message: `entry of type ${entry.type}: a bundle holds regular files only` });
-      entry.resume();
-      return;
+      return undefined;
     }
-    if (digests.has(rel)) problems.push({ kind: 'bad-entry', path: rel, message: 'appears twice in the archive' });
+    if (!rel || digests.has(rel)) {
+      problems.push({ kind: 'bad-entry', path: rel || entry.path, message: rel ? 'appears twice in the archive' : 'a file where the top folder belongs' });
+      return undefined;
+    }
     files++;
     const hash = newSha256();
     const keep = SMALL_TEXT.has(rel) ? ([] as Buffer[]) : undefined;
-    entry.on('data', (chunk: Buffer) => {
-      hash.update(chunk);
-      bytes += chunk.length;
-      keep?.push(chunk);
-    });
-    entry.on('end', () => {
-      digests.set(rel, hash.digest('hex'));
-      if (rel === BUNDLE_YAML) texts.bundleYaml = Buffer.concat(keep!).toString('utf8');
-      if (rel === SUMS) texts.sums = Buffer.concat(keep!).toString('utf8');
-    });
-    if (opts.extractTo) {
-      const dest = join(opts.extractTo, rel);
-      pending.push(
-        mkdir(dirname(dest), { recursive: true }).then(() => pipeline(entry, createWriteStream(dest, { flags: 'wx', mode: (entry.mode ?? 0o644) & 0o111 ? 0o755 : 0o644 }))),
-      );
-    }
-  });
-  let corrupt: string | undefined;
-  parser.on('warn', (code: string, message: string) => {
-    corrupt ??= `${code}: ${message}`;
-  });
+    const dest = opts.extractTo ? join(opts.extractTo, rel) : undefined;
+    // The folder first, then the file: `wx` refuses to follow or replace anything already there.
+    const opened = dest
+      ? mkdir(dirname(dest), { recursive: true }).then(() => {
+          const ws = createWriteStream(dest, { flags: 'wx', mode: entry.mode & 0o111 ? 0o755 : 0o644 });
+          return once(ws, 'open').then(() => ws);
+        })
+      : undefined;
+    return {
+      async write(chunk) {
+        hash.update(chunk);
+        bytes += chunk.length;
+        keep?.push(Buffer.from(chunk));
+        if (opened) {
+          const out = await opened;
+          if (!out.write(chunk)) await once(out, 'drain');
+        }
+      },
+      async end() {
+        digests.set(rel, hash.digest('hex'));
+        if (rel === BUNDLE_YAML) texts.bundleYaml = Buffer.concat(keep!).toString('utf8');
+        if (rel === SUMS) texts.sums = Buffer.concat(keep!).toString('utf8');
+        if (opened) {
+          const out = await opened;
+          out.end();
+          await once(out, 'close');
+        }
+      },
+    };
+  };
   const input = createReadStream(file, { highWaterMark: READ_CHUNK });
-  input.on('data', (c) => {
-    read += c.length;
-    onProgress({ type: 'advance', id: 'verify', bytes: read, total });
-  });
+  const counted = async function* () {
+    for await (const c of input) {
+      read += (c as Buffer).length;
+      onProgress({ type: 'advance', id: 'verify', bytes: read, total });
+      yield c as Buffer;
+    }
+  };
   onProgress({ type: 'start', id: 'verify', label: 'verify bundle', total });
+  let corrupt: string | undefined;
   try {
-    await pipeline(input, parser);
+    await readTar(await decompressed(file, counted()), onEntry);
   } catch (err: any) {
-    corrupt ??= err.message;
+    corrupt = err.message;
+  } finally {
+    input.destroy();
   }
-  await Promise.all(pending).catch((err) => {
-    corrupt ??= `unpack: ${err.message}`;
-  });
   onProgress({ type: 'done', id: 'verify', bytes: read, cached: false });
   if (corrupt || top === undefined) {
     problems.push({ kind: 'corrupt', path: file, message: `truncated or corrupt tar (${corrupt ?? 'no entries'})` });
   }
   const compared = compareWithSums(digests, texts);
   return { problems: [...problems, ...compared.problems], meta: compared.meta, top, files, bytes, digests };
+}
+
+/** A gzip bundle (.tar.gz) is read through gunzip; a plain tar as it is. */
+async function decompressed(file: string, input: AsyncIterable<Buffer>): Promise<AsyncIterable<Buffer>> {
+  const fh = await open(file, 'r');
+  const magic = Buffer.alloc(2);
+  await fh.read(magic, 0, 2, 0);
+  await fh.close();
+  return magic[0] === 0x1f && magic[1] === 0x8b ? Readable.from(input).pipe(createGunzip({ chunkSize: READ_CHUNK })) : input;
 }

@@ -1,0 +1,26 @@
+import { spawnSync } from 'node:child_process';
+
+export interface Measured {
+  seconds: number;
+  /** Peak resident set size of the command, from GNU time. */
+  maxRssMiB: number;
+}
+
+/** Run a command under GNU time: wall clock and peak RSS, the same way for ours and for the peer. */
+export function measure(cmd: string, args: string[], opts: { cwd?: string } = {}): Measured {
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync('/usr/bin/time', ['-f', '%M', cmd, ...args], { cwd: opts.cwd, encoding: 'utf8', maxBuffer: 64 << 20 });
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}): ${r.stderr.slice(-2000)}`);
+  const kb = Number(r.stderr.trim().split('\n').pop());
+  return { seconds, maxRssMiB: kb / 1024 };
+}
+
+/** Ask the kernel to forget cached file pages, so a read benchmark reads the disk (root only; best effort). */
+export function dropCaches(): boolean {
+  return spawnSync('sh', ['-c', 'sync && echo 3 > /proc/sys/vm/drop_caches'], { stdio: 'ignore' }).status === 0;
+}
+
+export function ratio(peer: number, ours: number): string {
+  return (peer / ours).toFixed(2) + '×';
+}
