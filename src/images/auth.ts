@@ -62,7 +62,8 @@ export class RegistryAuth {
     if (!realm) throw new KsBundleError('HTTP', `${this.registry}: bearer challenge without a realm`);
     const url = new URL(realm);
     if (ch.params.service) url.searchParams.set('service', ch.params.service);
-    url.searchParams.set('scope', scope);
+    // Several scopes (a cross-repo mount needs pull on the source too) go as repeated parameters, as docker sends them.
+    for (const one of scope.split(' ').filter(Boolean)) url.searchParams.append('scope', one);
     const basic = this.basic();
     const res = await request(url.toString(), {
       headers: basic ? { authorization: basic } : {},

@@ -108,9 +108,12 @@ export class RegistryClient {
   /** Cross-repository mount; true when the registry linked the blob without an upload. */
   async mountBlob(repo: string, digest: string, from: string, what: string): Promise<boolean> {
     const url = this.url(repo, `blobs/uploads/?mount=${encodeURIComponent(digest)}&from=${encodeURIComponent(from)}`);
-    const res = await this.send(url, pushScope(repo), what, { method: 'POST', accept: (s) => s === 202 || s === 201 });
+    // The token must grant pull on the source repository as well; a registry that will not mount gets an upload.
+    const scope = `${pushScope(repo)} ${pullScope(from)}`;
+    const res = await this.send(url, scope, what, { method: 'POST', accept: (s) => s === 202 || s === 201 || s === 401 || s === 403 || s === 404 });
     await res.body?.cancel().catch(() => {});
     if (res.status === 201) return true;
+    if (res.status !== 202) return false;
     // 202: the registry opened an upload session instead; cancel it so it does not linger.
     const loc = res.headers.get('location');
     if (loc) {

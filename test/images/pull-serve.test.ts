@@ -42,11 +42,11 @@ beforeAll(async () => {
   tmp = mkdtempSync(join(tmpdir(), 'ksb-images-'));
   upstream = await startRegistry(join(tmp, 'upstream'), { htpasswd: htpasswd(tmp, 'builder', 's3cret-pass') });
   const layout = buildFixtureImages(join(tmp, 'fixture'));
-  pushFixture(layout, 'busybox', `${upstream.host}/library/busybox:1.36`, CREDS);
-  pushFixture(layout, 'app', `${upstream.host}/library/app:1.0`, CREDS);
-  pushFixture(layout, 'multi', `${upstream.host}/library/multi:1.0`, CREDS);
+  await pushFixture(layout, 'busybox', `${upstream.host}/library/busybox:1.36`, CREDS);
+  await pushFixture(layout, 'app', `${upstream.host}/library/app:1.0`, CREDS);
+  await pushFixture(layout, 'multi', `${upstream.host}/library/multi:1.0`, CREDS);
   for (const [k, r] of [['busybox', 'library/busybox:1.36'], ['app', 'library/app:1.0'], ['multi', 'library/multi:1.0']]) {
-    digests[k!] = upstreamDigest(`${upstream.host}/${r}`, CREDS);
+    digests[k!] = await upstreamDigest(`${upstream.host}/${r}`, CREDS);
   }
   authFile = dockerConfig(join(tmp, 'auth.json'), upstream.host, 'builder', 's3cret-pass');
   const ctx = imagesContext({
@@ -223,7 +223,7 @@ describe('push into an existing registry', () => {
     for (const [name, ref] of [['busybox', 'library/busybox:1.36'], ['app', 'library/app:1.0'], ['multi', 'library/multi:1.0']] as const) {
       const info = JSON.parse(await skopeo('inspect', '--tls-verify=false', '--raw', `docker://${target.host}/mirror/${ref}`));
       expect(info.schemaVersion).toBe(2);
-      expect(upstreamDigest(`${target.host}/mirror/${ref}`)).toBe(digests[name]);
+      expect(await upstreamDigest(`${target.host}/mirror/${ref}`)).toBe(digests[name]);
     }
     const inspect = JSON.parse(await skopeo('inspect', '--tls-verify=false', `docker://${target.host}/mirror/library/app:1.0`));
     expect(inspect.Digest).toBe(digests.app);

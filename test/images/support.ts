@@ -1,5 +1,6 @@
 /** Real servers for the image tests: docker-registry (htpasswd or token auth), a token issuer, bundle layout. */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { promisify } from 'node:util';
 import { createHash, createPrivateKey, randomUUID, sign } from 'node:crypto';
 import { copyFileSync, linkSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -158,8 +159,8 @@ export function sha256Hex(data: Buffer | string): string {
 }
 
 /** `skopeo inspect --raw` of a ref and the sha256 of those bytes: the digest as the registry itself serves it. */
-export function upstreamDigest(ref: string, creds?: string): string {
-  const raw = execFileSync('skopeo', ['inspect', '--raw', '--tls-verify=false', ...(creds ? ['--creds', creds] : []), `docker://${ref}`]);
+export async function upstreamDigest(ref: string, creds?: string): Promise<string> {
+  const { stdout: raw } = await promisify(execFile)('skopeo', ['inspect', '--raw', '--tls-verify=false', ...(creds ? ['--creds', creds] : []), `docker://${ref}`], { encoding: 'buffer' });
   return 'sha256:' + sha256Hex(raw);
 }
 
@@ -203,4 +204,21 @@ export function imagesContext(opts: {
     registryAuthFile: opts.authFile,
     locked: opts.locked,
   };
+}
+
+import { request as httpRequest } from 'node:http';
+
+/** A raw GET whose path no client library normalises (`..`, `%2e%2e` reach the server as written). */
+export function rawGet(base: string, path: string): Promise<{ status: number; body: string }> {
+  const u = new URL(base);
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ host: u.hostname, port: u.port, path, method: 'GET' }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d) => (body += d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
 }
