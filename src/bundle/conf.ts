@@ -1,6 +1,5 @@
 import type { BundleEntry } from '../build/context.js';
-const HOSTS_INI_TEMPLATE = '[all]\n';
-const VARS_YML_TEMPLATE = 'network_plugin: calico\n';
+import { HOSTS_INI_TEMPLATE, VARS_YML_TEMPLATE } from '../nodes/templates.js';
 
 /**
  * conf/hosts.ini and conf/vars.yml are the user's to edit, so SHA256SUMS does not cover them; the pristine copies
