@@ -65,14 +65,15 @@ export function unsignedCleartextBody(text: string): string {
   return body.join('\n') + '\n';
 }
 
-/** Which index file to fetch for `<component>/binary-<arch>/Packages`: xz, then gz, then plain. */
-export function pickPackagesFile(release: Release, component: string, arch: string): { compressed: ReleaseFile; plain?: ReleaseFile; codec: 'xz' | 'gz' | 'none' } | undefined {
+/** The index files for `<component>/binary-<arch>/Packages`, best first: xz, then gz, then plain. */
+export function packagesCandidates(release: Release, component: string, arch: string): { candidates: Array<{ file: ReleaseFile; codec: 'xz' | 'gz' | 'none' }>; plain?: ReleaseFile } {
   const base = `${component}/binary-${arch}/Packages`;
   const plain = release.files.get(base);
+  const candidates: Array<{ file: ReleaseFile; codec: 'xz' | 'gz' | 'none' }> = [];
   const xz = release.files.get(base + '.xz');
-  if (xz) return { compressed: xz, plain, codec: 'xz' };
   const gz = release.files.get(base + '.gz');
-  if (gz) return { compressed: gz, plain, codec: 'gz' };
-  if (plain) return { compressed: plain, plain, codec: 'none' };
-  return undefined;
+  if (xz) candidates.push({ file: xz, codec: 'xz' });
+  if (gz) candidates.push({ file: gz, codec: 'gz' });
+  if (plain) candidates.push({ file: plain, codec: 'none' });
+  return { candidates, plain };
 }

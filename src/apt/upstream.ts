@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { createReadStream } from 'node:fs';
 import type * as openpgp from 'openpgp';
-import { IntegrityError, InputError, KsBundleError, redactUrl } from '../errors.js';
+import { HttpError, IntegrityError, InputError, KsBundleError, redactUrl } from '../errors.js';
 import type { AptSource } from '../manifest/types.js';
 import { downloadToStore } from '../net/download.js';
 import { request, type RetryOptions } from '../net/http.js';
@@ -15,11 +15,32 @@ import type { OnProgress } from '../progress/events.js';
 import type { ContentStore, StoredBlob } from '../store/content-store.js';
 import { decompressStream } from './decompress.js';
 import { readKeyring, SignatureError, verifyDetached, verifyInRelease } from './pgp.js';
-import { parseRelease, pickPackagesFile, unsignedCleartextBody, type Release } from './release.js';
+import { packagesCandidates, parseRelease, unsignedCleartextBody, type Release } from './release.js';
 
 export interface UpstreamOptions extends RetryOptions {
   store: ContentStore;
   onProgress?: OnProgress;
+  /** The clock for Valid-Until (tests may pin it). */
+  now?: Date;
+}
+
+/**
+ * What apt checks besides the signature: a signed but stale Release (past its Valid-Until) could replay old,
+ * vulnerable packages; a signed Release of another suite could swap a whole distribution in.
+ */
+export function checkFreshAndNamed(release: Release, suite: string, distsUrl: string, now: Date): void {
+  const validUntil = release.fields['Valid-Until'] ? new Date(release.fields['Valid-Until']) : undefined;
+  if (validUntil && !Number.isNaN(validUntil.getTime()) && validUntil < now) {
+    throw new IntegrityError(`${redactUrl(distsUrl)}: the Release expired on ${validUntil.toISOString()} (Valid-Until)`, {
+      hint: 'The mirror serves stale metadata; use an up-to-date mirror.',
+    });
+  }
+  const names = [release.fields['Suite'], release.fields['Codename']].filter(Boolean);
+  if (names.length && !names.includes(suite)) {
+    throw new IntegrityError(`${redactUrl(distsUrl)}: the Release is for ${names.join('/')}, not ${suite}`, {
+      hint: 'The archive answered for another suite; check the suite names of the apt source.',
+    });
+  }
 }
 
 export interface SuiteRelease {
@@ -96,13 +117,14 @@ export async function fetchSuiteRelease(source: AptSource, suite: string, opts: 
     }
     throw err;
   }
-  const stored = await opts.store.put(Readable.from([signed]), {}, what);
   let release: Release;
   try {
     release = parseRelease(text);
   } catch (err) {
     throw new KsBundleError('FAILED', `${redactUrl(distsUrl)}: ${(err as Error).message}`);
   }
+  checkFreshAndNamed(release, suite, distsUrl, opts.now ?? new Date());
+  const stored = await opts.store.put(Readable.from([signed]), {}, what);
   return { source, suite, distsUrl, release, stored };
 }
 
@@ -120,20 +142,38 @@ export interface FetchedPackages {
  * digest the Release lists for it, so a cached copy is used without touching the network.
  */
 export async function fetchPackages(rel: SuiteRelease, component: string, arch: string, opts: UpstreamOptions): Promise<FetchedPackages | undefined> {
-  const pick = pickPackagesFile(rel.release, component, arch);
-  if (!pick) return undefined;
-  const { compressed, plain, codec } = pick;
-  const url = rel.release.acquireByHash ? `${rel.distsUrl}${dirOf(compressed.path)}by-hash/SHA256/${compressed.sha256}` : rel.distsUrl + compressed.path;
-  const info = { path: compressed.path, sha256: compressed.sha256, size: compressed.size, codec };
+  const { candidates, plain } = packagesCandidates(rel.release, component, arch);
+  if (!candidates.length) return undefined;
   if (plain) {
     const have = await opts.store.has(plain.sha256, plain.size);
-    if (have) return { blob: have, url, compressed: info, plain };
+    const c = candidates[0]!;
+    if (have) return { blob: have, url: rel.distsUrl + c.file.path, compressed: { path: c.file.path, sha256: c.file.sha256, size: c.file.size, codec: c.codec }, plain };
   }
-  const what = `${rel.source.name} ${rel.suite} ${compressed.path}`;
-  const packed = await downloadToStore({ url, sha256: compressed.sha256, size: compressed.size, what }, { store: opts.store, onProgress: opts.onProgress, retries: opts.retries, signal: opts.signal });
-  if (codec === 'none') return { blob: packed, url, compressed: info, plain };
-  const blob = await opts.store.put(decompressStream(createReadStream(packed.path), codec), plain ? { sha256: plain.sha256, size: plain.size } : {}, `${what} (uncompressed)`);
-  return { blob, url, compressed: info, plain };
+  // Mirrors do not all publish every listed form (a missing .gz, no by-hash tree): a 404 moves on to the next
+  // form; a wrong digest never does (that is an integrity failure, not an absence).
+  let lastMissing: unknown;
+  for (const { file, codec } of candidates) {
+    const urls = [rel.distsUrl + file.path];
+    if (rel.release.acquireByHash) urls.unshift(`${rel.distsUrl}${dirOf(file.path)}by-hash/SHA256/${file.sha256}`);
+    for (const url of urls) {
+      const what = `${rel.source.name} ${rel.suite} ${file.path}`;
+      let packed: StoredBlob;
+      try {
+        packed = await downloadToStore({ url, sha256: file.sha256, size: file.size, what }, { store: opts.store, onProgress: opts.onProgress, retries: opts.retries, signal: opts.signal });
+      } catch (err) {
+        if (err instanceof HttpError && (err.status === 404 || err.status === 403)) {
+          lastMissing = err;
+          continue;
+        }
+        throw err;
+      }
+      const compressed = { path: file.path, sha256: file.sha256, size: file.size, codec };
+      if (codec === 'none') return { blob: packed, url, compressed, plain };
+      const blob = await opts.store.put(decompressStream(createReadStream(packed.path), codec), plain ? { sha256: plain.sha256, size: plain.size } : {}, `${what} (uncompressed)`);
+      return { blob, url, compressed, plain };
+    }
+  }
+  throw lastMissing;
 }
 
 function dirOf(path: string): string {
