@@ -1,0 +1,95 @@
+/**
+ * Shared set-up of the image benchmarks: 6 images, ≈1.1 GB of unique blobs with shared base layers (two bases,
+ * each under three images), written directly as an OCI layout (random, incompressible layer bytes; registries and
+ * skopeo move layers as opaque blobs), pushed with skopeo into a docker-registry on loopback.
+ * Data lives under /var/tmp and is deleted by `cleanup()`.
+ */
+import { execFile } from 'node:child_process';
+import { createHash, randomFillSync } from 'node:crypto';
+import { createWriteStream, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { startRegistry, type Registry } from '../test/images/support.js';
+
+export const run = promisify(execFile);
+const MB = 1 << 20;
+
+async function writeRandomBlob(dir: string, size: number): Promise<{ digest: string; size: number }> {
+  const tmp = join(dir, 'tmp-' + Math.random().toString(36).slice(2));
+  const out = createWriteStream(tmp);
+  const hash = createHash('sha256');
+  const chunk = Buffer.allocUnsafe(4 * MB);
+  for (let left = size; left > 0; ) {
+    const n = Math.min(left, chunk.length);
+    const buf = Buffer.from(randomFillSync(chunk, 0, n).subarray(0, n));
+    hash.update(buf);
+    if (!out.write(buf)) await new Promise((r) => out.once('drain', r));
+    left -= n;
+  }
+  await new Promise<void>((r, j) => out.end((e: unknown) => (e ? j(e) : r())));
+  const hex = hash.digest('hex');
+  renameSync(tmp, join(dir, hex));
+  return { digest: `sha256:${hex}`, size };
+}
+
+function writeJsonBlob(dir: string, doc: unknown): { digest: string; size: number } {
+  const bytes = Buffer.from(JSON.stringify(doc));
+  const hex = createHash('sha256').update(bytes).digest('hex');
+  writeFileSync(join(dir, hex), bytes);
+  return { digest: `sha256:${hex}`, size: bytes.length };
+}
+
+export interface BenchSet {
+  root: string;
+  registry: Registry;
+  refs: string[];
+  uniqueBytes: number;
+  cleanup(): Promise<void>;
+}
+
+export async function prepare(): Promise<BenchSet> {
+  const root = mkdtempSync('/var/tmp/ksb-bench-images-');
+  const layout = join(root, 'layout');
+  const blobs = join(layout, 'blobs/sha256');
+  mkdirSync(blobs, { recursive: true });
+  writeFileSync(join(layout, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}');
+  const LAYER = 'application/vnd.oci.image.layer.v1.tar+gzip';
+  const bases = [await writeRandomBlob(blobs, 300 * MB), await writeRandomBlob(blobs, 250 * MB)];
+  let uniqueBytes = bases[0]!.size + bases[1]!.size;
+  const index: any[] = [];
+  const refs: string[] = [];
+  for (let i = 0; i < 6; i++) {
+    const own = await writeRandomBlob(blobs, 90 * MB);
+    uniqueBytes += own.size;
+    const base = bases[i % 2]!;
+    const config = writeJsonBlob(blobs, { architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [base.digest, own.digest] }, config: {}, n: i });
+    const manifest = writeJsonBlob(blobs, {
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...config },
+      layers: [{ mediaType: LAYER, ...base }, { mediaType: LAYER, ...own }],
+    });
+    index.push({ mediaType: 'application/vnd.oci.image.manifest.v1+json', ...manifest, annotations: { 'org.opencontainers.image.ref.name': `img${i}` } });
+  }
+  writeFileSync(join(layout, 'index.json'), JSON.stringify({ schemaVersion: 2, manifests: index }));
+  const registry = await startRegistry(join(root, 'registry'));
+  for (let i = 0; i < 6; i++) {
+    await run('skopeo', ['copy', '--all', '--quiet', '--dest-tls-verify=false', `oci:${layout}:img${i}`, `docker://${registry.host}/bench/img${i}:1`]);
+    refs.push(`${registry.host}/bench/img${i}:1`);
+  }
+  rmSync(layout, { recursive: true, force: true });
+  return {
+    root,
+    registry,
+    refs,
+    uniqueBytes,
+    cleanup: async () => {
+      await registry.stop();
+      rmSync(root, { recursive: true, force: true });
+    },
+  };
+}
+
+export function mbps(bytes: number, ms: number): string {
+  return ((bytes / MB) / (ms / 1000)).toFixed(0) + ' MB/s';
+}
