@@ -74,9 +74,19 @@ class Parser {
     }
     if (c === '{') return this.dict();
     if (c === '-' || c === '+') {
+      // One sign on a plain number; parentheses make no node in Python's AST, so -(1) is fine too.
       this.i++;
+      let open = 0;
+      while (this.peek() === '(') {
+        this.i++;
+        open++;
+      }
       this.skip();
       const n = this.number();
+      for (; open > 0; open--) {
+        if (this.peek() !== ')') throw new NotLiteral();
+        this.i++;
+      }
       return c === '-' ? -n : n;
     }
     if (/[0-9.]/.test(c)) return this.number();
