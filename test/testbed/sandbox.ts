@@ -164,11 +164,18 @@ export async function createSandbox(opts: SandboxOptions): Promise<Sandbox> {
   writeFileSync(join(dir, 'owner.pid'), String(process.pid));
   const nodes = new Map<string, SandboxNode>();
   try {
-    saveState(state);
-    try {
-      createNet(state.net, names, { joinHost: opts.joinHost ?? true, defaultRoute: opts.defaultRoute ?? false });
-    } finally {
+    for (let attempt = 0; ; attempt++) {
       saveState(state);
+      try {
+        createNet(state.net, names, { joinHost: opts.joinHost ?? true, defaultRoute: opts.defaultRoute ?? false });
+        break;
+      } catch (e) {
+        // Another sandbox took the same /24 between our look and our guard route: nothing made yet, pick again.
+        if (state.net.guard || opts.subnet || attempt >= 5 || !/File exists/.test(String(e))) throw e;
+        state.net = planNet();
+      } finally {
+        saveState(state);
+      }
     }
     const hosts = ['127.0.0.1 localhost', '::1 localhost ip6-localhost ip6-loopback']
       .concat(names.map((n, i) => `${nodeIp(state.net, i)} ${n}`))
@@ -246,7 +253,7 @@ export async function createSandbox(opts: SandboxOptions): Promise<Sandbox> {
       const argv = inner !== undefined
         ? ['--target', String(inner), '--mount', '--uts', '--net', '--pid', '--root', '--wd', '--', '/bin/sh', '-c', cmd]
         : [`--net=/run/netns/${n.netns}`, '--', 'chroot', n.root, '/bin/sh', '-c', cmd];
-      return run('nsenter', argv, { input: o.input, allowFail: o.allowFail, env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LC_ALL: 'C' } });
+      return run('nsenter', argv, { input: o.input, allowFail: o.allowFail, env: { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', LC_ALL: 'C', HOME: '/root' } });
     },
     stopSshd: (name) => {
       const pid = state.sshd.get(name);
