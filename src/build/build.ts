@@ -137,6 +137,9 @@ function text(path: string, content: string, mode = 0o644): BundleEntry {
   return { path, data, size: data.length, mode };
 }
 
+/** What InitInstaller installs on the taskbox from the mirror, when the manifest bundles it. */
+const TASKBOX_PACKAGES = ['python3-venv', 'python3-pip', 'sshpass'];
+
 function bundleMeta(m: Manifest, artifacts: LockEntry[]): Record<string, unknown> {
   const count = (k: LockEntry['kind']) => artifacts.filter((a) => a.kind === k).length;
   const bytes = (k: LockEntry['kind']) => artifacts.filter((a) => a.kind === k).reduce((n, a) => n + a.size, 0);
@@ -151,5 +154,10 @@ function bundleMeta(m: Manifest, artifacts: LockEntry[]): Record<string, unknown
     targets: m.targets.map((t) => ({ os: t.os, arch: t.arch, python: t.python, codename: t.codename })),
     counts: Object.fromEntries(kinds.map((k) => [k, count(k)])),
     bytes: Object.fromEntries(kinds.map((k) => [k, bytes(k)])),
+    installer: {
+      apt: TASKBOX_PACKAGES.filter((p) => m.apt?.packages.includes(p)),
+      pip: m.pip?.requirements ?? [],
+      playbook: m.playbooks?.entry,
+    },
   };
 }

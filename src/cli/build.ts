@@ -2,7 +2,7 @@ import { Command, Option } from 'commander';
 import { buildBundle } from '../build/build.js';
 import { createRenderer, progressMode } from './progress.js';
 import { defaultCacheDir, positiveInt } from './options.js';
-import { formatBytes, formatDuration } from './format.js';
+import { formatBytes, formatDuration } from '../progress/format.js';
 
 export function buildCommand(): Command {
   return new Command('build')

@@ -4,7 +4,7 @@ import { peekFiles } from '../bundle/peek.js';
 import { BUNDLE_YAML, LOCK } from '../bundle/layout.js';
 import { parseLock } from '../build/lock.js';
 import { InputError } from '../errors.js';
-import { formatBytes, table } from './format.js';
+import { formatBytes, table } from '../progress/format.js';
 
 export function inspectCommand(): Command {
   return new Command('inspect')

@@ -1,13 +1,65 @@
-import { Command } from 'commander';
-import { NotImplementedError } from '../errors.js';
+import { Command, Option } from 'commander';
+import { createInterface } from 'node:readline/promises';
+import { installOffline } from '../install/offline.js';
+import { KsBundleError } from '../errors.js';
+import { createRenderer, progressMode } from './progress.js';
+import { port } from './options.js';
+import { defaultDataDir } from './serve.js';
 
 export function installCommand(): Command {
   return new Command('install')
-    .description('Install the cluster from a bundle on the taskbox, entirely offline')
+    .description('Install the cluster from a bundle on the taskbox, entirely offline (what install.sh runs)')
     .argument('[bundle]', 'the unpacked bundle folder or its tarball', '.')
-    .option('--offline', 'use only the bundle (the only mode)')
+    .option('--offline', 'use only the bundle (the only mode; kept for the seed\'s command line)')
+    .option('-i, --inventory <file>', 'Ansible INI inventory (default: <bundle>/conf/hosts.ini)')
+    .option('-c, --vars <file>', 'cluster vars (default: <bundle>/conf/vars.yml)')
+    .addOption(new Option('--mode <mode>', 'installation mode').choices(['all-in-one', 'multi-node']).makeOptionMandatory())
+    .option('-y, --yes', 'do not ask before changing the nodes')
+    .option('--data-dir <dir>', 'where a tarball is unpacked and the install keeps its state', defaultDataDir())
+    .option('--listen <address>', 'address the mirror listens on', '0.0.0.0')
+    .option('--port <n>', 'the mirror\'s port', port, 5080)
+    .option('--mirror-address <address>', 'the taskbox address the nodes reach the mirror at (default: the local host\'s ip in the inventory)')
+    .option('--known-hosts <file>', 'SSH known_hosts to check node host keys against (default: ~/.ssh/known_hosts)')
+    .option('--accept-new-host-keys', 'accept and record the key of a host seen for the first time (like ssh accept-new)')
+    .option('--ignore-preflight', 'hardware below the minimum only warns')
+    .addOption(new Option('--only <steps>', 'run only some steps: init = verify, unpack, mirror, taskbox (InitInstaller.sh)').choices(['init']))
+    .option('--json', 'progress as JSON lines')
     .addHelpText('after', '\nExample:\n  bin/ks-bundle install --offline . -i conf/hosts.ini -c conf/vars.yml --mode multi-node --yes')
-    .action(async () => {
-      throw new NotImplementedError('install');
+    .action(async (bundle: string, o) => {
+      const renderer = createRenderer(progressMode(!!o.json));
+      const interactive = !o.yes && process.stdin.isTTY;
+      if (!o.yes && !interactive && o.only !== 'init') {
+        throw new KsBundleError('USAGE', 'install changes every node: confirm with --yes when there is no terminal to ask on');
+      }
+      try {
+        await installOffline({
+          bundle,
+          inventory: o.inventory,
+          vars: o.vars,
+          mode: o.mode,
+          dataDir: o.dataDir,
+          listen: o.listen,
+          port: o.port,
+          mirrorAddress: o.mirrorAddress,
+          knownHostsFile: o.knownHosts,
+          acceptNewHostKeys: !!o.acceptNewHostKeys,
+          ignorePreflight: !!o.ignorePreflight,
+          only: o.only,
+          confirm: interactive ? ask : undefined,
+          onProgress: renderer.onProgress,
+          print: (t) => process.stdout.write(t + '\n'),
+        });
+      } finally {
+        renderer.stop();
+      }
     });
+}
+
+async function ask(question: string): Promise<boolean> {
+  const rl = createInterface({ input: process.stdin, output: process.stdout });
+  try {
+    return /^y(es)?$/i.test((await rl.question(`${question} [y/N] `)).trim());
+  } finally {
+    rl.close();
+  }
 }

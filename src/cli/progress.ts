@@ -1,6 +1,6 @@
 import cliProgress from 'cli-progress';
 import type { OnProgress, ProgressEvent } from '../progress/events.js';
-import { formatBytes } from './format.js';
+import { formatBytes } from '../progress/format.js';
 
 export type ProgressMode = 'tty' | 'plain' | 'json' | 'quiet';
 

@@ -15,8 +15,9 @@ export function defaultDataDir(): string {
 }
 
 /** A tarball is verified and unpacked (once) under the data dir; a folder is verified where it is. */
-export async function prepareBundleDir(bundle: string, dataDir: string, onProgress = createRenderer(progressMode(false)).onProgress): Promise<string> {
+export async function prepareBundleDir(bundle: string, dataDir: string, onProgress = createRenderer(progressMode(false)).onProgress, verify = true): Promise<string> {
   if ((await stat(bundle)).isDirectory()) {
+    if (!verify) return bundle;
     const report = await verifyBundle(bundle, { onProgress });
     if (!report.ok) throw integrityError(bundle, report.problems);
     return bundle;
@@ -36,10 +37,11 @@ export function serveCommand(): Command {
     .option('--data-dir <dir>', 'where a tarball is unpacked', defaultDataDir())
     .option('--log-dir <dir>', 'write access.log and misses.jsonl here')
     .option('--pid-file <file>', 'write the server pid here')
+    .option('--no-verify', 'serve a folder without checking it first (the installer has just verified it)')
     .addHelpText('after', '\nExample:\n  ks-bundle serve bundles/demo-0.1.0.tar --port 5080\n  curl http://127.0.0.1:5080/healthz')
     .action(async (bundle: string, o) => {
       const renderer = createRenderer(progressMode(false));
-      const dir = await prepareBundleDir(bundle, o.dataDir, renderer.onProgress).finally(() => renderer.stop());
+      const dir = await prepareBundleDir(bundle, o.dataDir, renderer.onProgress, o.verify).finally(() => renderer.stop());
       const mirror = await startMirror({
         bundleDir: dir,
         host: o.host,

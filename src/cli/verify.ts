@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { verifyBundle, integrityError } from '../bundle/verify.js';
 import { createRenderer, progressMode } from './progress.js';
-import { formatBytes, formatDuration } from './format.js';
+import { formatBytes, formatDuration } from '../progress/format.js';
 
 export function verifyCommand(): Command {
   return new Command('verify')

@@ -1,0 +1,108 @@
+import { spawn } from 'node:child_process';
+import { existsSync, openSync } from 'node:fs';
+import { mkdir, readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { KsBundleError } from '../errors.js';
+import { writeFileAtomic } from '../store/atomic.js';
+
+export interface MirrorService {
+  url: string;
+  pid?: number;
+  how: 'systemd' | 'process' | 'already running';
+  logDir: string;
+}
+
+const UNIT = 'ks-bundle-mirror';
+
+/**
+ * The mirror as a background service on the taskbox: a systemd unit where systemd runs, else a detached process
+ * with a pid file. A mirror already answering /healthz for this bundle is kept.
+ */
+export async function startMirrorService(opts: { bundleDir: string; stateDir: string; host: string; port: number; advertise: string }): Promise<MirrorService> {
+  const url = `http://${opts.advertise}:${opts.port}`;
+  const local = `http://127.0.0.1:${opts.port}`;
+  const logDir = join(opts.stateDir, 'logs');
+  await mkdir(logDir, { recursive: true });
+  const pidFile = join(opts.stateDir, 'mirror.pid');
+  if (await healthy(local)) {
+    const pid = Number((await readFile(pidFile, 'utf8').catch(() => '')).trim()) || undefined;
+    return { url, pid, how: 'already running', logDir };
+  }
+  const node = process.execPath;
+  const cli = process.argv[1]!;
+  const args = [cli, 'serve', opts.bundleDir, '--no-verify', '--host', opts.host, '--port', String(opts.port), '--log-dir', logDir, '--pid-file', pidFile];
+  if (existsSync('/run/systemd/system')) {
+    const unit = [
+      '[Unit]',
+      'Description=ks-bundle offline mirror (read-only apt, pip, registry and files from the bundle)',
+      'After=network-online.target',
+      '',
+      '[Service]',
+      `ExecStart=${[node, ...args].map((a) => (/\s/.test(a) ? `"${a}"` : a)).join(' ')}`,
+      'Restart=on-failure',
+      '',
+      '[Install]',
+      'WantedBy=multi-user.target',
+      '',
+    ].join('\n');
+    await writeFileAtomic(`/etc/systemd/system/${UNIT}.service`, unit);
+    await promisify(execFile)('systemctl', ['daemon-reload']);
+    await promisify(execFile)('systemctl', ['enable', '--now', `${UNIT}.service`]);
+    await waitHealthy(local, join(logDir, 'mirror.log'));
+    return { url, how: 'systemd', logDir };
+  }
+  const log = openSync(join(logDir, 'mirror.log'), 'a');
+  const child = spawn(node, args, { detached: true, stdio: ['ignore', log, log] });
+  child.unref();
+  await waitHealthy(local, join(logDir, 'mirror.log'), child.pid);
+  return { url, pid: child.pid, how: 'process', logDir };
+}
+
+export async function stopMirrorService(stateDir: string): Promise<void> {
+  if (existsSync(`/etc/systemd/system/${UNIT}.service`) && existsSync('/run/systemd/system')) {
+    await promisify(execFile)('systemctl', ['disable', '--now', `${UNIT}.service`]).catch(() => {});
+    return;
+  }
+  const pidFile = join(stateDir, 'mirror.pid');
+  const pid = Number((await readFile(pidFile, 'utf8').catch(() => '')).trim());
+  if (pid > 0) {
+    try {
+      process.kill(pid, 'SIGTERM');
+    } catch {
+      // already gone
+    }
+  }
+  await rm(pidFile, { force: true });
+}
+
+export async function healthy(base: string): Promise<boolean> {
+  try {
+    const res = await fetch(`${base}/healthz`, { signal: AbortSignal.timeout(2000) });
+    await res.body?.cancel();
+    return res.ok;
+  } catch {
+    return false;
+  }
+}
+
+async function waitHealthy(base: string, log: string, pid?: number): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    if (await healthy(base)) return;
+    if (pid && !alive(pid)) break;
+    await sleep(100);
+  }
+  const tail = (await readFile(log, 'utf8').catch(() => '')).split('\n').slice(-5).join('\n');
+  throw new KsBundleError('FAILED', `the mirror did not come up on ${base}`, { hint: `Its log (${log}) ends with:\n${tail}` });
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

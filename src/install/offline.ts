@@ -1,0 +1,183 @@
+import { readFile, stat, mkdir } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { homedir } from 'node:os';
+import { KsBundleError, ValidationError } from '../errors.js';
+import type { OnProgress } from '../progress/events.js';
+import { verifyBundle, unpackBundle, integrityError } from '../bundle/verify.js';
+import { peekFiles } from '../bundle/peek.js';
+import { BUNDLE_YAML } from '../bundle/layout.js';
+import { parseInventory, type Inventory } from '../nodes/inventory.js';
+import { validateInventory, type InstallMode } from '../nodes/validate-inventory.js';
+import { validateVars } from '../nodes/vars.js';
+import { nodeTarget } from '../nodes/target.js';
+import { LocalSession } from '../nodes/local.js';
+import { writeFileAtomic } from '../store/atomic.js';
+import yaml from 'js-yaml';
+import { readBundleInfo } from './bundle-info.js';
+import { startMirrorService } from './mirror-service.js';
+import { initTaskbox } from './taskbox.js';
+import { preflight, preflightTable, type HostCheck } from './preflight.js';
+import { wireNodes } from './wire.js';
+import { runPlaybook, recapTable } from './cluster.js';
+import { renderInstallVars } from './mirror-vars.js';
+import { clusterBanner, fetchMisses, formatMisses } from './report.js';
+import { StateFile } from './state.js';
+
+export interface InstallOptions {
+  bundle: string;
+  inventory?: string;
+  vars?: string;
+  mode: InstallMode;
+  dataDir: string;
+  listen: string;
+  port: number;
+  /** The taskbox address the nodes use for the mirror; the inventory's local host `ip` by default. */
+  mirrorAddress?: string;
+  knownHostsFile?: string;
+  acceptNewHostKeys: boolean;
+  ignorePreflight: boolean;
+  /** `init`: steps 1-4 only (scripts/InitInstaller.sh). */
+  only?: 'init';
+  confirm?: (summary: string) => Promise<boolean>;
+  onProgress: OnProgress;
+  print: (text: string) => void;
+}
+
+export interface InstallOutcome {
+  bundleDir: string;
+  mirrorUrl: string;
+  hosts: HostCheck[];
+  banner?: string;
+}
+
+/** `ks-bundle install --offline`: the steps of DESIGN.md in order, each idempotent, each recorded. */
+export async function installOffline(o: InstallOptions): Promise<InstallOutcome> {
+  const say = o.print;
+  // 0. Inputs, before anything changes anywhere.
+  const bundlePath = resolve(o.bundle);
+  const isDir = (await stat(bundlePath).catch(() => undefined))?.isDirectory();
+  if (isDir === undefined) throw new KsBundleError('INVALID_INPUT', `${o.bundle}: no such bundle`);
+  const inventoryFile = resolve(o.inventory ?? join(isDir ? bundlePath : '.', 'conf', 'hosts.ini'));
+  const varsFile = resolve(o.vars ?? join(isDir ? bundlePath : '.', 'conf', 'vars.yml'));
+  const inventory = await loadInventory(inventoryFile, o.mode);
+  const varsText = await readFile(varsFile, 'utf8').catch(() => {
+    throw new KsBundleError('INVALID_INPUT', `${varsFile}: cannot read the cluster vars`, { hint: 'Give it with -c, e.g. -c conf/vars.yml' });
+  });
+  const varsCheck = validateVars(varsText, { mode: o.mode, file: varsFile });
+  if (varsCheck.problems.length) throw new ValidationError(varsFile, varsCheck.problems, 'Edit the vars file; every problem above names its line.');
+
+  // 1-2. Verify every byte, then unpack (a folder bundle is used where it is).
+  say('[1/8] verify the bundle');
+  let bundleDir = bundlePath;
+  if (isDir) {
+    const report = await verifyBundle(bundlePath, { onProgress: o.onProgress });
+    if (!report.ok) throw integrityError(bundlePath, report.problems);
+  } else {
+    const meta = yaml.load((await peekFiles(bundlePath, [BUNDLE_YAML])).get(BUNDLE_YAML) ?? '{}') as { name?: string; version?: string };
+    bundleDir = join(o.dataDir, `${meta.name}-${meta.version}`);
+    say(`[2/8] unpack into ${bundleDir}`);
+    const { reused } = await unpackBundle(bundlePath, bundleDir, { onProgress: o.onProgress });
+    if (reused) say('      already unpacked from this bundle; kept');
+  }
+  const info = await readBundleInfo(bundleDir);
+  const stateDir = join(o.dataDir, 'state', `${info.name}-${info.version}`);
+  await mkdir(stateDir, { recursive: true, mode: 0o700 });
+  const state = await StateFile.open(stateDir, info.sha256sums);
+
+  // 3. The mirror.
+  const localHost = [...inventory.hosts.values()].find((h) => nodeTarget(h).local);
+  const mirrorHost = o.mirrorAddress ?? (localHost ? nodeTarget(localHost).ip : undefined);
+  if (!mirrorHost || mirrorHost === localHost?.name) {
+    throw new KsBundleError('INVALID_INPUT', `${inventoryFile}: cannot tell the taskbox's address for the nodes`, {
+      hint: 'Give the taskbox host `ansible_connection=local ip=<its address>` in [all], or pass --mirror-address.',
+    });
+  }
+  say(`[3/8] start the mirror on ${o.listen}:${o.port}`);
+  const mirror = await startMirrorService({ bundleDir, stateDir, host: o.listen, port: o.port, advertise: mirrorHost });
+  const mirrorLocal = `http://127.0.0.1:${o.port}`;
+  const missesBefore = (await fetchMisses(mirrorLocal)).length;
+  say(`      ${mirror.how === 'already running' ? 'already running' : `running (${mirror.how}${mirror.pid ? `, pid ${mirror.pid}` : ''})`}: ${mirror.url}, logs in ${mirror.logDir}`);
+
+  // 4. InitInstaller on the taskbox.
+  say('[4/8] InitInstaller: the taskbox\'s apt and pip from the mirror, Ansible into a venv');
+  const taskboxSession = new LocalSession('taskbox', localHost ? { user: nodeTarget(localHost).becomeUser, password: nodeTarget(localHost).becomePassword } : {});
+  const taskbox = await initTaskbox(taskboxSession, info, { mirrorLocalUrl: mirrorLocal, stateDir, onProgress: o.onProgress });
+  await state.markDone('taskbox', taskbox.venv);
+  if (o.only === 'init') {
+    say(`InitInstaller done: ${taskbox.ansiblePlaybook} is ready; the mirror serves ${mirror.url}`);
+    return { bundleDir, mirrorUrl: mirror.url, hosts: [] };
+  }
+
+  // 5. Preflight, before any node changes.
+  say(`[5/8] preflight ${inventory.hosts.size} host(s)`);
+  const knownHostsFile = o.knownHostsFile ?? join(homedir(), '.ssh', 'known_hosts');
+  const hosts = await preflight(inventory, info, { hostKeys: { knownHostsFile, acceptNew: o.acceptNewHostKeys }, ignoreHardware: o.ignorePreflight, mirrorUrl: mirror.url });
+  try {
+    say(preflightTable(hosts));
+    const failed = hosts.filter((h) => h.level === 'fail');
+    if (failed.length) {
+      throw new KsBundleError('FAILED', `preflight failed on ${failed.map((h) => h.name).join(', ')}; no node was changed`, {
+        hint: failed.some((h) => h.notes.some((n) => /host key/i.test(n)))
+          ? 'Check the fingerprints shown above; accept first-time keys with --accept-new-host-keys.'
+          : 'Fix what the table says and run the same command again. Hardware below the minimum can be accepted with --ignore-preflight.',
+      });
+    }
+    if (o.confirm && !(await o.confirm(`Wire ${hosts.length} node(s) to ${mirror.url} and install the cluster?`))) {
+      throw new KsBundleError('FAILED', 'stopped at your request; no node was changed');
+    }
+
+    // 6. Every node's apt, pip, containerd and docker at the mirror.
+    say('[6/8] wire every node to the mirror');
+    const wired = await wireNodes(hosts, info, mirror.url);
+    for (const w of wired) say(`      ${w.host}: ${w.error ? `FAILED: ${w.error}` : `${w.changed} file(s) changed, ${w.unchanged} already right`}`);
+    const bad = wired.filter((w) => w.error);
+    if (bad.length) throw new KsBundleError('FAILED', `wiring failed on ${bad.map((w) => w.host).join(', ')}`, { hint: '`ks-bundle nodes restore -i <hosts.ini>` puts every changed file back.' });
+
+    // 7. The cluster, from the mirror.
+    const varsPath = join(stateDir, 'mirror-vars.yml');
+    await writeFileAtomic(varsPath, renderInstallVars(info, { host: mirrorHost, port: o.port }));
+    if (state.isDone('cluster')) say('[7/8] playbooks: already run for this bundle; skipped');
+    else if (!info.playbookEntry) say('[7/8] playbooks: the bundle has none; skipped');
+    else {
+      say(`[7/8] ansible-playbook ${info.playbookEntry}`);
+      const run = await runPlaybook({
+        ansiblePlaybook: taskbox.ansiblePlaybook,
+        playbook: join(bundleDir, 'playbooks', info.playbookEntry),
+        inventory: inventoryFile,
+        extraVarFiles: [varsFile, varsPath],
+        knownHostsFile,
+        logFile: join(stateDir, 'logs', 'ansible.log'),
+        cwd: join(bundleDir, 'playbooks'),
+        onProgress: o.onProgress,
+      });
+      say(recapTable(run.recap));
+      await state.markDone('cluster', `${run.tasks} tasks`);
+    }
+
+    // 8. Report.
+    const masterName = inventory.groups.get('kube-master')?.hosts[0];
+    const master = hosts.find((h) => h.name === masterName);
+    const banner = await clusterBanner(master?.session, master?.target.ip ?? mirrorHost);
+    say(`[8/8] ${banner ?? 'done: the playbooks installed no Kubernetes API to report on'}`);
+    const misses = (await fetchMisses(mirrorLocal)).slice(missesBefore);
+    if (misses.length) {
+      throw new KsBundleError('FAILED', `the mirror could not serve ${misses.length} request(s) during the install:\n${formatMisses(misses)}`, {
+        hint: 'This bundle would have needed the internet: add what is listed to the manifest and build it again.',
+      });
+    }
+    say('mirror miss log: empty (nothing was asked for that the bundle lacks)');
+    return { bundleDir, mirrorUrl: mirror.url, hosts, banner };
+  } finally {
+    await Promise.all(hosts.map((h) => h.session?.close().catch(() => {})));
+  }
+}
+
+async function loadInventory(file: string, mode: InstallMode): Promise<Inventory> {
+  const text = await readFile(file, 'utf8').catch(() => {
+    throw new KsBundleError('INVALID_INPUT', `${file}: cannot read the inventory`, { hint: 'Give it with -i, e.g. -i conf/hosts.ini' });
+  });
+  const inv = parseInventory(text, file);
+  const problems = validateInventory(inv, { mode });
+  if (problems.length) throw new ValidationError(file, problems, 'Edit the inventory; every problem above names its line.');
+  return inv;
+}
