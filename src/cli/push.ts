@@ -1,13 +1,33 @@
 import { Command } from 'commander';
-import { NotImplementedError } from '../errors.js';
+import { pushBundleImages } from '../images/push.js';
+import { createRenderer, progressMode } from './progress.js';
+import { defaultDataDir, prepareBundleDir } from './serve.js';
+import { positiveInt } from './options.js';
+import { formatBytes } from '../progress/format.js';
 
 export function pushCommand(): Command {
   return new Command('push')
-    .description("Copy a bundle's images into an existing registry (Harbor, distribution), digests unchanged")
-    .argument('<bundle>', 'a bundle .tar or unpacked folder')
+    .description("Copy a bundle's images into an existing registry (Harbor, distribution), digests unchanged; a rerun sends nothing twice")
+    .argument('<bundle>', 'a bundle .tar, .tar.gz, or an unpacked folder')
     .requiredOption('--registry <host[:port][/prefix]>', 'the target registry')
+    .option('--registry-auth <file>', 'credentials in docker config.json format (also read: ~/.docker/config.json)')
+    .option('--insecure', 'the registry speaks plain HTTP')
+    .option('--concurrency <n>', 'parallel blob uploads', positiveInt, 4)
+    .option('--data-dir <dir>', 'where a tarball is unpacked first', defaultDataDir())
+    .option('--json', 'progress as JSON lines')
     .addHelpText('after', '\nExample:\n  ks-bundle push bundles/demo-0.1.0.tar --registry harbor.example.local/library')
-    .action(async () => {
-      throw new NotImplementedError('push');
+    .action(async (bundle: string, o) => {
+      const renderer = createRenderer(progressMode(!!o.json));
+      try {
+        const dir = await prepareBundleDir(bundle, o.dataDir, renderer.onProgress);
+        const s = await pushBundleImages(dir, { registry: o.registry, authFile: o.registryAuth, insecure: !!o.insecure, concurrency: o.concurrency, onProgress: renderer.onProgress });
+        renderer.stop();
+        process.stdout.write(
+          `pushed ${s.images} image(s) to ${o.registry}: ${s.upToDate} already up to date, ${s.blobsUploaded} blob(s) uploaded (${formatBytes(s.bytesUploaded)}), ` +
+            `${s.blobsMounted} mounted, ${s.blobsPresent} already there, ${s.manifestsPut} manifest(s) written\n`,
+        );
+      } finally {
+        renderer.stop();
+      }
     });
 }
