@@ -22,7 +22,6 @@ const BACKUP_FN = `backup() {
   if [ ! -e "$1${BAK}" ] && [ ! -e "$1${ABSENT}" ]; then
     if [ -e "$1" ] || [ -L "$1" ]; then cp -a -- "$1" "$1${BAK}"; else : > "$1${ABSENT}"; fi
   fi
-  mkdir -p "$(dirname "${BACKUP_LIST}")"
   grep -qxF -- "$1" "${BACKUP_LIST}" 2>/dev/null || printf '%s\\n' "$1" >> "${BACKUP_LIST}"
 }`;
 
@@ -67,7 +66,8 @@ export type FileChange = { path: string; content: string | Buffer; mode?: number
 export async function applyFiles(s: NodeSession, changes: FileChange[]): Promise<WriteOutcome[]> {
   if (changes.length === 0) return [];
   const eof = `KSB_EOF_${randomBytes(8).toString('hex')}`;
-  const parts = ['set -e', BACKUP_FN, WRITE_FN, REMOVE_FN, `trap 'rm -f "$t"' EXIT`];
+  // Few forks: on a busy node every process counts (dirname is ${p%/*}; the list's dir is made once).
+  const parts = ['set -e', BACKUP_FN, WRITE_FN, REMOVE_FN, `t=; trap 'rm -f "$t"' EXIT`, `mkdir -p ${shq(BACKUP_LIST.replace(/\/[^/]*$/, ''))}`];
   for (const c of changes) {
     checkPath(s.name, c.path);
     const p = shq(c.path);
@@ -77,7 +77,7 @@ export async function applyFiles(s: NodeSession, changes: FileChange[]): Promise
     }
     const b64 = Buffer.from(c.content).toString('base64').replace(/.{1,76}/g, '$&\n');
     parts.push(
-      `mkdir -p "$(dirname ${p})"; t=${p}.ks-bundle.tmp.$$`,
+      `f=${p}; d="\${f%/*}"; [ -z "$d" ] || [ -d "$d" ] || mkdir -p "$d"; t="$f.ks-bundle.tmp.$$"`,
       `base64 -d > "$t" <<'${eof}'\n${b64}${eof}`,
       `write ${p} ${(c.mode ?? 0o644).toString(8)} "$t"`,
     );
