@@ -10,6 +10,7 @@ import type { AptSpec, Target } from '../manifest/types.js';
 import { downloadToStore } from '../net/download.js';
 import { planTarget, type PlannedDeb } from './plan.js';
 import { bundleSigningKey } from './keys.js';
+import { parseRequest } from './resolve.js';
 import { buildRepo, keyEntry, type RepoPackage } from './repo.js';
 import type { SuiteRelease } from './upstream.js';
 
@@ -40,6 +41,17 @@ export const collectApt: Collector = async (ctx) => {
     for (const t of targets) {
       const debs = ctx.locked.filter((l) => l.kind === 'deb' && l.extra?.['os'] === t.os && l.extra?.['targetArch'] === t.arch).map(debFromLock);
       if (!debs.length) throw new KsBundleError('RESOLVE', `--locked: the lock has no debs for target ${t.os}/${t.arch}`, { hint: 'Build without --locked to resolve this target, then commit the new lock.' });
+      // The manifest may have gained packages since the lock was written (a status baseline may legitimately
+      // leave a requested package out: the target already has it).
+      if (typeof t.baseline !== 'object') {
+        const have = new Set(debs.map((d) => d.name));
+        const missing = spec.packages.map((p) => parseRequest(p).name).filter((n) => !have.has(n));
+        if (missing.length) {
+          throw new KsBundleError('RESOLVE', `--locked: the lock has no ${missing.join(', ')} for target ${t.os}/${t.arch}, which the manifest asks for`, {
+            hint: 'The manifest changed since the lock was written: build without --locked, then commit the new lock.',
+          });
+        }
+      }
       const r = repoOf(t);
       r.byArch.set(t.arch, debs);
       const d = ctx.locked.find((l) => l.kind === 'deb' && l.extra?.['os'] === t.os)?.extra?.['repoDate'];

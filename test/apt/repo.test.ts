@@ -116,6 +116,9 @@ describe('apt repo from the real Debian 12 mirror', () => {
     // And from the lock alone (--locked): the same bytes again.
     const locked = await collectApt({ ...buildContext(aptManifest({ packages: ALL_PACKAGES, targets: [target] }), APT_TEST_STORE), locked: first.lock });
     expect(digest(locked)).toEqual(digest(first));
+    // A manifest that asks for more than the lock holds is refused under --locked, naming what is missing.
+    const grown = { ...buildContext(aptManifest({ packages: [...ALL_PACKAGES, 'jq'], targets: [target] }), APT_TEST_STORE), locked: first.lock };
+    await expect(collectApt(grown)).rejects.toThrow(/lock has no jq for target debian-12\/amd64/);
   });
 
   it('apt in a minbase chroot installs all three lists from the mirror, with signed-by only', async () => {
