@@ -56,15 +56,23 @@ async function scenario(label: string, nodes: NodeSpec[]): Promise<void> {
     const three: number[] = [];
     let busy = 0;
     let total = 0;
+    let ownCpu1 = 0;
+    let ownCpu3 = 0;
     for (let r = 0; r < rounds; r++) {
+      let u = process.cpuUsage();
       let t = performance.now();
       await wire(sessions[0]!);
       one.push(performance.now() - t);
+      u = process.cpuUsage(u);
+      ownCpu1 += (u.user + u.system) / 1000;
       await restoreFiles(sessions[0]!);
       const c0 = cpuTimes();
+      u = process.cpuUsage();
       t = performance.now();
       await Promise.all(sessions.map(wire));
       three.push(performance.now() - t);
+      u = process.cpuUsage(u);
+      ownCpu3 += (u.user + u.system) / 1000;
       const c1 = cpuTimes();
       busy += c1.busy - c0.busy;
       total += c1.total - c0.total;
@@ -75,6 +83,7 @@ async function scenario(label: string, nodes: NodeSpec[]): Promise<void> {
     const m3 = median(three);
     console.log(`${label}: ${FILES.length} files, ${rounds} rounds, median 1 node ${m1.toFixed(0)} ms, 3 nodes in parallel ${m3.toFixed(0)} ms`);
     console.log(`  ratio 3/1 = ${(m3 / m1).toFixed(2)} (goal <= 1.30); host CPU busy during the parallel rounds: ${((100 * busy) / total).toFixed(0)}% of ${cpus().length} CPUs`);
+    console.log(`  ks-bundle's own CPU per round: ${(ownCpu1 / rounds).toFixed(0)} ms for 1 node, ${(ownCpu3 / rounds).toFixed(0)} ms for 3 (the rest is sshd, sudo and sh on the nodes)`);
   } finally {
     await sb.teardown();
     rmSync(dir, { recursive: true, force: true });
