@@ -53,7 +53,9 @@ export const collectImages: Collector = async (ctx) => {
   const total = [...owners.values()].reduce((n, o) => n + o.desc.size, 0);
   onProgress({ type: 'phase', phase: 'images', message: `fetching ${owners.size} blobs (${total} bytes) for ${images.length} images` });
   const stored = new Map<string, string>();
-  await mapLimit([...owners.values()], ctx.concurrency, async ({ desc, image }) => {
+  // Largest first, so one big layer does not start last and run alone.
+  const queue = [...owners.values()].sort((a, b) => b.desc.size - a.desc.size);
+  await mapLimit(queue, ctx.concurrency, async ({ desc, image }) => {
     stored.set(desc.digest, await fetchBlob(clientFor(image.ref.registry), image, desc, ctx));
   });
 
