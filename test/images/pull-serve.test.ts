@@ -107,6 +107,15 @@ describe('collect from an htpasswd-protected docker-registry', () => {
     expect(dones.every((d) => d.cached)).toBe(true);
   });
 
+  it('--locked fetches exactly the locked digests, and says what differs', async () => {
+    const reg = { 'docker.io': { endpoint: upstream.host, insecure: true } };
+    const locked = await collectImages(imagesContext({ cache: join(tmp, 'cache'), workDir: join(tmp, 'wl'), images: IMAGES, registries: reg, authFile, locked: out.lock }));
+    expect(locked.lock).toEqual(out.lock);
+    const changed = out.lock.map((e) => (e.kind === 'image' && e.name.endsWith('app:1.0') ? { ...e, extra: { ...e.extra, digest: 'sha256:' + '1'.repeat(64) } } : e));
+    await expect(collectImages(imagesContext({ cache: join(tmp, 'cache'), workDir: join(tmp, 'wl2'), images: IMAGES, registries: reg, authFile, locked: changed }))).rejects.toThrow(/app:1\.0.*registry docker\.io/);
+    await expect(collectImages(imagesContext({ cache: join(tmp, 'cache'), workDir: join(tmp, 'wl3'), images: [...IMAGES, 'busybox:9'], registries: reg, authFile, locked: out.lock }))).rejects.toThrow(/busybox:9 is not in the lock/);
+  });
+
   it('fails on a pinned digest the registry does not serve, naming image and registry', async () => {
     const wrong = 'sha256:' + '0'.repeat(64);
     const ctx = imagesContext({ cache: join(tmp, 'cache'), workDir: join(tmp, 'w3'), images: [`busybox:1.36@${wrong}`], registries: { 'docker.io': { endpoint: upstream.host, insecure: true } }, authFile });
