@@ -17,6 +17,7 @@ import { collectRuntime } from '../runtime/collect.js';
 import { collectImages } from '../images/collect.js';
 import { collectApt } from '../apt/collect.js';
 import { collectPip } from '../pip/collect.js';
+import { checkBuild, enforce } from '../completeness/gate.js';
 import type { BuildContext, BundleEntry, Collector, LockEntry } from './context.js';
 import { diffLocks, readLock, renderLock, type Lock } from './lock.js';
 
@@ -33,6 +34,8 @@ export interface BuildOptions {
   concurrency?: number;
   registryAuthFile?: string;
   retries?: number;
+  /** Turn the completeness check's failure into a warning. */
+  allowMissing?: boolean;
   onProgress?: OnProgress;
   signal?: AbortSignal;
 }
@@ -102,9 +105,12 @@ export async function buildBundle(opts: BuildOptions): Promise<BuildResult> {
         });
       }
     }
+    const collected = outputs.flatMap((o) => o.entries);
+    onProgress({ type: 'phase', phase: 'check', message: 'checking that the bundle holds everything the install will ask for' });
+    enforce(await checkBuild(manifest, collected), manifest.file, !!opts.allowMissing, onProgress);
     const lockText = renderLock(lock);
     const entries: BundleEntry[] = [
-      ...outputs.flatMap((o) => o.entries),
+      ...collected,
       ...confEntries(),
       text('install.sh', INSTALL_SH, 0o755),
       text('scripts/InitInstaller.sh', INIT_INSTALLER_SH, 0o755),

@@ -10,7 +10,7 @@ import type { BundleReadResult } from './read.js';
 import { linkTargetInside } from './entry-path.js';
 
 /** Verify an unpacked bundle folder: the same checks as the tarball, file by file, two hashes at a time. */
-export async function readBundleDir(root: string, opts: { onProgress?: OnProgress } = {}): Promise<BundleReadResult> {
+export async function readBundleDir(root: string, opts: { onProgress?: OnProgress; keep?: (rel: string) => boolean } = {}): Promise<BundleReadResult> {
   const onProgress = opts.onProgress ?? noProgress;
   const problems: VerifyProblem[] = [];
   const files: Array<{ rel: string; size: number }> = [];
@@ -37,7 +37,9 @@ export async function readBundleDir(root: string, opts: { onProgress?: OnProgres
     sums: await readFile(join(root, SUMS), 'utf8').catch(() => undefined),
   };
   const compared = compareWithSums(digests, texts);
-  return { problems: [...problems, ...compared.problems], meta: compared.meta, top: undefined, files: files.length, bytes: total, digests };
+  const kept = new Map<string, string>();
+  for (const f of files) if (opts.keep?.(f.rel)) kept.set(f.rel, await readFile(join(root, f.rel), 'utf8'));
+  return { problems: [...problems, ...compared.problems], meta: compared.meta, top: undefined, files: files.length, bytes: total, digests, kept };
 }
 
 async function walk(root: string, dir: string, out: Array<{ rel: string; size: number }>, problems: VerifyProblem[]): Promise<void> {

@@ -21,12 +21,16 @@ export interface BundleReadResult {
   bytes: number;
   /** Regular files' digests, by path under the top folder. */
   digests: Map<string, string>;
+  /** The text of the small files `keep` asked for (the completeness check reads them). */
+  kept: Map<string, string>;
 }
 
 export interface ReadOptions {
   onProgress?: OnProgress;
   /** Write every regular file under this folder as it streams (safe unpack); paths are checked first. */
   extractTo?: string;
+  /** Keep the text of these (small) files. */
+  keep?: (rel: string) => boolean;
 }
 
 const SMALL_TEXT = new Set([BUNDLE_YAML, SUMS]);
@@ -42,6 +46,7 @@ export async function readBundleTar(file: string, opts: ReadOptions = {}): Promi
   const problems: VerifyProblem[] = [];
   const digests = new Map<string, string>();
   const texts: { sums?: string; bundleYaml?: string } = {};
+  const kept = new Map<string, string>();
   let top: string | undefined;
   let files = 0;
   let bytes = 0;
@@ -79,7 +84,7 @@ export async function readBundleTar(file: string, opts: ReadOptions = {}): Promi
     }
     files++;
     const hash = newSha256();
-    const keep = SMALL_TEXT.has(rel) ? ([] as Buffer[]) : undefined;
+    const keep = SMALL_TEXT.has(rel) || opts.keep?.(rel) ? ([] as Buffer[]) : undefined;
     const dest = opts.extractTo ? join(opts.extractTo, rel) : undefined;
     // The folder first, then the file: `wx` refuses to follow or replace anything already there.
     const opened = dest
@@ -102,6 +107,7 @@ export async function readBundleTar(file: string, opts: ReadOptions = {}): Promi
         digests.set(rel, hash.digest('hex'));
         if (rel === BUNDLE_YAML) texts.bundleYaml = Buffer.concat(keep!).toString('utf8');
         if (rel === SUMS) texts.sums = Buffer.concat(keep!).toString('utf8');
+        if (keep && opts.keep?.(rel)) kept.set(rel, Buffer.concat(keep).toString('utf8'));
         if (opened) {
           const out = await opened;
           out.end();
@@ -132,7 +138,7 @@ export async function readBundleTar(file: string, opts: ReadOptions = {}): Promi
     problems.push({ kind: 'corrupt', path: file, message: `truncated or corrupt tar (${corrupt ?? 'no entries'})` });
   }
   const compared = compareWithSums(digests, texts);
-  return { problems: [...problems, ...compared.problems], meta: compared.meta, top, files, bytes, digests };
+  return { problems: [...problems, ...compared.problems], meta: compared.meta, top, files, bytes, digests, kept };
 }
 
 /** A gzip bundle (.tar.gz) is read through gunzip; a plain tar as it is. */

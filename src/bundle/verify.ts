@@ -15,7 +15,7 @@ export interface VerifyReport extends BundleReadResult {
 }
 
 /** Verify a bundle tarball (.tar, .tar.gz) or an unpacked bundle folder. */
-export async function verifyBundle(path: string, opts: { onProgress?: OnProgress } = {}): Promise<VerifyReport> {
+export async function verifyBundle(path: string, opts: { onProgress?: OnProgress; keep?: (rel: string) => boolean } = {}): Promise<VerifyReport> {
   let isDir: boolean;
   try {
     isDir = (await stat(path)).isDirectory();

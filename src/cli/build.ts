@@ -16,6 +16,7 @@ export function buildCommand(): Command {
     .addOption(new Option('--runtime <source>', 'where bin/node comes from: the npm registry builds, or this machine\'s node').choices(['npm', 'local']))
     .option('--concurrency <n>', 'parallel downloads', positiveInt, 4)
     .option('--registry-auth <file>', 'registry credentials in docker config.json format')
+    .option('--allow-missing', 'only warn when the install would ask for an image or file the bundle lacks')
     .option('--json', 'progress and result as JSON lines')
     .addHelpText('after', '\nExample:\n  ks-bundle build -m manifests/demo.yaml -o bundles/demo.tar\n  ks-bundle build -m manifests/kubesphere.yaml --locked')
     .action(async (o) => {
@@ -32,6 +33,7 @@ export function buildCommand(): Command {
           runtime: o.runtime,
           concurrency: o.concurrency,
           registryAuthFile: o.registryAuth,
+          allowMissing: !!o.allowMissing,
           onProgress: renderer.onProgress,
         });
         renderer.stop();

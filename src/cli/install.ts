@@ -22,6 +22,7 @@ export function installCommand(): Command {
     .option('--known-hosts <file>', 'SSH known_hosts to check node host keys against (default: ~/.ssh/known_hosts)')
     .option('--accept-new-host-keys', 'accept and record the key of a host seen for the first time (like ssh accept-new)')
     .option('--ignore-preflight', 'hardware below the minimum only warns')
+    .option('--allow-missing', 'install even when the bundle lacks an image or file the install will ask for')
     .addOption(new Option('--only <steps>', 'run only some steps: init = verify, unpack, mirror, taskbox (InitInstaller.sh)').choices(['init']))
     .option('--json', 'progress as JSON lines')
     .addHelpText('after', '\nExample:\n  bin/ks-bundle install --offline . -i conf/hosts.ini -c conf/vars.yml --mode multi-node --yes')
@@ -44,6 +45,7 @@ export function installCommand(): Command {
           knownHostsFile: o.knownHosts,
           acceptNewHostKeys: !!o.acceptNewHostKeys,
           ignorePreflight: !!o.ignorePreflight,
+          allowMissing: !!o.allowMissing,
           only: o.only,
           confirm: interactive ? ask : undefined,
           onProgress: renderer.onProgress,

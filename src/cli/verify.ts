@@ -1,22 +1,28 @@
 import { Command } from 'commander';
 import { verifyBundle, integrityError } from '../bundle/verify.js';
 import { createRenderer, progressMode } from './progress.js';
+import { checkCompleteness } from '../completeness/check.js';
+import { completenessOptions, enforce, keptForCompleteness, viewOfRead } from '../completeness/gate.js';
 import { formatBytes, formatDuration } from '../progress/format.js';
 
 export function verifyCommand(): Command {
   return new Command('verify')
     .description('Check every byte of a bundle against its SHA256SUMS without unpacking it (exit 3 on any problem)')
     .argument('<bundle>', 'a bundle .tar, .tar.gz, or an unpacked bundle folder')
+    .option('--allow-missing', 'only warn when the install would ask for an image or file the bundle lacks')
     .option('--json', 'the report as JSON')
     .addHelpText('after', '\nExample:\n  ks-bundle verify bundles/demo-0.1.0.tar')
     .action(async (bundle: string, o) => {
       const renderer = createRenderer(o.json ? 'quiet' : progressMode(false));
       const t0 = Date.now();
-      const report = await verifyBundle(bundle, { onProgress: renderer.onProgress }).finally(() => renderer.stop());
+      const report = await verifyBundle(bundle, { onProgress: renderer.onProgress, keep: keptForCompleteness }).finally(() => renderer.stop());
+      const arches = ((report.meta?.targets ?? []) as Array<{ arch: string }>).map((t) => t.arch);
+      const completeness = checkCompleteness(viewOfRead(report.digests.keys(), report.kept, arches), completenessOptions(report.digests.keys()));
       if (o.json) {
-        const { digests: _d, ...rest } = report;
-        process.stdout.write(JSON.stringify(rest, null, 2) + '\n');
+        const { digests: _d, kept: _k, ...rest } = report;
+        process.stdout.write(JSON.stringify({ ...rest, completeness }, null, 2) + '\n');
         if (!report.ok) process.exitCode = 3;
+        else if (completeness.missing.length && !o.allowMissing) process.exitCode = 1;
         return;
       }
       const m = report.meta ?? {};
@@ -25,5 +31,7 @@ export function verifyCommand(): Command {
       if (report.skipped.length) process.stdout.write(`skipped  ${report.skipped.join(', ')} (yours to edit; the .example copies are checked)\n`);
       if (!report.ok) throw integrityError(bundle, report.problems);
       process.stdout.write('ok       every file matches SHA256SUMS, and SHA256SUMS matches bundle.yaml\n');
+      enforce(completeness, bundle, !!o.allowMissing, (e) => e.type === 'log' && process.stderr.write(`warning: ${e.message}\n`));
+      process.stdout.write(`complete ${completeness.checked.images} image(s) and ${completeness.checked.files} file(s) the install asks for are all in the bundle\n`);
     });
 }

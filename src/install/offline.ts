@@ -22,6 +22,7 @@ import { runPlaybook, recapTable } from './cluster.js';
 import { renderInstallVars } from './mirror-vars.js';
 import { clusterBanner, fetchMisses, formatMisses } from './report.js';
 import { StateFile } from './state.js';
+import { checkBundleDir, enforce } from '../completeness/gate.js';
 
 export interface InstallOptions {
   bundle: string;
@@ -36,6 +37,8 @@ export interface InstallOptions {
   knownHostsFile?: string;
   acceptNewHostKeys: boolean;
   ignorePreflight: boolean;
+  /** Install even when the bundle lacks something the install will ask for. */
+  allowMissing: boolean;
   /** `init`: steps 1-4 only (scripts/InitInstaller.sh). */
   only?: 'init';
   confirm?: (summary: string) => Promise<boolean>;
@@ -80,6 +83,7 @@ export async function installOffline(o: InstallOptions): Promise<InstallOutcome>
     if (reused) say('      already unpacked from this bundle; kept');
   }
   const info = await readBundleInfo(bundleDir);
+  enforce(await checkBundleDir(bundleDir, [...new Set(info.targets.map((t) => t.arch))]), bundleDir, o.allowMissing, o.onProgress);
   const stateDir = join(o.dataDir, 'state', `${info.name}-${info.version}`);
   await mkdir(stateDir, { recursive: true, mode: 0o700 });
   const state = await StateFile.open(stateDir, info.sha256sums);

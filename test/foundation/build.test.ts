@@ -13,7 +13,7 @@ let dir: string;
 let up: FaultUpstream;
 const MB = 1 << 20;
 
-async function manifest(name: string, files: string[], extra = ''): Promise<string> {
+async function manifest(name: string, files: string[], extra = '', k8s = 'pod.yaml'): Promise<string> {
   const lines = files.map((f) => `    - {url: "${up.url}/${f}", sha256: ${sha256sum(join(dir, 'up', f))}}`);
   const file = join(dir, `${name}.yaml`);
   await writeFile(
@@ -27,7 +27,7 @@ spec:
   files:
 ${lines.join('\n')}
   manifests:
-    - {url: "${up.url}/pod.yaml", sha256: ${sha256sum(join(dir, 'up', 'pod.yaml'))}}
+    - {url: "${up.url}/${k8s}", sha256: ${sha256sum(join(dir, 'up', k8s))}}
   playbooks: {path: ./pb, entry: site.yml}
 ${extra}`,
   );
@@ -58,7 +58,8 @@ beforeAll(async () => {
   await writeFile(join(dir, 'up', 'b.bin'), randomBytes(3 * MB));
   await writeFile(join(dir, 'up', 'c.bin'), randomBytes(1 * MB));
   await writeFile(join(dir, 'up', 'big.bin'), randomBytes(40 * MB));
-  await writeFile(join(dir, 'up', 'pod.yaml'), 'apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {containers: [{name: c, image: busybox:1.36}]}\n');
+  await writeFile(join(dir, 'up', 'pod.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: p}\ndata: {a: b}\n');
+  await writeFile(join(dir, 'up', 'wants-image.yaml'), 'apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {containers: [{name: c, image: busybox:1.36}]}\n');
   await writeFile(join(dir, 'pb', 'site.yml'), '- hosts: all\n  tasks: []\n');
   up = await startFaultUpstream(join(dir, 'up'));
 });
@@ -163,5 +164,22 @@ describe('reproducible output', () => {
     const r = await runCli(['build', '-m', m, '-o', join(dir, 'out', 'drift2.tar'), '--cache', join(dir, 'cache7'), '--locked']);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/--locked: the manifest asks for file "c.bin", which the lock does not hold/);
+  });
+});
+
+describe('completeness', () => {
+  it('build fails naming an image a bundled Kubernetes manifest wants; --allow-missing warns, and verify says it again', async () => {
+    const m = await manifest('incomplete', ['c.bin'], '', 'wants-image.yaml');
+    const out = join(dir, 'out', 'incomplete.tar');
+    const refused = await runCli(['build', '-m', m, '-o', out, '--cache', join(dir, 'cache8')]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/image docker\.io\/library\/busybox:1\.36, wanted by manifests\/wants-image\.yaml \(Pod\/p \(container c\)\)/);
+    const allowed = await runCli(['build', '-m', m, '-o', out, '--cache', join(dir, 'cache8'), '--allow-missing']);
+    expect(allowed.code, allowed.stderr).toBe(0);
+    expect(allowed.stderr).toMatch(/warning: [\s\S]*busybox:1\.36/);
+    const verify = await runCli(['verify', out]);
+    expect(verify.code).toBe(1);
+    expect(verify.stderr).toMatch(/busybox:1\.36, wanted by manifests\/wants-image\.yaml/);
+    expect((await runCli(['verify', out, '--allow-missing'])).code).toBe(0);
   });
 });

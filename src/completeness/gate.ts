@@ -1,0 +1,69 @@
+import { readFile } from 'node:fs/promises';
+import type { BundleEntry } from '../build/context.js';
+import { KsBundleError } from '../errors.js';
+import type { Manifest } from '../manifest/types.js';
+import type { OnProgress } from '../progress/events.js';
+import { BUNDLE_SETTINGS } from '../kubespray/settings.js';
+import { checkCompleteness, formatMissing, type BundleView, type CompletenessResult } from './check.js';
+import { viewOfBundleDir, viewOfManifest } from './bundle-view.js';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+
+const KUBESPRAY_MARKER = 'playbooks/roles/kubespray-defaults/defaults/main/download.yml';
+const REF_NAME = 'org.opencontainers.image.ref.name';
+
+/** Kubespray's downloads are checked when the bundle's playbooks are kubespray. */
+export function completenessOptions(paths: Iterable<string>) {
+  for (const p of paths) if (p === KUBESPRAY_MARKER) return { kubespray: { settings: BUNDLE_SETTINGS } };
+  return {};
+}
+
+/** The check on a build about to be written: the manifest's pins plus the bundled Kubernetes YAML's text. */
+export async function checkBuild(manifest: Manifest, entries: BundleEntry[]): Promise<CompletenessResult> {
+  const texts = new Map<string, string>();
+  for (const e of entries) {
+    if (!e.path.startsWith('manifests/') || !/\.ya?ml$/.test(e.path)) continue;
+    // Kubernetes YAML is small text; it is read whole to be scanned.
+    texts.set(e.path.slice('manifests/'.length), e.data ? e.data.toString('utf8') : await readFile(e.file!, 'utf8'));
+  }
+  return checkCompleteness(viewOfManifest(manifest, texts), completenessOptions(entries.map((e) => e.path)));
+}
+
+/** The same view from what a stream verify kept: file paths, index.json and the manifests' text. */
+export function viewOfRead(paths: Iterable<string>, texts: ReadonlyMap<string, string>, arches: readonly string[]): BundleView {
+  const images: string[] = [];
+  const index = texts.get('repos/images/index.json');
+  if (index) for (const d of (JSON.parse(index).manifests ?? []) as Array<{ annotations?: Record<string, string> }>) if (d.annotations?.[REF_NAME]) images.push(d.annotations[REF_NAME]);
+  const all = [...paths];
+  return {
+    images,
+    files: all.filter((p) => p.startsWith('repos/files/')),
+    manifests: [...texts].filter(([p]) => p.startsWith('manifests/')).map(([path, text]) => ({ path, text })),
+    arches,
+  };
+}
+
+/** Which small files a stream verify keeps for the check. */
+export function keptForCompleteness(rel: string): boolean {
+  return rel === 'repos/images/index.json' || (rel.startsWith('manifests/') && /\.ya?ml$/.test(rel));
+}
+
+/** Fail listing what is missing, or with --allow-missing only warn. Warnings are reported either way. */
+export function enforce(result: CompletenessResult, where: string, allowMissing: boolean, onProgress: OnProgress): void {
+  for (const w of result.warnings) onProgress({ type: 'log', level: 'warn', message: w });
+  if (!result.missing.length) return;
+  const lines = formatMissing(result.missing);
+  if (allowMissing) {
+    onProgress({ type: 'log', level: 'warn', message: `${where}: ${result.missing.length} thing(s) the install will ask for are not in the bundle (--allow-missing):\n${lines.join('\n')}` });
+    return;
+  }
+  throw new KsBundleError('FAILED', `${where}: the install would ask for ${result.missing.length} thing(s) the bundle does not hold:\n${lines.map((l) => '  ' + l).join('\n')}`, {
+    hint: 'Add them to the manifest (spec.images / spec.files) and build again, or pass --allow-missing to accept the gap.',
+  });
+}
+
+/** The check on an unpacked bundle, before install. */
+export async function checkBundleDir(dir: string, arches: readonly string[]): Promise<CompletenessResult> {
+  const marker = existsSync(join(dir, KUBESPRAY_MARKER)) ? [KUBESPRAY_MARKER] : [];
+  return checkCompleteness(await viewOfBundleDir(dir, arches), completenessOptions(marker));
+}
