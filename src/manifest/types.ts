@@ -19,6 +19,8 @@ export interface RegistrySettings {
   insecure?: boolean;
   /** PEM file of a private CA (absolute, or relative to the manifest). */
   ca?: string;
+  /** Pull this registry's images from another host[:port] (a pull-through cache or a copy); names stay as they are. */
+  endpoint?: string;
 }
 
 export interface AptSource {
@@ -37,6 +39,8 @@ export interface AptSpec {
   sources: AptSource[];
   packages: string[];
   recommends: boolean;
+  /** The bundle repo's signing key (an unprotected private key file); generated once per cache when absent. */
+  signingKey?: string;
 }
 
 export interface PipSpec {

@@ -100,8 +100,9 @@ function readSpec(c: Checker, spec: Record<string, unknown>, baseDir: string, ou
 }
 
 export function checkRegistry(c: Checker, value: unknown, path: string, baseDir: string): RegistrySettings | undefined {
-  const o = c.object(value ?? {}, path, ['insecure', 'ca']);
+  const o = c.object(value ?? {}, path, ['insecure', 'ca', 'endpoint']);
   if (!o) return undefined;
   const ca = c.string(o.ca, `${path}.ca`);
-  return { insecure: c.boolean(o.insecure, `${path}.insecure`), ca: ca ? resolve(baseDir, ca) : undefined };
+  const endpoint = c.string(o.endpoint, `${path}.endpoint`, { pattern: /^[A-Za-z0-9.-]+(:\d+)?$/, patternHint: 'a host[:port]' });
+  return { insecure: c.boolean(o.insecure, `${path}.insecure`), ca: ca ? resolve(baseDir, ca) : undefined, ...(endpoint ? { endpoint } : {}) };
 }

@@ -107,7 +107,7 @@ function readRuntime(c: Checker, value: unknown): RuntimeSpec {
 }
 
 function readApt(c: Checker, value: unknown, baseDir: string, upstreams: Upstreams): AptSpec | undefined {
-  const o = c.object(value, 'spec.apt', ['sources', 'packages', 'recommends'], ['sources', 'packages']);
+  const o = c.object(value, 'spec.apt', ['sources', 'packages', 'recommends', 'signingKey'], ['sources', 'packages']);
   if (!o) return undefined;
   const sources: AptSource[] = [];
   (c.array(o.sources, 'spec.apt.sources') ?? []).forEach((v, i) => {
@@ -127,6 +127,10 @@ function readApt(c: Checker, value: unknown, baseDir: string, upstreams: Upstrea
     sources,
     packages: c.strings(o.packages, 'spec.apt.packages', { pattern: /^[a-z0-9][a-z0-9+.-]*(:[a-z0-9]+)?(=\S+)?$/, patternHint: 'a Debian package name (optionally :arch or =version)' }) ?? [],
     recommends: c.boolean(o.recommends, 'spec.apt.recommends') ?? false,
+    signingKey: (() => {
+      const k = c.string(o.signingKey, 'spec.apt.signingKey');
+      return k ? (isAbsolute(k) ? k : resolve(baseDir, k)) : undefined;
+    })(),
   };
 }
 
