@@ -4,6 +4,7 @@ import type { Problem } from '../errors.js';
 import type { AptSource, RegistrySettings } from './types.js';
 import { Checker } from './checker.js';
 import { parseYamlWithPositions } from './yaml-positions.js';
+import { URL_OR_ENV } from './env.js';
 
 /** Shared upstream definitions from `repos/*.yaml`, by name. */
 export interface Upstreams {
@@ -22,7 +23,7 @@ export function emptyUpstreams(): Upstreams {
 export function checkAptSource(c: Checker, value: unknown, path: string, name: string, baseDir: string): AptSource | undefined {
   const o = c.object(value, path, [...APT_KEYS, 'name'], ['url', 'suites', 'components']);
   if (!o) return undefined;
-  const url = c.string(o.url, `${path}.url`, { pattern: /^https?:\/\/\S+$/, patternHint: 'an http(s) URL' });
+  const url = c.string(o.url, `${path}.url`, { pattern: URL_OR_ENV, patternHint: 'an http(s) URL (or ${VARIABLE}/path)' });
   const suites = c.strings(o.suites, `${path}.suites`);
   const components = c.strings(o.components, `${path}.components`);
   const keyring = c.string(o.keyring, `${path}.keyring`);
@@ -32,7 +33,7 @@ export function checkAptSource(c: Checker, value: unknown, path: string, name: s
   if (!url || !suites?.length || !components?.length) return undefined;
   return {
     name: (typeof o.name === 'string' && o.name) || name,
-    url: url.endsWith('/') ? url : url + '/',
+    url: url.endsWith('/') || url.endsWith('}') ? url : url + '/',
     suites,
     components,
     keyring: keyring ? (isAbsolute(keyring) ? keyring : resolve(baseDir, keyring)) : undefined,
@@ -86,7 +87,7 @@ function readSpec(c: Checker, spec: Record<string, unknown>, baseDir: string, ou
     const pip = c.object(spec.pip, 'spec.pip', Object.keys(spec.pip ?? {}));
     for (const [name, v] of Object.entries(pip ?? {})) {
       const o = c.object(v, `spec.pip.${name}`, ['index'], ['index']);
-      const index = o && c.string(o.index, `spec.pip.${name}.index`, { pattern: /^https?:\/\/\S+$/, patternHint: 'an http(s) URL' });
+      const index = o && c.string(o.index, `spec.pip.${name}.index`, { pattern: URL_OR_ENV, patternHint: 'an http(s) URL (or ${VARIABLE}/path)' });
       if (index) out.pip.set(name, index);
     }
   }

@@ -3,6 +3,7 @@ import type { AptSource, AptSpec, Manifest, PinnedFile, PipSpec, PlaybooksSpec, 
 import { ARCHES, KNOWN_OS } from './targets.js';
 import { Checker } from './checker.js';
 import { checkAptSource, checkRegistry, type Upstreams } from './upstreams.js';
+import { URL_OR_ENV, expandEnv } from './env.js';
 
 const SHA256 = /^[0-9a-f]{64}$/;
 const HTTP_URL = /^https?:\/\/\S+$/;
@@ -116,12 +117,16 @@ function readApt(c: Checker, value: unknown, baseDir: string, upstreams: Upstrea
     if (ref !== undefined) {
       if (typeof v === 'object') c.object(v, p, ['use'], ['use']);
       const shared = typeof ref === 'string' ? upstreams.apt.get(ref) : undefined;
-      if (shared) sources.push(shared);
+      if (shared) {
+        const url = withEnv(c, p, shared.url, `apt upstream "${ref}"`);
+        if (url) sources.push({ ...shared, url: url.endsWith('/') ? url : url + '/' });
+      }
       else c.report(p, `no apt upstream named "${ref}" in repos/*.yaml${upstreams.apt.size ? ` (known: ${[...upstreams.apt.keys()].join(', ')})` : ''}`);
       return;
     }
     const src = checkAptSource(c, v, p, `source${i}`, baseDir);
-    if (src) sources.push(src);
+    const url = src && withEnv(c, `${p}.url`, src.url, 'this source');
+    if (src && url) sources.push({ ...src, url: url.endsWith('/') ? url : url + '/' });
   });
   return {
     sources,
@@ -138,11 +143,11 @@ function readPip(c: Checker, value: unknown, upstreams: Upstreams): PipSpec | un
   const o = c.object(value, 'spec.pip', ['index', 'requirements', 'buildSdists'], ['index', 'requirements']);
   if (!o) return undefined;
   let index = c.string(o.index, 'spec.pip.index');
-  if (index && !HTTP_URL.test(index)) {
+  if (index && !URL_OR_ENV.test(index)) {
     const shared = upstreams.pip.get(index);
     if (!shared) c.report('spec.pip.index', `"${index}" is neither an http(s) URL nor a pip upstream in repos/*.yaml`);
-    index = shared;
-  }
+    index = shared && withEnv(c, 'spec.pip.index', shared, `pip upstream "${index}"`);
+  } else if (index) index = withEnv(c, 'spec.pip.index', index, 'the pip index');
   return {
     index: index ?? '',
     requirements: c.strings(o.requirements, 'spec.pip.requirements') ?? [],
@@ -184,4 +189,18 @@ function readPlaybooks(c: Checker, value: unknown, baseDir: string): PlaybooksSp
   if (url && !sha256) c.report('spec.playbooks', '"url" needs "sha256": every byte is checked against a pinned digest');
   if (!entry) return undefined;
   return { url, path: path ? (isAbsolute(path) ? path : resolve(baseDir, path)) : undefined, sha256, entry };
+}
+
+/** Fill `${VAR}`s from the environment; an unset one is a problem at the place that uses it. */
+function withEnv(c: Checker, path: string, value: string, what: string): string | undefined {
+  const { value: out, missing } = expandEnv(value);
+  if (missing.length) {
+    c.report(path, `${what} needs the environment variable${missing.length > 1 ? 's' : ''} ${missing.join(', ')} (its URL is ${value}); set it to your mirror, e.g. ${missing[0]}=http://mirror.example.internal/…`);
+    return undefined;
+  }
+  if (!HTTP_URL.test(out)) {
+    c.report(path, `${what}: "${out}" is not an http(s) URL`);
+    return undefined;
+  }
+  return out;
 }

@@ -16,7 +16,7 @@ import { readWheelMetadata } from './zip.js';
 export const ACCEPT = `${PEP691_JSON}, ${PEP691_HTML};q=0.2, text/html;q=0.1`;
 
 export interface IndexClientOptions {
-  /** Base URL of the simple index, e.g. https://pypi.org/simple/ */
+  /** Base URL of the simple index, e.g. https://pypi.example.internal/simple/ */
   index: string;
   store: ContentStore;
   onProgress: OnProgress;

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseLock } from '../../src/build/lock.js';
 import { checkCompleteness, viewOfManifest } from '../../src/completeness/index.js';
 import { kubesprayDownloads } from '../../src/kubespray/downloads.js';
@@ -14,14 +14,41 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const manifestFile = join(root, 'manifests/kubesphere.yaml');
 const installerFixture = join(root, 'test/completeness/fixtures/ks-installer.yaml');
 
+// The archives are the site's choice; any mirror URL will do for validation (nothing is fetched here).
+const SITE_MIRRORS = {
+  KS_BUNDLE_DEBIAN_MIRROR: 'http://debian.mirror.test/debian',
+  KS_BUNDLE_DEBIAN_SECURITY_MIRROR: 'http://debian.mirror.test/debian-security',
+  KS_BUNDLE_UBUNTU_MIRROR: 'http://ubuntu.mirror.test/ubuntu',
+  KS_BUNDLE_UBUNTU_SECURITY_MIRROR: 'http://ubuntu.mirror.test/ubuntu',
+  KS_BUNDLE_UBUNTU_PORTS_MIRROR: 'http://ubuntu.mirror.test/ubuntu-ports',
+  KS_BUNDLE_PYPI_INDEX: 'https://pypi.mirror.test/simple',
+};
+beforeAll(() => Object.assign(process.env, SITE_MIRRORS));
+afterAll(() => {
+  for (const k of Object.keys(SITE_MIRRORS)) delete process.env[k];
+});
+
 describe('manifests/kubesphere.yaml', () => {
+  it('names the site mirrors it needs, each at the place that uses it, when they are not set', async () => {
+    const saved = { ...process.env };
+    for (const k of Object.keys(SITE_MIRRORS)) delete process.env[k];
+    try {
+      const err = await loadManifest(manifestFile).catch((e) => e);
+      expect(err.message).toMatch(/apt upstream "debian-12" needs the environment variable KS_BUNDLE_DEBIAN_MIRROR/);
+      expect(err.message).toMatch(/pip upstream "pypi" needs the environment variable KS_BUNDLE_PYPI_INDEX/);
+    } finally {
+      Object.assign(process.env, saved);
+    }
+  });
+
   it('validates with the shared upstreams of repos/', async () => {
     const m = await loadManifest(manifestFile);
     expect(m.targets.map((t) => `${t.os}/${t.arch}`)).toEqual(['ubuntu-22.04/amd64', 'ubuntu-22.04/arm64', 'ubuntu-24.04/amd64', 'ubuntu-24.04/arm64', 'debian-12/amd64', 'debian-12/arm64']);
     // Every target has an apt source for it, and each source has a keyring to check Release signatures with.
     for (const t of m.targets) expect(m.apt!.sources.some((s) => !s.for || s.for.includes(t.os))).toBe(true);
     for (const s of m.apt!.sources) expect(s.keyring && !s.trusted).toBeTruthy();
-    expect(m.pip!.index).toBe('https://pypi.org/simple/');
+    expect(m.pip!.index).toBe('https://pypi.mirror.test/simple/');
+    expect(m.apt!.sources.find((s) => s.name === 'debian-12')!.url).toBe('http://debian.mirror.test/debian/');
     expect(m.playbooks).toMatchObject({ entry: 'cluster.yml' });
     for (const p of ['python3-venv', 'python3-pip', 'ceph-common', 'glusterfs-client', 'conntrack', 'ipset']) expect(m.apt!.packages).toContain(p);
   });
