@@ -12,7 +12,18 @@ await build({
   target: 'node20',
   // ssh2's native helpers are optional; it falls back to pure JS without them.
   external: ['cpu-features', '*.node'],
-  banner: { js: "import { createRequire as __ksCreateRequire } from 'node:module';\nconst require = __ksCreateRequire(import.meta.url);" },
+  // CommonJS dependencies read require, __filename and __dirname at load time (ssh2's agent.js resolves a path
+  // with __dirname when imported): an ESM file has none of them, so the banner defines all three.
+  banner: {
+    js: [
+      "import { createRequire as __ksCreateRequire } from 'node:module';",
+      "import { fileURLToPath as __ksFileURLToPath } from 'node:url';",
+      "import { dirname as __ksDirname } from 'node:path';",
+      'const require = __ksCreateRequire(import.meta.url);',
+      'const __filename = __ksFileURLToPath(import.meta.url);',
+      'const __dirname = __ksDirname(__filename);',
+    ].join('\n'),
+  },
   legalComments: 'none',
   logLevel: 'warning',
 });
