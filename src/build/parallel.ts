@@ -1,4 +1,4 @@
-/** Run `fn` over items with at most `limit` in flight; results keep the input order. The first failure wins. */
+/** Run `fn` over `items` with at most `limit` in flight; the first failure stops new work and is rethrown. */
 export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
   const results = new Array<R>(items.length);
   let next = 0;
@@ -14,6 +14,9 @@ export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (it
       }
     }
   };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+  const workers = Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker);
+  const settled = await Promise.allSettled(workers);
+  const rejected = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (rejected) throw rejected.reason;
   return results;
 }

@@ -5,7 +5,7 @@ import { pullScope, RegistryClient, baseUrlFor, type RegistrySettingsLike } from
 import { loadCredentials } from './credentials.js';
 import { LAYOUT_DIR, OCI_LAYOUT_BYTES, blobPath, layoutIndex } from './layout.js';
 import { hexOf, type Descriptor } from './media.js';
-import { mapLimit } from './pool.js';
+import { mapLimit } from '../build/parallel.js';
 import { formatReference, parseReference, repoName } from './reference.js';
 import { resolveImage, type ResolvedImage } from './resolve.js';
 

@@ -1,5 +1,6 @@
 import type { Problem } from '../errors.js';
 import { positionOf, type Position } from './yaml-positions.js';
+import { nearestName } from '../text/nearest.js';
 
 /**
  * Collects every problem of one YAML document with its location, so one run reports them all.
@@ -23,7 +24,7 @@ export class Checker {
     const obj = value as Record<string, unknown>;
     for (const key of Object.keys(obj)) {
       if (!allowed.includes(key)) {
-        const close = nearest(key, allowed);
+        const close = nearestName(key, allowed);
         this.report(join(path, key), `unknown key "${key}"${close ? `; did you mean "${close}"?` : ''} (allowed: ${allowed.join(', ')})`);
       }
     }
@@ -90,32 +91,4 @@ function describe(v: unknown): string {
   if (Array.isArray(v)) return 'a list';
   if (typeof v === 'object') return 'a mapping';
   return `${typeof v} ${JSON.stringify(v)}`;
-}
-
-/** The allowed key a typo most likely meant (edit distance ≤ 2). */
-function nearest(key: string, allowed: readonly string[]): string | undefined {
-  let best: string | undefined;
-  let bestD = 3;
-  for (const a of allowed) {
-    const d = distance(key.toLowerCase(), a.toLowerCase());
-    if (d < bestD) {
-      bestD = d;
-      best = a;
-    }
-  }
-  return best;
-}
-
-function distance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = row[0]!;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const cur = row[j]!;
-      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = cur;
-    }
-  }
-  return row[b.length]!;
 }

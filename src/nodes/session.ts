@@ -143,3 +143,22 @@ export const UPLOAD_SCRIPT =
 
 /** Shell that prints a file's bytes, or exits 3 when it is absent. */
 export const READ_SCRIPT = 'if [ -e "$1" ]; then exec cat -- "$1"; else exit 3; fi';
+
+/** upload and readFile, the same for every transport: both are small scripts run through `sudo`. */
+export abstract class ShellSession implements NodeSession {
+  abstract readonly name: string;
+  abstract exec(cmd: string, opts?: ExecOptions): Promise<ExecResult>;
+  abstract sudo(cmd: string, opts?: ExecOptions): Promise<ExecResult>;
+  abstract close(): Promise<void>;
+
+  async upload(content: Input, path: string, opts: { mode?: number } = {}): Promise<void> {
+    await this.sudo(`/bin/sh -c ${shq(UPLOAD_SCRIPT)} sh ${shq(path)} ${(opts.mode ?? 0o644).toString(8)}`, { input: content });
+  }
+
+  async readFile(path: string): Promise<Buffer | undefined> {
+    const r = await this.sudo(`/bin/sh -c ${shq(READ_SCRIPT)} sh ${shq(path)}`, { allowFail: true });
+    if (r.code === 3) return undefined;
+    if (r.code !== 0) throw new NodeError(this.name, `cannot read ${path}: ${r.stderr.trim()}`);
+    return r.raw;
+  }
+}

@@ -2,11 +2,11 @@ import { readFileSync, appendFileSync, existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import ssh2 from 'ssh2';
 import type { ClientChannel, ConnectConfig, ServerHostKeyAlgorithm } from 'ssh2';
-import { NodeError, shq } from './node-error.js';
+import { NodeError } from './node-error.js';
 import {
   checkHostKey, fingerprint, keyTypeOfBlob, knownHostsLine, knownKeyTypes, parseKnownHosts, hostKeyName,
 } from './known-hosts.js';
-import { runProc, sudoCommand, UPLOAD_SCRIPT, READ_SCRIPT, type ExecOptions, type ExecResult, type Input, type NodeSession, type Proc } from './session.js';
+import { runProc, sudoCommand, ShellSession, type ExecOptions, type ExecResult, type Proc } from './session.js';
 
 /** How to reach one node over SSH; secrets stay in this object and go only to ssh2 and to sudo's stdin. */
 export interface SshTarget {
@@ -117,12 +117,13 @@ export async function connectSsh(t: SshTarget, opts: { hostKeys: HostKeyPolicy; 
   return new SshSession(t, client);
 }
 
-export class SshSession implements NodeSession {
+export class SshSession extends ShellSession {
   readonly name: string;
   constructor(
     private readonly t: SshTarget,
     private readonly client: ssh2.Client,
   ) {
+    super();
     this.name = t.name;
   }
 
@@ -149,17 +150,6 @@ export class SshSession implements NodeSession {
     if (this.t.user === user) return this.exec(cmd, opts);
     const s = sudoCommand(cmd, user);
     return runProc(this.name, await this.start(s.line), cmd, { ...opts, sudo: { ...s, password: this.t.becomePassword } });
-  }
-
-  async upload(content: Input, path: string, opts: { mode?: number } = {}): Promise<void> {
-    await this.sudo(`/bin/sh -c ${shq(UPLOAD_SCRIPT)} sh ${shq(path)} ${(opts.mode ?? 0o644).toString(8)}`, { input: content });
-  }
-
-  async readFile(path: string): Promise<Buffer | undefined> {
-    const r = await this.sudo(`/bin/sh -c ${shq(READ_SCRIPT)} sh ${shq(path)}`, { allowFail: true });
-    if (r.code === 3) return undefined;
-    if (r.code !== 0) throw new NodeError(this.name, `cannot read ${path}: ${r.stderr.trim()}`);
-    return r.raw;
   }
 
   async close(): Promise<void> {

@@ -1,5 +1,6 @@
 import type { Problem } from '../errors.js';
 import { groupHosts, type Inventory } from './inventory.js';
+import { nearestName } from '../text/nearest.js';
 
 export type InstallMode = 'all-in-one' | 'multi-node';
 
@@ -36,7 +37,7 @@ export function validateInventory(inv: Inventory, opts: { mode: InstallMode }): 
   for (const h of inv.hosts.values()) {
     if (inAll.has(h.name)) continue;
     const [group, line] = Object.entries(h.groupLines)[0] ?? ['?', h.line];
-    const near = nearest(h.name, [...inAll]);
+    const near = nearestName(h.name, [...inAll]);
     add(line, `host ${h.name} in [${group}] is not defined in [all] with an address${near ? ` (did you mean ${near}?)` : ''}`, h.name);
   }
   for (const h of inv.hosts.values()) {
@@ -63,29 +64,3 @@ export function validateInventory(inv: Inventory, opts: { mode: InstallMode }): 
   return problems.sort((a, b) => a.line - b.line);
 }
 
-function nearest(name: string, candidates: string[]): string | undefined {
-  let best: string | undefined;
-  let bestD = 3;
-  for (const c of candidates) {
-    const d = distance(name, c);
-    if (d < bestD) {
-      bestD = d;
-      best = c;
-    }
-  }
-  return best;
-}
-
-function distance(a: string, b: string): number {
-  const dp = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = dp[0]!;
-    dp[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const cur = dp[j]!;
-      dp[j] = Math.min(dp[j]! + 1, dp[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = cur;
-    }
-  }
-  return dp[b.length]!;
-}

@@ -3,7 +3,7 @@
  * (verified against the index hashes) and a static PEP 503/691 index written around them.
  * With --locked, exactly the locked wheels are fetched instead, and the lock must still cover the requirements.
  */
-import type { BuildContext, BundleEntry, Collector, KindOutput, LockEntry } from '../build/context.js';
+import type { BundleEntry, Collector, KindOutput, LockEntry } from '../build/context.js';
 import { KsBundleError, redactUrl } from '../errors.js';
 import type { Target } from '../manifest/types.js';
 import { satisfies } from '@renovatebot/pep440';
