@@ -13,7 +13,7 @@ export function installCommand(): Command {
     .option('--offline', 'use only the bundle (the only mode; kept for the seed\'s command line)')
     .option('-i, --inventory <file>', 'Ansible INI inventory (default: <bundle>/conf/hosts.ini)')
     .option('-c, --vars <file>', 'cluster vars (default: <bundle>/conf/vars.yml)')
-    .addOption(new Option('--mode <mode>', 'installation mode').choices(['all-in-one', 'multi-node']).makeOptionMandatory())
+    .addOption(new Option('--mode <mode>', 'installation mode (install.sh asks when it is not given)').choices(['all-in-one', 'multi-node']))
     .option('-y, --yes', 'do not ask before changing the nodes')
     .option('--data-dir <dir>', 'where a tarball is unpacked and the install keeps its state', defaultDataDir())
     .option('--listen <address>', 'address the mirror listens on', '0.0.0.0')
@@ -28,6 +28,7 @@ export function installCommand(): Command {
     .addHelpText('after', '\nExample:\n  bin/ks-bundle install --offline . -i conf/hosts.ini -c conf/vars.yml --mode multi-node --yes')
     .action(async (bundle: string, o) => {
       const renderer = createRenderer(progressMode(!!o.json));
+      if (!o.mode && o.only !== 'init') throw new KsBundleError('USAGE', 'give the installation mode: --mode all-in-one or --mode multi-node');
       const interactive = !o.yes && process.stdin.isTTY;
       if (!o.yes && !interactive && o.only !== 'init') {
         throw new KsBundleError('USAGE', 'install changes every node: confirm with --yes when there is no terminal to ask on');

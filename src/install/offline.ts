@@ -28,6 +28,7 @@ export interface InstallOptions {
   bundle: string;
   inventory?: string;
   vars?: string;
+  /** Required unless only === 'init'. */
   mode: InstallMode;
   dataDir: string;
   listen: string;
@@ -62,12 +63,9 @@ export async function installOffline(o: InstallOptions): Promise<InstallOutcome>
   if (isDir === undefined) throw new KsBundleError('INVALID_INPUT', `${o.bundle}: no such bundle`);
   const inventoryFile = resolve(o.inventory ?? join(isDir ? bundlePath : '.', 'conf', 'hosts.ini'));
   const varsFile = resolve(o.vars ?? join(isDir ? bundlePath : '.', 'conf', 'vars.yml'));
-  const inventory = await loadInventory(inventoryFile, o.mode);
-  const varsText = await readFile(varsFile, 'utf8').catch(() => {
-    throw new KsBundleError('INVALID_INPUT', `${varsFile}: cannot read the cluster vars`, { hint: 'Give it with -c, e.g. -c conf/vars.yml' });
-  });
-  const varsCheck = validateVars(varsText, { mode: o.mode, file: varsFile });
-  if (varsCheck.problems.length) throw new ValidationError(varsFile, varsCheck.problems, 'Edit the vars file; every problem above names its line.');
+  // InitInstaller alone (the seed's offline appendix) needs neither the inventory nor the cluster vars.
+  const inventory = o.only === 'init' ? undefined : await loadInventory(inventoryFile, o.mode);
+  if (inventory) await checkVars(varsFile, o.mode);
 
   // 1-2. Verify every byte, then unpack (a folder bundle is used where it is).
   say('[1/8] verify the bundle');
@@ -89,8 +87,8 @@ export async function installOffline(o: InstallOptions): Promise<InstallOutcome>
   const state = await StateFile.open(stateDir, info.sha256sums);
 
   // 3. The mirror.
-  const localHost = [...inventory.hosts.values()].find((h) => nodeTarget(h).local);
-  const mirrorHost = o.mirrorAddress ?? (localHost ? nodeTarget(localHost).ip : undefined);
+  const localHost = inventory && [...inventory.hosts.values()].find((h) => nodeTarget(h).local);
+  const mirrorHost = o.mirrorAddress ?? (localHost ? nodeTarget(localHost).ip : inventory ? undefined : '127.0.0.1');
   if (!mirrorHost || mirrorHost === localHost?.name) {
     throw new KsBundleError('INVALID_INPUT', `${inventoryFile}: cannot tell the taskbox's address for the nodes`, {
       hint: 'Give the taskbox host `ansible_connection=local ip=<its address>` in [all], or pass --mirror-address.',
@@ -105,9 +103,11 @@ export async function installOffline(o: InstallOptions): Promise<InstallOutcome>
   // 4. InitInstaller on the taskbox.
   say('[4/8] InitInstaller: the taskbox\'s apt and pip from the mirror, Ansible into a venv');
   const taskboxSession = new LocalSession('taskbox', localHost ? { user: nodeTarget(localHost).becomeUser, password: nodeTarget(localHost).becomePassword } : {});
-  const taskbox = await initTaskbox(taskboxSession, info, { mirrorLocalUrl: mirrorLocal, stateDir, onProgress: o.onProgress });
+  // The taskbox is wired with the same URL as every node (step 6 wires it again as a host of the inventory): with
+  // 127.0.0.1 here and its address there, every run would flip its apt source and pip.conf back and forth.
+  const taskbox = await initTaskbox(taskboxSession, info, { mirrorLocalUrl: mirror.url, stateDir, onProgress: o.onProgress });
   await state.markDone('taskbox', taskbox.venv);
-  if (o.only === 'init') {
+  if (!inventory) {
     say(`InitInstaller done: ${taskbox.ansiblePlaybook} is ready; the mirror serves ${mirror.url}`);
     return { bundleDir, mirrorUrl: mirror.url, hosts: [] };
   }
@@ -174,6 +174,14 @@ export async function installOffline(o: InstallOptions): Promise<InstallOutcome>
   } finally {
     await Promise.all(hosts.map((h) => h.session?.close().catch(() => {})));
   }
+}
+
+async function checkVars(varsFile: string, mode: InstallMode): Promise<void> {
+  const text = await readFile(varsFile, 'utf8').catch(() => {
+    throw new KsBundleError('INVALID_INPUT', `${varsFile}: cannot read the cluster vars`, { hint: 'Give it with -c, e.g. -c conf/vars.yml' });
+  });
+  const { problems } = validateVars(text, { mode, file: varsFile });
+  if (problems.length) throw new ValidationError(varsFile, problems, 'Edit the vars file; every problem above names its line.');
 }
 
 async function loadInventory(file: string, mode: InstallMode): Promise<Inventory> {
