@@ -29,6 +29,10 @@ export async function runPlaybook(opts: {
   const args = ['-i', opts.inventory, ...opts.extraVarFiles.flatMap((f) => ['-e', `@${f}`]), opts.playbook];
   const env = {
     ...process.env,
+    // Ansible refuses to start without a UTF-8 locale, and a taskbox shell (sudo, a minimal image, cron) often has
+    // none; C.UTF-8 is built into glibc, so it exists on every target without locales installed.
+    LC_ALL: 'C.UTF-8',
+    LANG: 'C.UTF-8',
     ANSIBLE_FORCE_COLOR: '0',
     ANSIBLE_NOCOLOR: '1',
     ANSIBLE_RETRY_FILES_ENABLED: '0',
