@@ -205,9 +205,16 @@ export async function startWorld(dir: string): Promise<World> {
  * Build the demo bundle with the real CLI, as a user would. `onLine` gets its output line by line (progress is plain
  * lines when not on a TTY). Rejects with the tail of the output on a non-zero exit.
  */
-export async function buildDemoBundle(opts: { out: string; cache: string; env: NodeJS.ProcessEnv; onLine?: (line: string) => void; extraArgs?: string[] }): Promise<void> {
+export async function buildDemoBundle(opts: { out: string; cache: string; env: NodeJS.ProcessEnv; onLine?: (line: string) => void; extraArgs?: string[]; inherit?: boolean }): Promise<void> {
   // The lock goes beside the output: the Debian mirror moves, and a lock for a local fixture world is not worth a commit.
   const args = [CLI, 'build', '-m', DEMO_MANIFEST, '-o', opts.out, '--lock', `${opts.out}.manifest-lock.yaml`, '--cache', opts.cache, ...(opts.extraArgs ?? [])];
+  if (opts.inherit) {
+    // On a terminal the CLI draws its own progress bars.
+    const child = spawn(process.execPath, args, { cwd: REPO, env: { ...process.env, ...opts.env }, stdio: 'inherit' });
+    const code = await new Promise<number | null>((r) => child.on('close', r));
+    if (code !== 0) throw new Error(`ks-bundle build exited ${code} (its output is above)`);
+    return;
+  }
   const child = spawn(process.execPath, args, { cwd: REPO, env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let tail = '';
   const take = (d: Buffer) => {
