@@ -1,11 +1,31 @@
 import { Command } from 'commander';
-import { NotImplementedError } from '../errors.js';
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { KsBundleError } from '../errors.js';
 
+/**
+ * The demo needs the repository's fixtures (a registry image built with umoci, the wheel index builder, the sandbox
+ * library), so it lives in scripts/demo.ts of a checkout. From a checkout this command runs it; anywhere else (an
+ * installed CLI, a bundle's bin/ks-bundle.mjs) it says how to get one, and does nothing.
+ */
 export function demoCommand(): Command {
   return new Command('demo')
-    .description('Show the whole flow on this machine with local upstreams (needs root for the sandbox nodes)')
-    .addHelpText('after', '\nExample:\n  sudo npm run demo')
+    .description('Run the whole flow on this machine with local upstreams, from a checkout of ks-bundle (root for the sandbox nodes)')
+    .addHelpText('after', '\nFrom a checkout, after `bash scripts/setup-system.sh && npm ci`:\n  sudo npm run demo\n\nWithout root it stops after serving the bundle and pulling from it with skopeo, pip and gpgv.')
     .action(async () => {
-      throw new NotImplementedError('demo');
+      const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+      const script = join(repo, 'scripts', 'demo.ts');
+      const tsx = join(repo, 'node_modules', '.bin', 'tsx');
+      if (!existsSync(script) || !existsSync(tsx)) {
+        throw new KsBundleError('USAGE', 'the demo runs from a checkout of ks-bundle: it needs the repository\'s test fixtures', {
+          hint: 'git clone the ks-bundle repository, then in it: bash scripts/setup-system.sh && npm ci && sudo npm run demo',
+        });
+      }
+      const child = spawn(tsx, [script], { cwd: repo, stdio: 'inherit' });
+      // Ctrl-C reaches the demo too (same process group); it cleans up and exits, and so do we after it.
+      for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => {});
+      process.exitCode = await new Promise<number>((r) => child.on('close', (code, signal) => r(code ?? (signal ? 130 : 1))));
     });
 }
