@@ -9,8 +9,10 @@ import { BUNDLE_SETTINGS } from '../../src/kubespray/settings.js';
 import { renderTemplate } from '../../src/kubespray/template.js';
 import { parseReference } from '../../src/images/reference.js';
 import { loadManifest } from '../../src/manifest/load.js';
+import { useSiteMirrors } from '../support/site-mirrors.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+useSiteMirrors();
 
 async function render() {
   const m = await loadManifest(join(root, 'manifests/kubesphere.yaml'));

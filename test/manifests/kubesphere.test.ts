@@ -1,7 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { SITE_MIRRORS, useSiteMirrors } from '../support/site-mirrors.js';
 import { parseLock } from '../../src/build/lock.js';
 import { checkCompleteness, viewOfManifest } from '../../src/completeness/index.js';
 import { kubesprayDownloads } from '../../src/kubespray/downloads.js';
@@ -14,19 +15,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const manifestFile = join(root, 'manifests/kubesphere.yaml');
 const installerFixture = join(root, 'test/completeness/fixtures/ks-installer.yaml');
 
-// The archives are the site's choice; any mirror URL will do for validation (nothing is fetched here).
-const SITE_MIRRORS = {
-  KS_BUNDLE_DEBIAN_MIRROR: 'http://debian.mirror.test/debian',
-  KS_BUNDLE_DEBIAN_SECURITY_MIRROR: 'http://debian.mirror.test/debian-security',
-  KS_BUNDLE_UBUNTU_MIRROR: 'http://ubuntu.mirror.test/ubuntu',
-  KS_BUNDLE_UBUNTU_SECURITY_MIRROR: 'http://ubuntu.mirror.test/ubuntu',
-  KS_BUNDLE_UBUNTU_PORTS_MIRROR: 'http://ubuntu.mirror.test/ubuntu-ports',
-  KS_BUNDLE_PYPI_INDEX: 'https://pypi.mirror.test/simple',
-};
-beforeAll(() => Object.assign(process.env, SITE_MIRRORS));
-afterAll(() => {
-  for (const k of Object.keys(SITE_MIRRORS)) delete process.env[k];
-});
+useSiteMirrors();
 
 describe('manifests/kubesphere.yaml', () => {
   it('names the site mirrors it needs, each at the place that uses it, when they are not set', async () => {
