@@ -8,13 +8,9 @@ import { readTar, type EntrySink, type TarEntryInfo } from './tar-reader.js';
 import type { OnProgress } from '../progress/events.js';
 import { noProgress } from '../progress/events.js';
 import { READ_CHUNK, newSha256 } from '../store/hashing.js';
-import { BackgroundHasher } from '../store/hash-worker.js';
 import { BUNDLE_YAML, SUMS } from './layout.js';
 import { compareWithSums, type BundleMeta, type VerifyProblem } from './compare.js';
 import { checkEntryPath, linkTargetInside } from './entry-path.js';
-
-/** Files at least this big hash on the second core. */
-const BACKGROUND_MIN = 1 << 20;
 
 export interface BundleReadResult {
   problems: VerifyProblem[];
@@ -51,7 +47,6 @@ export async function readBundleTar(file: string, opts: ReadOptions = {}): Promi
   const digests = new Map<string, string>();
   const texts: { sums?: string; bundleYaml?: string } = {};
   const kept = new Map<string, string>();
-  const hasher = new BackgroundHasher();
   let top: string | undefined;
   let files = 0;
   let bytes = 0;
@@ -88,9 +83,7 @@ export async function readBundleTar(file: string, opts: ReadOptions = {}): Promi
       return undefined;
     }
     files++;
-    // Big files hash on the second core while this one reads and parses; small ones are not worth the round trip.
-    const background = entry.size >= BACKGROUND_MIN ? hasher.open() : undefined;
-    const hash = background === undefined ? newSha256() : undefined;
+    const hash = newSha256();
     const keep = SMALL_TEXT.has(rel) || opts.keep?.(rel) ? ([] as Buffer[]) : undefined;
     const dest = opts.extractTo ? join(opts.extractTo, rel) : undefined;
     // The folder first, then the file: `wx` refuses to follow or replace anything already there.
@@ -102,11 +95,7 @@ export async function readBundleTar(file: string, opts: ReadOptions = {}): Promi
       : undefined;
     return {
       async write(chunk) {
-        if (hash) hash.update(chunk);
-        else {
-          const wait = hasher.update(background!, chunk);
-          if (wait) await wait;
-        }
+        hash.update(chunk);
         bytes += chunk.length;
         keep?.push(Buffer.from(chunk));
         if (opened) {
@@ -115,7 +104,7 @@ export async function readBundleTar(file: string, opts: ReadOptions = {}): Promi
         }
       },
       async end() {
-        digests.set(rel, hash ? hash.digest('hex') : await hasher.digest(background!));
+        digests.set(rel, hash.digest('hex'));
         if (rel === BUNDLE_YAML) texts.bundleYaml = Buffer.concat(keep!).toString('utf8');
         if (rel === SUMS) texts.sums = Buffer.concat(keep!).toString('utf8');
         if (keep && opts.keep?.(rel)) kept.set(rel, Buffer.concat(keep).toString('utf8'));
@@ -143,7 +132,6 @@ export async function readBundleTar(file: string, opts: ReadOptions = {}): Promi
     corrupt = err.message;
   } finally {
     input.destroy();
-    await hasher.close();
   }
   onProgress({ type: 'done', id: 'verify', bytes: read, cached: false });
   if (corrupt || top === undefined) {
