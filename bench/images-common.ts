@@ -23,7 +23,7 @@ async function writeRandomBlob(dir: string, size: number): Promise<{ digest: str
     const n = Math.min(left, chunk.length);
     const buf = Buffer.from(randomFillSync(chunk, 0, n).subarray(0, n));
     hash.update(buf);
-    if (!out.write(buf)) await new Promise((r) => out.once('drain', r));
+    if (!out.write(buf)) await new Promise<void>((r) => out.once('drain', () => r()));
     left -= n;
   }
   await new Promise<void>((r, j) => out.end((e: unknown) => (e ? j(e) : r())));

@@ -177,7 +177,7 @@ describe('apt repo from the real Debian 12 mirror', () => {
         }).listen(0, '127.0.0.1', () => resolve(s));
       });
     for (const files of [
-      { '/dists/bookworm/InRelease': tampered },
+      { '/dists/bookworm/InRelease': tampered } as Record<string, Buffer>,
       { '/dists/bookworm/Release': tamperedRelease, '/dists/bookworm/Release.gpg': releaseGpg },
     ]) {
       const server = await serve(files);

@@ -1,13 +1,13 @@
+export { layOut } from '../support/lay-out.js';
 /** Real servers for the image tests: docker-registry (htpasswd or token auth), a token issuer, bundle layout. */
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { promisify } from 'node:util';
 import { createHash, createPrivateKey, randomUUID, sign } from 'node:crypto';
-import { copyFileSync, linkSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { createServer as netServer, type AddressInfo } from 'node:net';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { KindOutput } from '../../src/build/context.js';
 
 export async function freePort(): Promise<number> {
   const s = netServer();
@@ -136,22 +136,6 @@ export async function startTokenIssuer(dir: string, opts: { issuer: string; serv
     server,
     close: () => new Promise<void>((r) => { server.close(() => r()); server.closeAllConnections(); }),
   };
-}
-
-/** Lay a collector's output out as the bundle writer would (files hard-linked from the store, data written). */
-export function layOut(out: KindOutput, bundleDir: string): void {
-  for (const e of out.entries) {
-    const dest = join(bundleDir, e.path);
-    mkdirSync(dirname(dest), { recursive: true });
-    if (e.data) writeFileSync(dest, e.data);
-    else {
-      try {
-        linkSync(e.file!, dest);
-      } catch {
-        copyFileSync(e.file!, dest);
-      }
-    }
-  }
 }
 
 export function sha256Hex(data: Buffer | string): string {

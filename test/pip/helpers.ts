@@ -1,8 +1,9 @@
+export { layOut } from '../support/lay-out.js';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync, linkSync, copyFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import type { BuildContext, KindOutput, LockEntry } from '../../src/build/context.js';
+import { join } from 'node:path';
+import type { BuildContext, LockEntry } from '../../src/build/context.js';
 import type { Manifest } from '../../src/manifest/types.js';
 import { ContentStore } from '../../src/store/content-store.js';
 import { noProgress } from '../../src/progress/events.js';
@@ -36,22 +37,6 @@ export function context(index: string, requirements: string[], opts: { store?: C
     retry: { retries: 0 },
     locked: opts.locked,
   };
-}
-
-/** Lay the collector's output out as a bundle folder, as the bundle writer would. */
-export function layOut(out: KindOutput, dir: string): void {
-  for (const e of out.entries) {
-    const dest = join(dir, e.path);
-    mkdirSync(dirname(dest), { recursive: true });
-    if (e.data) writeFileSync(dest, e.data);
-    else {
-      try {
-        linkSync(e.file!, dest);
-      } catch {
-        copyFileSync(e.file!, dest);
-      }
-    }
-  }
 }
 
 /** What real pip would install for these requirements from this index, as wheel file names. */

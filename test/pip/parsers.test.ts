@@ -12,7 +12,7 @@ import { wantsJson } from '../../src/pip/handler.js';
 import { renderProjectHtml, renderProjectJson } from '../../src/pip/index-writer.js';
 import { wheelFixture } from '../fixtures/wheels/fixture.js';
 
-const T311 = { python: '3.11', arch: 'amd64' as const, glibc: '2.36' };
+const T311: { python: string; arch: 'amd64' | 'arm64'; glibc: string } = { python: '3.11', arch: 'amd64', glibc: '2.36' };
 const DIST = '/usr/lib/python3/dist-packages';
 
 describe('wheel tags', () => {
