@@ -12,7 +12,8 @@
  * Run from a checkout after `bash scripts/setup-system.sh && npm ci` (npm ci builds dist/).
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { copyFile, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -114,6 +115,8 @@ async function main(): Promise<void> {
 async function serveAndPull(tarball: string, work: string): Promise<void> {
   step(4, `ks-bundle serve on 127.0.0.1:${MIRROR_PORT}, pulled from with real clients`);
   const dataDir = join(work, 'data');
+  // `serve --log-dir` expects the folder to exist (it crashes on the first request otherwise; reported).
+  mkdirSync(join(work, 'logs'), { recursive: true });
   const server = spawn(process.execPath, [CLI, 'serve', tarball, '--host', '127.0.0.1', '--port', String(MIRROR_PORT), '--data-dir', dataDir, '--log-dir', join(work, 'logs')], {
     cwd: REPO,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -133,8 +136,10 @@ async function serveAndPull(tarball: string, work: string): Promise<void> {
   const oci = join(work, 'pulled-oci');
   say('   $ skopeo copy docker://127.0.0.1:47314/library/busybox:1.36 oci:…');
   await show('skopeo', ['copy', '--quiet', '--src-tls-verify=false', `docker://127.0.0.1:${MIRROR_PORT}/library/busybox:1.36`, `oci:${oci}:busybox`]);
-  const index = JSON.parse(readFileSync(join(oci, 'index.json'), 'utf8'));
-  say(`   pulled busybox:1.36, manifest ${index.manifests[0].digest}`);
+  const layers = readdirSync(join(oci, 'blobs', 'sha256')).length;
+  // The digest as the mirror serves it (skopeo copy may re-encode the manifest it writes into the oci dir).
+  const raw = execFileSync('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://127.0.0.1:${MIRROR_PORT}/library/busybox:1.36`]);
+  say(`   pulled busybox:1.36 (${layers} blobs); the mirror serves its manifest as sha256:${createHash('sha256').update(raw).digest('hex')}`);
   say('   $ pip download --isolated --index-url …/pypi/simple/ netaddr');
   const wheels = join(work, 'pulled-wheels');
   await show('python3', ['-m', 'pip', 'download', '--isolated', '--disable-pip-version-check', '--no-deps', '-q', '--index-url', `${base}/pypi/simple/`, '-d', wheels, 'netaddr'], {
