@@ -180,13 +180,20 @@ async function installOnSandbox(world: typeof import('../test/support/world.js')
   const logOnHost = join(sb.rootOf('node1'), logInNode);
   let shown = 0;
   let done = false;
+  // When each step's first line showed up (polled every 300 ms): the install broken down by step.
+  const marks: Array<{ at: number; step: string }> = [];
+  const t0 = Date.now();
   const follow = (async () => {
     while (!done) {
       await sleep(300);
       if (!existsSync(logOnHost)) continue;
       const text = readFileSync(logOnHost, 'utf8');
       const upto = text.lastIndexOf('\n') + 1;
-      if (upto > shown) process.stdout.write(indent(text.slice(shown, upto)) + '\n');
+      if (upto > shown) {
+        const fresh = text.slice(shown, upto);
+        for (const m of fresh.matchAll(/^\[(\d)\/8\] (.*)$/gm)) marks.push({ at: Date.now(), step: `[${m[1]}/8] ${m[2]!.slice(0, 60)}` });
+        process.stdout.write(indent(fresh) + '\n');
+      }
       shown = Math.max(shown, upto);
     }
   })();
@@ -196,6 +203,9 @@ async function installOnSandbox(world: typeof import('../test/support/world.js')
   const rest = readFileSync(logOnHost, 'utf8').slice(shown);
   if (rest.trim()) say(indent(rest));
   if (r.code !== 0) throw new Error(`install.sh exited ${r.code}`);
+  const end = Date.now();
+  say(`\n   install.sh took ${((end - t0) / 1000).toFixed(1)} s; by step (±0.3 s):`);
+  marks.forEach((m, i) => say(`     ${(((marks[i + 1]?.at ?? end) - m.at) / 1000).toFixed(1).padStart(6)} s  ${m.step}`));
 
   step(7, 'what the nodes got, checked from inside each node');
   const misses = await sb.exec('node1', `python3 -c 'import urllib.request; print(urllib.request.urlopen("http://127.0.0.1:5080/misses").read().decode())'`);

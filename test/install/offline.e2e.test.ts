@@ -18,7 +18,6 @@ import {
   buildDemoBundle,
   carryIntoTaskbox,
   createDemoSandbox,
-  DEMO_IMAGE,
   INSTALL_ARGS,
   keyPathInNode,
   MULTI_NODE_VARS,
@@ -210,6 +209,12 @@ describe('install --offline end to end on three sandbox nodes', () => {
     expect(ansible.stdout.trim()).toMatch(/^2\.\d+\.\d+$/);
     const misses = await sb!.exec('node1', `python3 -c 'import urllib.request; print(urllib.request.urlopen("http://127.0.0.1:5080/misses").read().decode())'`);
     expect(JSON.parse(misses.stdout)).toEqual([]);
+    // Secrets never reach the output, the state, the logs or the generated vars.
+    const secrets = [...sb!.nodes.values()].flatMap((n) => (n.auth === 'password' ? [n.password] : [])).concat([...sb!.nodes.values()].flatMap((n) => (n.becomePassword ? [n.becomePassword] : [])));
+    expect(secrets.length).toBeGreaterThan(1);
+    for (const s of secrets) expect(r.stdout).not.toContain(s);
+    const leaked = await sb!.exec('node1', `grep -rlF --exclude-dir=venv ${secrets.map((s) => `-e '${s}'`).join(' ')} /var/lib/ks-bundle`, { allowFail: true });
+    expect(leaked.stdout).toBe('');
     firstWired = await snapshots();
     for (const n of NODES) expect(firstWired.get(n)).not.toBe(pristine.get(n));
   }, 900_000);
