@@ -15,15 +15,15 @@ export function demoCommand(): Command {
     .description('Run the whole flow on this machine with local upstreams, from a checkout of ks-bundle (root for the sandbox nodes)')
     .addHelpText('after', '\nFrom a checkout, after `bash scripts/setup-system.sh && npm ci`:\n  sudo npm run demo\n\nWithout root it stops after serving the bundle and pulling from it with skopeo, pip and gpgv.')
     .action(async () => {
-      const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-      const script = join(repo, 'scripts', 'demo.ts');
-      const tsx = join(repo, 'node_modules', '.bin', 'tsx');
-      if (!existsSync(script) || !existsSync(tsx)) {
+      // dist/cli/demo.js or the single-file dist/ks-bundle.mjs of a checkout; a bundle's bin/ks-bundle.mjs has none.
+      const here = dirname(fileURLToPath(import.meta.url));
+      const repo = [resolve(here, '..', '..'), resolve(here, '..')].find((r) => existsSync(join(r, 'scripts', 'demo.ts')) && existsSync(join(r, 'node_modules', '.bin', 'tsx')));
+      if (!repo) {
         throw new KsBundleError('USAGE', 'the demo runs from a checkout of ks-bundle: it needs the repository\'s test fixtures', {
           hint: 'git clone the ks-bundle repository, then in it: bash scripts/setup-system.sh && npm ci && sudo npm run demo',
         });
       }
-      const child = spawn(tsx, [script], { cwd: repo, stdio: 'inherit' });
+      const child = spawn(join(repo, 'node_modules', '.bin', 'tsx'), [join(repo, 'scripts', 'demo.ts')], { cwd: repo, stdio: 'inherit' });
       // Ctrl-C reaches the demo too (same process group); it cleans up and exits, and so do we after it.
       for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => {});
       process.exitCode = await new Promise<number>((r) => child.on('close', (code, signal) => r(code ?? (signal ? 130 : 1))));
