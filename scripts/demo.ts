@@ -56,6 +56,7 @@ function show(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; allo
   });
 }
 
+let upstreamDigest = '';
 const cleanups: Array<() => Promise<void>> = [];
 let cleaning: Promise<void> | undefined;
 function cleanup(): Promise<void> {
@@ -93,6 +94,9 @@ async function main(): Promise<void> {
   const buildCache = join(cacheRoot, 'demo-cache');
   mkdirSync(buildCache, { recursive: true });
   await world.buildDemoBundle({ out: tarball, cache: buildCache, env: w.buildEnv, inherit: tty, onLine: (l) => say('   ' + l) });
+  // Upstream's digest, from the registry's own bytes, to compare with what the nodes pull later.
+  const raw = execFileSync('skopeo', ['inspect', '--raw', '--tls-verify=false', '--creds', w.registry.creds, `docker://${w.upstreamImageRef}`]);
+  upstreamDigest = 'sha256:' + createHash('sha256').update(raw).digest('hex');
   // The bundle holds everything now: the upstreams go away, so nothing later can lean on them.
   await w.close();
 
@@ -216,7 +220,9 @@ async function installOnSandbox(world: typeof import('../test/support/world.js')
     const netaddr = (await sb.exec(n, `/var/lib/ks-demo/venv/bin/python -c 'import netaddr; print(netaddr.__version__)'`)).stdout.trim();
     say(`   ${n}: ${pk}`);
     say(`   ${' '.repeat(n.length)}  netaddr ${netaddr} in a venv via /etc/pip.conf; ${world.DEMO_IMAGE} pulled by containerd: ${digest}`);
+    if (digest !== upstreamDigest) throw new Error(`${n} pulled ${digest}, upstream has ${upstreamDigest}`);
   }
+  say(`   upstream's digest (skopeo inspect --raw of the fixture registry, before it was stopped): ${upstreamDigest}: the same on every node`);
 }
 
 try {
