@@ -164,7 +164,7 @@ describe('install --offline end to end on three sandbox nodes', () => {
     expect(wrong).toContain('not-the-pw-3x');
     const r = await install(`${INSTALL_ARGS} -i ${variant('wrong-become.ini', wrong)}`);
     expect(r.code, r.stdout).toBe(1);
-    expect(r.stdout).toMatch(/^node3 .*FAIL/m);
+    expect(r.stdout).toMatch(/^node3 .*FAIL: .*sudo refused the become password/m);
     expect(r.stdout).toMatch(/preflight failed on node3;/);
     expect(r.stdout).not.toContain('not-the-pw-3x');
     expect(r.stdout).not.toContain('[6/8]');
@@ -178,7 +178,7 @@ describe('install --offline end to end on three sandbox nodes', () => {
     try {
       const r = await install();
       expect(r.code, r.stdout).toBe(1);
-      expect(r.stdout).toMatch(/^node2 .*FAIL/m);
+      expect(r.stdout).toMatch(/^node2 .*FAIL: .*connection refused.*sshd/m);
       expect(r.stdout).toMatch(/preflight failed on node2;/);
       expect(r.stdout).not.toContain('[6/8]');
     } finally {
