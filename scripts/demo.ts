@@ -167,6 +167,9 @@ async function serveAndPull(tarball: string, work: string): Promise<void> {
 /** Root: the sandbox nodes, the USB stick, ./install.sh inside node1, and what the nodes got. */
 async function installOnSandbox(world: typeof import('../test/support/world.js'), tarball: string): Promise<void> {
   step(4, 'three sandbox nodes: node1 = taskbox + master + etcd, node2 (key auth), node3 (password auth)');
+  // The nodes' root filesystem is built once per machine (debootstrap, about a minute) and cached.
+  const { ensureRootfs } = await import('../test/testbed/rootfs.js');
+  await ensureRootfs({ log: (line) => say(`   first run: building the nodes' Debian 12 root filesystem (cached afterwards): ${line}`) });
   const sb = await world.createDemoSandbox();
   cleanups.push(() => sb.teardown());
   for (const n of sb.nodes.values()) say(`   ${n.name}  ${n.ip}  ${n.auth} auth${n.becomePassword ? ', sudo asks a password' : ''}`);
