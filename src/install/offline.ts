@@ -120,14 +120,14 @@ export async function installOffline(o: InstallOptions): Promise<InstallOutcome>
     say(preflightTable(hosts));
     const failed = hosts.filter((h) => h.level === 'fail');
     if (failed.length) {
-      throw new KsBundleError('FAILED', `preflight failed on ${failed.map((h) => h.name).join(', ')}; no node was changed`, {
+      throw new KsBundleError('FAILED', `preflight failed on ${failed.map((h) => h.name).join(', ')}; no node was wired (only the taskbox's own apt and pip point at the mirror, from step 4)`, {
         hint: failed.some((h) => h.notes.some((n) => /host key/i.test(n)))
           ? 'Check the fingerprints shown above; accept first-time keys with --accept-new-host-keys.'
           : 'Fix what the table says and run the same command again. Hardware below the minimum can be accepted with --ignore-preflight.',
       });
     }
     if (o.confirm && !(await o.confirm(`Wire ${hosts.length} node(s) to ${mirror.url} and install the cluster?`))) {
-      throw new KsBundleError('FAILED', 'stopped at your request; no node was changed');
+      throw new KsBundleError('FAILED', "stopped at your request; no node was wired (only the taskbox's own apt and pip point at the mirror, from step 4)");
     }
 
     // 6. Every node's apt, pip, containerd and docker at the mirror.
