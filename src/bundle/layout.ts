@@ -4,12 +4,17 @@ export const BUNDLE_YAML = 'bundle.yaml';
 export const SUMS = 'SHA256SUMS';
 export const LOCK = 'bundle.lock.yaml';
 
-/** The user edits these before installing, so SHA256SUMS does not cover them; the pristine `.example` copies are. */
-export const USER_EDITABLE = ['conf/hosts.ini', 'conf/vars.yml'] as const;
+/**
+ * conf/ is the user's: hosts.ini, vars.yml and any file they add there (a second inventory, say) are edited before
+ * installing, so SHA256SUMS does not cover them; the pristine `conf/*.example` templates are.
+ */
+export function isUserEditable(path: string): boolean {
+  return path.startsWith('conf/') && !path.endsWith('.example');
+}
 
-/** Files that are in the bundle but not listed in SHA256SUMS. */
+/** Files that may be in the bundle without being listed in SHA256SUMS. */
 export function isUncovered(path: string): boolean {
-  return path === BUNDLE_YAML || path === SUMS || (USER_EDITABLE as readonly string[]).includes(path);
+  return path === BUNDLE_YAML || path === SUMS || isUserEditable(path);
 }
 
 export function topDirName(name: string, version: string): string {

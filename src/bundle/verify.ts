@@ -3,7 +3,7 @@ import { join, dirname } from 'node:path';
 import { IntegrityError, InputError } from '../errors.js';
 import type { OnProgress } from '../progress/events.js';
 import { tempSibling, writeFileAtomic } from '../store/atomic.js';
-import { FORMAT_VERSION, UNPACKED_MARKER } from './layout.js';
+import { FORMAT_VERSION, UNPACKED_MARKER, isUserEditable } from './layout.js';
 import { readBundleDir } from './read-dir.js';
 import { readBundleTar, type BundleReadResult } from './read.js';
 import type { VerifyProblem } from './compare.js';
@@ -32,7 +32,7 @@ function finish(read: BundleReadResult): VerifyReport {
   if (read.meta && fv !== FORMAT_VERSION) {
     problems.push({ kind: 'bad-entry', path: 'bundle.yaml', message: `format version ${fv ?? 'missing'}; this ks-bundle reads version ${FORMAT_VERSION}` });
   }
-  const skipped = ['conf/hosts.ini', 'conf/vars.yml'].filter((p) => read.digests.has(p));
+  const skipped = [...read.digests.keys()].filter(isUserEditable).sort();
   return { ...read, problems, ok: problems.length === 0, skipped };
 }
 

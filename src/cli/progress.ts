@@ -26,6 +26,8 @@ export function createRenderer(mode: ProgressMode, stream: NodeJS.WriteStream = 
 
 function plainRenderer(stream: NodeJS.WriteStream): Renderer {
   const labels = new Map<string, string>();
+  const taskCounts = new Set<string>();
+  const amount = (id: string, n: number) => (taskCounts.has(id) ? `${n} task${n === 1 ? '' : 's'}` : formatBytes(n));
   return {
     onProgress(e: ProgressEvent) {
       switch (e.type) {
@@ -34,9 +36,10 @@ function plainRenderer(stream: NodeJS.WriteStream): Renderer {
           break;
         case 'start':
           labels.set(e.id, e.label);
+          if (e.unit === 'tasks') taskCounts.add(e.id);
           break;
         case 'done':
-          stream.write(`${e.cached ? 'cached ' : 'done   '} ${labels.get(e.id) ?? e.id} (${formatBytes(e.bytes)})\n`);
+          stream.write(`${e.cached ? 'cached ' : 'done   '} ${labels.get(e.id) ?? e.id} (${amount(e.id, e.bytes)})\n`);
           break;
         case 'retry':
           stream.write(`retry   ${labels.get(e.id) ?? e.id} (try ${e.attempt + 1}): ${e.reason}\n`);
@@ -63,13 +66,20 @@ function barRenderer(stream: NodeJS.WriteStream): Renderer {
     cliProgress.Presets.shades_classic,
   );
   const overall = multi.create(1, 0, { label: 'overall'.padEnd(28), done: '0 B', size: '?', speed: '' });
-  const bars = new Map<string, { bar: cliProgress.SingleBar; bytes: number; total: number; started: number; label: string }>();
+  const bars = new Map<string, { bar: cliProgress.SingleBar; bytes: number; total: number; started: number; label: string; tasks: boolean }>();
   let sumTotal = 0;
   let sumDone = 0;
   const started = Date.now();
   const update = (id: string, bytes: number, total?: number) => {
     const b = bars.get(id);
     if (!b) return;
+    if (b.tasks) {
+      // A task counter has no size or speed, and is not part of the overall bytes.
+      b.bytes = bytes;
+      b.bar.setTotal(Math.max(total ?? b.total, bytes, 1));
+      b.bar.update(bytes, { done: `${bytes} tasks`, size: total ? String(total) : '?', speed: '' });
+      return;
+    }
     if (total && total !== b.total) {
       sumTotal += total - b.total;
       b.total = total;
@@ -89,8 +99,9 @@ function barRenderer(stream: NodeJS.WriteStream): Renderer {
         case 'start': {
           const label = e.label.length > 28 ? '…' + e.label.slice(-27) : e.label.padEnd(28);
           const bar = multi.create(e.total ?? 1, 0, { label, done: '0 B', size: e.total ? formatBytes(e.total) : '?', speed: '' });
-          bars.set(e.id, { bar, bytes: 0, total: e.total ?? 0, started: Date.now(), label });
-          sumTotal += e.total ?? 0;
+          const tasks = e.unit === 'tasks';
+          bars.set(e.id, { bar, bytes: 0, total: e.total ?? 0, started: Date.now(), label, tasks });
+          if (!tasks) sumTotal += e.total ?? 0;
           break;
         }
         case 'advance':

@@ -47,7 +47,7 @@ export async function runPlaybook(opts: {
   let task = '';
   let stderr = '';
   child.stderr.on('data', (d) => (stderr = (stderr + d).slice(-4000)));
-  opts.onProgress({ type: 'start', id: 'playbook', label: 'ansible-playbook' });
+  opts.onProgress({ type: 'start', id: 'playbook', label: 'ansible-playbook', unit: 'tasks' });
   for await (const line of createInterface({ input: child.stdout })) {
     const c = classifyLine(line);
     if (c.kind === 'task') {

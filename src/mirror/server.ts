@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { appendFileSync } from 'node:fs';
+import { appendFile, mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { MirrorContext, MirrorHandler } from './types.js';
 import { registryHandler } from '../images/registry-handler.js';
@@ -131,10 +132,15 @@ function recordMiss(req: IncomingMessage, reason: string, opts: MirrorOptions, m
     reason,
   };
   misses.push(miss);
-  if (opts.missLog) appendFileSync(opts.missLog, JSON.stringify(miss) + '\n');
+  if (opts.missLog) writeLog(opts.missLog, JSON.stringify(miss) + '\n');
 }
 
 function logAccess(req: IncomingMessage, status: number, opts: MirrorOptions): void {
   if (!opts.accessLog) return;
-  appendFileSync(opts.accessLog, `${new Date().toISOString()} ${req.socket.remoteAddress} ${req.method} ${req.url} ${status}\n`);
+  writeLog(opts.accessLog, `${new Date().toISOString()} ${req.socket.remoteAddress} ${req.method} ${req.url} ${status}\n`);
+}
+
+/** Logs are best effort: a full disk or a removed folder must never take the mirror down. */
+function writeLog(file: string, line: string): void {
+  appendFile(file, line).catch(() => mkdir(dirname(file), { recursive: true }).then(() => appendFile(file, line)).catch(() => {}));
 }

@@ -4,7 +4,7 @@
  */
 export type ProgressEvent =
   | { type: 'phase'; phase: string; message: string }
-  | { type: 'start'; id: string; label: string; total?: number }
+  | { type: 'start'; id: string; label: string; total?: number; /** What `bytes` counts: bytes (default) or tasks. */ unit?: 'bytes' | 'tasks' }
   | { type: 'advance'; id: string; bytes: number; total?: number }
   | { type: 'done'; id: string; bytes: number; cached: boolean }
   | { type: 'retry'; id: string; attempt: number; reason: string }

@@ -26,6 +26,8 @@ export function run(
         reject(new Error(`${cmd} ${args.join(' ')}: exit ${c}${signal ? ` (${signal})` : ''}\n${stderr.slice(-4000)}`));
       } else resolve({ stdout, stderr, code: c });
     });
+    // A child that exits before reading its input must not take the test down with an EPIPE.
+    child.stdin!.on('error', () => {});
     child.stdin!.end(opts.input ?? '');
   });
 }
