@@ -1,6 +1,6 @@
 import type { BundleEntry, Collector, LockEntry } from '../build/context.js';
 import { HttpError, InputError, KsBundleError } from '../errors.js';
-import { fetchBlobToStore } from './blob-fetch.js';
+import { downloadToStore } from '../net/download.js';
 import { pullScope, RegistryClient, baseUrlFor, type RegistrySettingsLike } from './client.js';
 import { loadCredentials } from './credentials.js';
 import { LAYOUT_DIR, OCI_LAYOUT_BYTES, blobPath, layoutIndex } from './layout.js';
@@ -77,7 +77,7 @@ async function fetchBlob(client: RegistryClient, image: ResolvedImage, desc: Des
   const spec = { url, sha256: hexOf(desc.digest), size: desc.size, what, headers: () => client.auth.headers(scope) };
   const opts = { store: ctx.store, onProgress: ctx.onProgress, id: desc.digest, ...ctx.retry, signal: ctx.signal };
   try {
-    return (await fetchBlobToStore(spec, opts)).path;
+    return (await downloadToStore(spec, opts)).path;
   } catch (err) {
     if (err instanceof HttpError && err.status === 401) return retryAuthorised();
     throw naming(err, what);
@@ -86,7 +86,7 @@ async function fetchBlob(client: RegistryClient, image: ResolvedImage, desc: Des
     // A token that expired, or a registry we only ever read from the cache so far: authorise once and go again.
     const res = await client.send(url, scope, what, { method: 'HEAD' });
     await res.body?.cancel().catch(() => {});
-    return (await fetchBlobToStore(spec, opts)).path;
+    return (await downloadToStore(spec, opts)).path;
   }
 }
 

@@ -1,14 +1,16 @@
 import { createWriteStream } from 'node:fs';
 import { mkdir, rm, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { Readable, Transform } from 'node:stream';
+import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { HttpError, IntegrityError, KsBundleError } from '../errors.js';
 import type { OnProgress } from '../progress/events.js';
 import { noProgress } from '../progress/events.js';
 import { ContentStore, checkExpected, type StoredBlob } from '../store/content-store.js';
-import { IntegrityError } from '../errors.js';
 import { createHash, hashFile, newSha256, parseIntegrity, sha256OfString } from '../store/hashing.js';
-import { RetriableError, request, withRetry, type Headers, type RetryOptions } from './http.js';
+import { RetriableError, withRetry, type Headers, type RetryOptions } from './http.js';
+import { RETRIABLE_STATUS, parseRetryAfter } from './retry-policy.js';
+import { httpGet } from './get.js';
 
 export interface DownloadSpec {
   url: string;
@@ -36,8 +38,9 @@ export interface DownloadResult extends StoredBlob {
 }
 
 /**
- * Download → hash → disk in one pass, into the content store. An interrupted transfer resumes from the partial
- * file with a Range request; the digest is checked before the blob gets its name.
+ * Download → hash → disk in one pass, into the content store: files, debs, wheels, layers alike. An interrupted
+ * transfer resumes from the partial file with a Range request; 429/5xx and resets are retried (Retry-After
+ * honoured); the digest and size are checked before the blob gets its name, and a wrong partial is deleted.
  */
 export async function downloadToStore(spec: DownloadSpec, opts: DownloadOptions): Promise<DownloadResult> {
   const { store } = opts;
@@ -52,79 +55,76 @@ export async function downloadToStore(spec: DownloadSpec, opts: DownloadOptions)
   }
   const partial = store.partialPathOf(spec.sha256 ?? 'url-' + sha256OfString(spec.url));
   await mkdir(dirname(partial), { recursive: true });
+  const sri = spec.integrity ? parseIntegrity(spec.integrity) : undefined;
   let transferred = 0;
   onProgress({ type: 'start', id, label: spec.what, total: spec.size });
+  const onRetry = (n: number, reason: string) => {
+    opts.onRetry?.(n, reason);
+    onProgress({ type: 'retry', id, attempt: n, reason });
+  };
 
-  const result = await withRetry(
+  const actual = await withRetry(
     spec.what,
     async () => {
-      const offset = await sizeOf(partial);
-      const hash = newSha256();
-      const sri = spec.integrity ? parseIntegrity(spec.integrity) : undefined;
-      const sriHash = sri ? createHash(sri.algorithm) : undefined;
-      if (offset > 0) await hashFile(partial, hash, ...(sriHash ? [sriHash] : []));
+      let offset = await sizeOf(partial);
+      if (spec.size !== undefined && offset >= spec.size) {
+        await rm(partial, { force: true });
+        offset = 0;
+      }
       const base = typeof spec.headers === 'function' ? await spec.headers() : (spec.headers ?? {});
-      const headers: Headers = offset > 0 ? { ...base, range: `bytes=${offset}-` } : base;
-      const res = await request(spec.url, { headers, what: spec.what, signal: opts.signal, retries: opts.retries, minTimeoutMs: opts.minTimeoutMs, maxTimeoutMs: opts.maxTimeoutMs, onRetry: (n, r) => onProgress({ type: 'retry', id, attempt: n, reason: r }), accept: (s) => s === 416 });
-      let append = res.status === 206 && offset > 0;
-      if (res.status === 416) {
-        // The partial file already holds everything (or more than) the server has: start over.
-        await res.body?.cancel().catch(() => {});
-        await rm(partial, { force: true });
-        throw new RetriableError(`${spec.what}: range not satisfiable, restarting`);
-      }
-      const hashed = append ? hash : newSha256();
-      const sriHashed = sri ? (append ? sriHash! : createHash(sri.algorithm)) : undefined;
-      let size = append ? offset : 0;
-      const total = totalFrom(res, offset, append) ?? spec.size;
-      onProgress({ type: 'advance', id, bytes: size, total });
-      if (!res.body) throw new RetriableError(`${spec.what}: empty body`);
-      try {
-        await pipeline(
-          Readable.fromWeb(res.body as any, { highWaterMark: 1 << 20 }),
-          new Transform({
-            transform(chunk: Buffer, _e, cb) {
-              hashed.update(chunk);
-              sriHashed?.update(chunk);
-              size += chunk.length;
-              transferred += chunk.length;
-              onProgress({ type: 'advance', id, bytes: size, total });
-              cb(null, chunk);
-            },
-          }),
-          createWriteStream(partial, { flags: append ? 'a' : 'w' }),
-        );
-      } catch (err) {
-        append = false;
-        throw err;
-      }
-      const actual = { sha256: hashed.digest('hex'), size };
-      try {
-        checkExpected(actual, { sha256: spec.sha256, size: spec.size }, `${spec.what} (${spec.url})`);
-        const got = sriHashed?.digest('base64');
-        if (sri && got !== sri.digest) {
-          throw new IntegrityError(`${spec.what} (${spec.url}): ${sri.algorithm} ${got}, expected ${sri.digest}`, {
-            hint: 'The download does not match its published integrity value; nothing was stored.',
-          });
+      const res = await httpGet(spec.url, { ...base, ...(offset > 0 ? { range: `bytes=${offset}-` } : {}) }, opts.signal);
+      const status = res.statusCode ?? 0;
+      const resumed = status === 206 && offset > 0 && String(res.headers['content-range'] ?? '').startsWith(`bytes ${offset}-`);
+      if (status !== 200 && !resumed) {
+        res.resume();
+        if (status === 206 || status === 416) {
+          await rm(partial, { force: true });
+          throw new RetriableError(`${spec.what}: the range answer does not fit the partial file, restarting`);
         }
-      } catch (err) {
-        // A bad partial must not poison the next try or the next run.
-        await rm(partial, { force: true });
-        throw err;
+        if (RETRIABLE_STATUS.has(status)) throw new RetriableError(`${spec.what}: HTTP ${status}`, parseRetryAfter(res.headers['retry-after'] as string | undefined));
+        throw new HttpError(spec.url, status, res.statusMessage ?? '', { hint: `while fetching ${spec.what}` });
       }
-      return actual;
+      const hash = newSha256();
+      const sriHash = sri ? createHash(sri.algorithm) : undefined;
+      let size = resumed ? (await hashFile(partial, hash, ...(sriHash ? [sriHash] : []))).size : 0;
+      const length = Number(res.headers['content-length']);
+      const total = spec.size ?? (Number.isFinite(length) && length > 0 ? length + size : undefined);
+      onProgress({ type: 'advance', id, bytes: size, total });
+      await pipeline(
+        res,
+        new Transform({
+          transform(chunk: Buffer, _e, cb) {
+            hash.update(chunk);
+            sriHash?.update(chunk);
+            size += chunk.length;
+            transferred += chunk.length;
+            // More than the index promised is wrong: stop before filling the disk.
+            if (spec.size !== undefined && size > spec.size) return cb(new IntegrityError(`${spec.what} (${spec.url}): more than the ${spec.size} bytes its index says`));
+            onProgress({ type: 'advance', id, bytes: size, total });
+            cb(null, chunk);
+          },
+        }),
+        createWriteStream(partial, { flags: resumed ? 'a' : 'w', highWaterMark: 1 << 20 }),
+      );
+      const got = { sha256: hash.digest('hex'), size };
+      checkExpected(got, { sha256: spec.sha256, size: spec.size }, `${spec.what} (${spec.url})`);
+      const sriGot = sriHash?.digest('base64');
+      if (sri && sriGot !== sri.digest) {
+        throw new IntegrityError(`${spec.what} (${spec.url}): ${sri.algorithm} ${sriGot}, expected ${sri.digest}`, {
+          hint: 'The download does not match its published integrity value; nothing was stored.',
+        });
+      }
+      return got;
     },
-    { ...opts, onRetry: (n, r) => onProgress({ type: 'retry', id, attempt: n, reason: r }) },
-  );
-  const stored = await store.commit(partial, result, {}, spec.what);
+    { ...opts, onRetry },
+  ).catch(async (err) => {
+    // A wrong partial must not poison the next try or the next run.
+    if (err instanceof KsBundleError && err.code === 'INTEGRITY') await rm(partial, { force: true });
+    throw err;
+  });
+  const stored = await store.commit(partial, actual, {}, spec.what);
   onProgress({ type: 'done', id, bytes: stored.size, cached: false });
   return { ...stored, cached: false, transferred };
-}
-
-function totalFrom(res: Response, offset: number, append: boolean): number | undefined {
-  const len = Number(res.headers.get('content-length'));
-  if (!Number.isFinite(len) || len <= 0) return undefined;
-  return append ? offset + len : len;
 }
 
 async function sizeOf(path: string): Promise<number> {
@@ -134,4 +134,3 @@ async function sizeOf(path: string): Promise<number> {
     return 0;
   }
 }
-
