@@ -3,7 +3,9 @@ import { join, dirname } from 'node:path';
 import { IntegrityError, InputError } from '../errors.js';
 import type { OnProgress } from '../progress/events.js';
 import { tempSibling, writeFileAtomic } from '../store/atomic.js';
-import { FORMAT_VERSION, UNPACKED_MARKER, isUserEditable } from './layout.js';
+import yaml from 'js-yaml';
+import { BUNDLE_YAML, FORMAT_VERSION, UNPACKED_MARKER, isUserEditable } from './layout.js';
+import { peekFiles } from './peek.js';
 import { readBundleDir } from './read-dir.js';
 import { readBundleTar, type BundleReadResult } from './read.js';
 import type { VerifyProblem } from './compare.js';
@@ -44,26 +46,26 @@ export function integrityError(where: string, problems: VerifyProblem[]): Integr
   });
 }
 
-
 /**
  * Verify and unpack in one pass into `dest`. Files go to a temp folder beside it that is renamed only when every
  * byte matched, so a failed unpack leaves nothing that looks complete. A folder already unpacked from a bundle with
- * the same SHA256SUMS is kept as it is.
+ * the same SHA256SUMS is kept: the tarball is still verified, but nothing is written again.
  */
 export async function unpackBundle(tarball: string, dest: string, opts: { onProgress?: OnProgress } = {}): Promise<{ report: VerifyReport; reused: boolean }> {
-  const existing = await readFile(join(dest, UNPACKED_MARKER), 'utf8').catch(() => undefined);
+  const existing = (await readFile(join(dest, UNPACKED_MARKER), 'utf8').catch(() => ''))?.trim();
+  const claimed = existing ? sumsClaimedBy((await peekFiles(tarball, [BUNDLE_YAML])).get(BUNDLE_YAML)) : undefined;
+  if (existing && claimed === existing) {
+    const report = finish(await readBundleTar(tarball, opts));
+    if (!report.ok) throw integrityError(tarball, report.problems);
+    if (String(report.meta?.sha256sums) === existing) return { report, reused: true };
+  }
   await mkdir(dirname(dest), { recursive: true });
   const tmp = tempSibling(dest);
   await mkdir(tmp, { recursive: true });
   try {
     const report = finish(await readBundleTar(tarball, { ...opts, extractTo: tmp }));
     if (!report.ok) throw integrityError(tarball, report.problems);
-    const sums = String(report.meta?.sha256sums ?? '');
-    if (existing !== undefined && existing.trim() === sums) {
-      await rm(tmp, { recursive: true, force: true });
-      return { report, reused: true };
-    }
-    await writeFileAtomic(join(tmp, UNPACKED_MARKER), sums + '\n');
+    await writeFileAtomic(join(tmp, UNPACKED_MARKER), String(report.meta?.sha256sums ?? '') + '\n');
     await rm(dest, { recursive: true, force: true });
     await rename(tmp, dest);
     return { report, reused: false };
@@ -73,7 +75,10 @@ export async function unpackBundle(tarball: string, dest: string, opts: { onProg
   }
 }
 
-export async function isUnpacked(dest: string, sha256sums: string): Promise<boolean> {
-  const existing = await readFile(join(dest, UNPACKED_MARKER), 'utf8').catch(() => undefined);
-  return existing?.trim() === sha256sums;
+function sumsClaimedBy(bundleYaml: string | undefined): string | undefined {
+  try {
+    return String((yaml.load(bundleYaml ?? '', { schema: yaml.CORE_SCHEMA }) as { sha256sums?: string })?.sha256sums ?? '') || undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Transform, type Readable } from 'node:stream';
 import { IntegrityError } from '../errors.js';
-import { SHA256_HEX, newSha256, READ_CHUNK } from './hashing.js';
+import { SHA256_HEX, hashFile, newSha256, READ_CHUNK } from './hashing.js';
 import { tempSibling } from './atomic.js';
 
 export interface StoredBlob {
@@ -91,8 +91,10 @@ export class ContentStore {
     }
   }
 
+  /** A local file (the installer, this machine's node): hashed first, so a rebuild finds it cached and copies nothing. */
   async putFile(file: string, expected: Expected, what: string): Promise<StoredBlob> {
-    return this.put(createReadStream(file, { highWaterMark: READ_CHUNK }), expected, what);
+    const known = expected.sha256 ? expected : await hashFile(file);
+    return this.put(createReadStream(file, { highWaterMark: READ_CHUNK }), { ...expected, ...known }, what);
   }
 
   /** Place a stored blob at `dest`: a hard link where the filesystem allows it, a copy otherwise. */

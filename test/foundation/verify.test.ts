@@ -5,6 +5,7 @@ import { mkdir, mkdtemp, readdir, rm, truncate, writeFile, stat, open } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { unpackBundle } from '../../src/bundle/verify.js';
 import { REPO, runCli } from '../support/cli.js';
 import { startFaultUpstream, type FaultUpstream } from '../support/fault-upstream.js';
 import { sha256sum } from '../support/sha256sum.js';
@@ -86,13 +87,18 @@ describe('verify', () => {
   it('exit 3 on a corrupt tar header', async () => {
     const bad = join(dir, 'corrupt.tar');
     execFileSync('cp', [good, bad]);
-    // The third header (SHA256SUMS's) sits right after bundle.yaml's blocks; scribble over its name and checksum.
+    // Walk past the top folder's and bundle.yaml's entries, then scribble over the third header (SHA256SUMS's).
     const fh = await open(bad, 'r+');
     const header = Buffer.alloc(512);
-    await fh.read(header, 0, 512, 1024);
-    const size = parseInt(header.subarray(124, 136).toString().replace(/\0.*$/, '').trim(), 8);
-    const next = 1024 + 512 + Math.ceil(size / 512) * 512;
-    await fh.write(Buffer.from('garbage-garbage-garbage'), 0, 23, next);
+    let at = 0;
+    for (let entry = 0; entry < 2; entry++) {
+      await fh.read(header, 0, 512, at);
+      const size = parseInt(header.subarray(124, 136).toString('latin1').replace(/\0.*$/s, '').trim() || '0', 8);
+      at += 512 + Math.ceil(size / 512) * 512;
+    }
+    await fh.read(header, 0, 512, at);
+    expect(header.subarray(0, 100).toString('latin1')).toContain('SHA256SUMS');
+    await fh.write(Buffer.from('garbage-garbage-garbage'), 0, 23, at);
     await fh.close();
     const r = await runCli(['verify', bad]);
     expect(r.code).toBe(3);
@@ -125,3 +131,19 @@ describe('safe unpack (serve unpacks a tarball before serving it)', () => {
     expect(await readdir(data).catch(() => [])).toEqual([]);
   });
 });
+
+describe('unpack into the data dir', () => {
+  it('unpacks once; a rerun verifies the tarball again but writes nothing; a damaged tarball leaves the folder as it was', async () => {
+    const dest = join(dir, 'data-reuse', 'v-1.0.0');
+    const first = await unpackBundle(good, dest);
+    expect(first.reused).toBe(false);
+    const before = (await stat(join(dest, 'repos/files/a.bin'))).ino;
+    const again = await unpackBundle(good, dest);
+    expect(again.reused).toBe(true);
+    expect((await stat(join(dest, 'repos/files/a.bin'))).ino).toBe(before);
+    await expect(unpackBundle(await craft('changed'), dest)).rejects.toThrow(/changed: repos\/files\/a\.bin/);
+    expect(sha256sum(join(dest, 'repos/files/a.bin'))).toBe(sha256sum(join(dir, 'up', 'a.bin')));
+    expect((await readdir(join(dir, 'data-reuse'))).sort()).toEqual(['v-1.0.0']);
+  });
+});
+
