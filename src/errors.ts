@@ -5,7 +5,6 @@
 export type ErrorCode =
   | 'USAGE'
   | 'INVALID_INPUT'
-  | 'NOT_IMPLEMENTED'
   | 'NETWORK'
   | 'HTTP'
   | 'INTEGRITY'
@@ -37,7 +36,6 @@ function defaultExitCode(code: ErrorCode): number {
   switch (code) {
     case 'USAGE':
     case 'INVALID_INPUT':
-    case 'NOT_IMPLEMENTED':
       return 2;
     case 'INTEGRITY':
       return 3;
@@ -92,14 +90,6 @@ export class HttpError extends KsBundleError {
     super('HTTP', `${redactUrl(url)}: HTTP ${status}${statusText ? ' ' + statusText : ''}`, options);
     this.status = status;
     this.url = redactUrl(url);
-  }
-}
-
-export class NotImplementedError extends KsBundleError {
-  constructor(what: string) {
-    super('NOT_IMPLEMENTED', `${what}: not implemented yet`, {
-      hint: 'This command arrives in a later release; see the README for what works today.',
-    });
   }
 }
 

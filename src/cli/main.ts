@@ -1,6 +1,5 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
-import { NotImplementedError } from '../errors.js';
 import { buildCommand } from './build.js';
 import { verifyCommand } from './verify.js';
 import { inspectCommand } from './inspect.js';
@@ -24,10 +23,6 @@ function program(): Command {
     p.addCommand(c.exitOverride());
   }
   return p;
-}
-
-export function notImplemented(what: string): never {
-  throw new NotImplementedError(what);
 }
 
 try {
