@@ -11,6 +11,7 @@ import { createHash, hashFile, newSha256, parseIntegrity, sha256OfString } from 
 import { RetriableError, withRetry, type Headers, type RetryOptions } from './http.js';
 import { RETRIABLE_STATUS, parseRetryAfter } from './retry-policy.js';
 import { httpGet } from './get.js';
+import type { TlsTrust } from './tls.js';
 
 export interface DownloadSpec {
   url: string;
@@ -22,6 +23,8 @@ export interface DownloadSpec {
   /** Also check a Subresource Integrity value (`sha512-…`) in the same pass. */
   integrity?: string;
   headers?: Headers | (() => Promise<Headers>);
+  /** A private CA for some hosts (a registry's `ca`). */
+  tls?: TlsTrust;
 }
 
 export interface DownloadOptions extends RetryOptions {
@@ -72,7 +75,7 @@ export async function downloadToStore(spec: DownloadSpec, opts: DownloadOptions)
         offset = 0;
       }
       const base = typeof spec.headers === 'function' ? await spec.headers() : (spec.headers ?? {});
-      const res = await httpGet(spec.url, { ...base, ...(offset > 0 ? { range: `bytes=${offset}-` } : {}) }, opts.signal);
+      const res = await httpGet(spec.url, { ...base, ...(offset > 0 ? { range: `bytes=${offset}-` } : {}) }, opts.signal, spec.tls);
       const status = res.statusCode ?? 0;
       const resumed = status === 206 && offset > 0 && String(res.headers['content-range'] ?? '').startsWith(`bytes ${offset}-`);
       if (status !== 200 && !resumed) {

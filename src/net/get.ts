@@ -1,28 +1,70 @@
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { KsBundleError, redactUrl } from '../errors.js';
+import { agentFor, untrustedCertificate, type TlsTrust } from './tls.js';
+
+type Headers = Record<string, string>;
+
+export interface SendOptions {
+  method?: string;
+  headers?: Headers;
+  body?: Buffer | string | Readable;
+  signal?: AbortSignal;
+  /** A private CA for some hosts (see TlsTrust). */
+  tls?: TlsTrust;
+}
 
 /**
- * A streaming GET on node:http, following redirects by hand so Authorization never travels to another host
- * (registries redirect blobs to object storage). Bulk bodies use this rather than fetch: undici's web-stream bodies
- * cap a download at ~200 MB/s on these machines, node:http streams several times faster.
+ * One request on node:http(s), redirects not followed. A certificate that does not verify is a KsBundleError naming
+ * the URL (not retried).
  */
-export async function httpGet(url: string, headers: Record<string, string>, signal?: AbortSignal, maxRedirects = 5): Promise<IncomingMessage> {
+export function send(url: URL, opts: SendOptions = {}): Promise<IncomingMessage> {
+  const agent = agentFor(url, opts.tls);
+  const transport = url.protocol === 'https:' ? httpsRequest : httpRequest;
+  return new Promise<IncomingMessage>((resolve, reject) => {
+    const req = transport(url, { method: opts.method ?? 'GET', headers: opts.headers, signal: opts.signal, ...(agent ? { agent } : {}) }, resolve);
+    req.on('error', (err) => reject(untrustedCertificate(url, err, opts.tls) ?? err));
+    if (opts.body instanceof Readable) pipeline(opts.body, req).catch(reject);
+    else req.end(opts.body);
+  });
+}
+
+/** What the redirect loop needs from one answer, whichever client gave it. */
+export interface Hop<T> {
+  res: T;
+  status: number;
+  location: string | null | undefined;
+  /** Throw the body away (the answer was a redirect). */
+  discard(): void;
+}
+
+/**
+ * Follow redirects by hand so Authorization never travels to another host (registries redirect blobs to object
+ * storage): once the host changes, the header is gone for every later hop.
+ */
+export async function followRedirects<T>(url: string, headers: Headers, maxRedirects: number, hop: (url: URL, headers: Headers) => Promise<Hop<T>>): Promise<T> {
   let current = new URL(url);
   const origin = current.host;
   let h = headers;
-  for (let hop = 0; hop <= maxRedirects; hop++) {
-    const res = await new Promise<IncomingMessage>((resolve, reject) => {
-      const send = current.protocol === 'https:' ? httpsRequest : httpRequest;
-      const req = send(current, { method: 'GET', headers: h, signal }, resolve);
-      req.on('error', reject);
-      req.end();
-    });
-    const location = res.headers.location;
-    if (!location || (res.statusCode ?? 0) < 300 || (res.statusCode ?? 0) >= 400) return res;
-    res.resume();
+  for (let n = 0; n <= maxRedirects; n++) {
+    const { res, status, location, discard } = await hop(current, h);
+    if (!location || status < 300 || status >= 400) return res;
+    discard();
     current = new URL(location, current);
     if (current.host !== origin) h = Object.fromEntries(Object.entries(h).filter(([k]) => k.toLowerCase() !== 'authorization'));
   }
   throw new KsBundleError('HTTP', `${redactUrl(url)}: too many redirects`);
+}
+
+/**
+ * A streaming GET on node:http(s), following redirects. Bulk bodies use this rather than fetch: undici's web-stream
+ * bodies cap a download at ~200 MB/s on these machines, node:http streams several times faster.
+ */
+export function httpGet(url: string, headers: Headers, signal?: AbortSignal, tls?: TlsTrust, maxRedirects = 5): Promise<IncomingMessage> {
+  return followRedirects(url, headers, maxRedirects, async (u, h) => {
+    const res = await send(u, { headers: h, signal, tls });
+    return { res, status: res.statusCode ?? 0, location: res.headers.location, discard: () => res.resume() };
+  });
 }

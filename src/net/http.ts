@@ -1,7 +1,11 @@
 import pRetry, { AbortError } from 'p-retry';
+import type { IncomingMessage } from 'node:http';
+import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { HttpError, KsBundleError, redactUrl } from '../errors.js';
 import { RETRIABLE_STATUS, isRetriableNetworkError, parseRetryAfter } from './retry-policy.js';
+import { followRedirects, send } from './get.js';
+import { agentFor, untrustedCertificate, type TlsTrust } from './tls.js';
 
 export type Headers = Record<string, string>;
 
@@ -23,6 +27,8 @@ export interface RequestOptions extends RetryOptions {
   /** Label for messages: which artifact this request is for. */
   what?: string;
   maxRedirects?: number;
+  /** A private CA for some hosts; those hosts are asked over node:https. */
+  tls?: TlsTrust;
 }
 
 export const DEFAULT_RETRY = { retries: 5, minTimeoutMs: 250, maxTimeoutMs: 10_000 };
@@ -107,27 +113,33 @@ export async function request(url: string, opts: RequestOptions = {}): Promise<R
 }
 
 async function requestFollowingRedirects(url: string, opts: RequestOptions): Promise<Response> {
-  let current = url;
-  let headers = typeof opts.headers === 'function' ? await opts.headers() : { ...(opts.headers ?? {}) };
-  const origin = new URL(url).host;
-  for (let hop = 0; hop <= (opts.maxRedirects ?? 5); hop++) {
-    const res = await fetch(current, {
-      method: opts.method ?? 'GET',
-      headers,
-      body: opts.body,
-      redirect: 'manual',
-      signal: opts.signal,
-      // @ts-expect-error undici needs this for streamed request bodies
-      duplex: opts.body ? 'half' : undefined,
-    });
-    const location = res.headers.get('location');
-    if (res.status < 300 || res.status >= 400 || !location) return res;
-    await res.body?.cancel().catch(() => {});
-    const next = new URL(location, current);
-    if (next.host !== origin) {
-      headers = Object.fromEntries(Object.entries(headers).filter(([k]) => k.toLowerCase() !== 'authorization'));
-    }
-    current = next.toString();
-  }
-  throw new KsBundleError('HTTP', `${redactUrl(url)}: too many redirects`);
+  const headers = typeof opts.headers === 'function' ? await opts.headers() : { ...(opts.headers ?? {}) };
+  const method = opts.method ?? 'GET';
+  return followRedirects(url, headers, opts.maxRedirects ?? 5, async (u, h) => {
+    // fetch cannot take a CA without undici's dispatcher; a host with a private CA is asked over node:https.
+    const res = agentFor(u, opts.tls)
+      ? toResponse(await send(u, { method, headers: h, body: opts.body, signal: opts.signal, tls: opts.tls }), method)
+      : await fetch(u, {
+          method,
+          headers: h,
+          body: opts.body,
+          redirect: 'manual',
+          signal: opts.signal,
+          // @ts-expect-error undici needs this for streamed request bodies
+          duplex: opts.body ? 'half' : undefined,
+        }).catch((err) => {
+          throw untrustedCertificate(u, err, opts.tls) ?? err;
+        });
+    return { res, status: res.status, location: res.headers.get('location'), discard: () => void res.body?.cancel().catch(() => {}) };
+  });
+}
+
+/** A node:http answer as a fetch Response, for callers written against fetch. */
+function toResponse(res: IncomingMessage, method: string): Response {
+  const status = res.statusCode ?? 0;
+  const headers = new globalThis.Headers();
+  for (const [k, v] of Object.entries(res.headers)) for (const one of [v ?? []].flat()) headers.append(k, one);
+  const noBody = method === 'HEAD' || status === 204 || status === 205 || status === 304;
+  if (noBody) res.resume();
+  return new Response(noBody ? null : (Readable.toWeb(res) as ReadableStream<Uint8Array>), { status, statusText: res.statusMessage, headers });
 }
