@@ -12,6 +12,7 @@ export function pushCommand(): Command {
     .requiredOption('--registry <host[:port][/prefix]>', 'the target registry')
     .option('--registry-auth <file>', 'credentials in docker config.json format (also read: ~/.docker/config.json)')
     .option('--insecure', 'the registry speaks plain HTTP')
+    .option('--ca <file>', "PEM file of the private CA that signed the registry's certificate (trusted besides the system CAs)")
     .option('--concurrency <n>', 'parallel blob uploads', positiveInt, 4)
     .option('--data-dir <dir>', 'where a tarball is unpacked first', defaultDataDir())
     .option('--json', 'progress as JSON lines')
@@ -20,7 +21,7 @@ export function pushCommand(): Command {
       const renderer = createRenderer(progressMode(!!o.json));
       try {
         const dir = await prepareBundleDir(bundle, o.dataDir, renderer.onProgress);
-        const s = await pushBundleImages(dir, { registry: o.registry, authFile: o.registryAuth, insecure: !!o.insecure, concurrency: o.concurrency, onProgress: renderer.onProgress });
+        const s = await pushBundleImages(dir, { registry: o.registry, authFile: o.registryAuth, insecure: !!o.insecure, ca: o.ca, concurrency: o.concurrency, onProgress: renderer.onProgress });
         renderer.stop();
         process.stdout.write(
           `pushed ${s.images} image(s) to ${o.registry}: ${s.upToDate} already up to date, ${s.blobsUploaded} blob(s) uploaded (${formatBytes(s.bytesUploaded)}), ` +

@@ -1,5 +1,6 @@
 import { KsBundleError } from '../errors.js';
 import { request, type RetryOptions } from '../net/http.js';
+import type { TlsTrust } from '../net/tls.js';
 import type { Credential } from './credentials.js';
 import { parseWwwAuthenticate, type Challenge } from './www-authenticate.js';
 
@@ -17,6 +18,8 @@ export class RegistryAuth {
     readonly registry: string,
     private readonly credential: Credential | undefined,
     private readonly retry: RetryOptions = {},
+    /** The registry's private CA; a token service on another host keeps the default trust. */
+    private readonly tls?: TlsTrust,
   ) {}
 
   /** Headers for a request needing `scope` (`repository:library/busybox:pull`). Fetches a token when one is due. */
@@ -69,6 +72,7 @@ export class RegistryAuth {
       headers: basic ? { authorization: basic } : {},
       what: `token for ${scope} on ${this.registry}`,
       accept: (s) => s === 401 || s === 403,
+      tls: this.tls,
       ...this.retry,
     });
     if (!res.ok) {

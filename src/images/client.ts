@@ -1,9 +1,8 @@
 import { createReadStream } from 'node:fs';
-import { request as httpRequest } from 'node:http';
-import { request as httpsRequest } from 'node:https';
-import { pipeline } from 'node:stream/promises';
-import { HttpError, IntegrityError, KsBundleError } from '../errors.js';
+import { HttpError, InputError, IntegrityError, KsBundleError } from '../errors.js';
+import { send } from '../net/get.js';
 import { request, RetriableError, type RetryOptions } from '../net/http.js';
+import { caAgent, type TlsTrust } from '../net/tls.js';
 import { RETRIABLE_STATUS } from '../net/retry-policy.js';
 import { sha256OfString } from '../store/hashing.js';
 import { RegistryAuth } from './auth.js';
@@ -13,16 +12,40 @@ import { DOCKER_HUB } from './reference.js';
 
 export interface RegistrySettingsLike {
   insecure?: boolean;
+  /** PEM file of a private CA, trusted for this registry's hosts besides the system CAs. */
+  ca?: string;
   /** Pull this registry's images from another host (a pull-through cache or a copy of it): `host[:port]`. */
   endpoint?: string;
 }
 
 /** The base URL that serves `registry`'s /v2/ API. Docker Hub's API lives at registry-1.docker.io. */
 export function baseUrlFor(registry: string, settings: Record<string, RegistrySettingsLike> = {}): string {
-  const own = settings[registry] ?? {};
-  const host = own.endpoint ?? (registry === DOCKER_HUB ? 'registry-1.docker.io' : registry);
-  const insecure = own.insecure ?? settings[host]?.insecure ?? false;
+  const host = apiHost(registry, settings);
+  const insecure = settings[registry]?.insecure ?? settings[host]?.insecure ?? false;
   return `${insecure ? 'http' : 'https'}://${host}`;
+}
+
+function apiHost(registry: string, settings: Record<string, RegistrySettingsLike>): string {
+  return settings[registry]?.endpoint ?? (registry === DOCKER_HUB ? 'registry-1.docker.io' : registry);
+}
+
+/** The `ca` that applies to `registry`, found as `insecure` is (its own, else its API host's), and the key naming it. */
+export function caFor(registry: string, settings: Record<string, RegistrySettingsLike> = {}): { key: string; file: string } | undefined {
+  const key = [registry, apiHost(registry, settings)].find((k) => settings[k]?.ca);
+  return key ? { key, file: settings[key]!.ca! } : undefined;
+}
+
+/**
+ * TLS trust for a registry's `hosts` (the first one names it): the CA file `ca` besides the system CAs, or the
+ * default trust with a hint that says where a private CA would go. `caLabel` is that place (`--ca`, a manifest key).
+ */
+export async function registryTrust(hosts: string[], ca: string | undefined, caLabel: string): Promise<TlsTrust> {
+  const host = hosts[0];
+  if (!ca) return { hosts, hint: `If ${host} uses a private CA, give that CA's PEM file as ${caLabel}.` };
+  const agent = await caAgent(ca).catch((err: Error) => {
+    throw new InputError(`${caLabel} of registry ${host}: ${err.message}`, { hint: 'Give the PEM file of the CA that signed the registry\'s certificate.' });
+  });
+  return { hosts, agent, hint: `Neither the CA in ${ca} (${caLabel}) nor one this machine trusts signed this certificate: is it the CA of ${host}?` };
 }
 
 export interface FetchedManifest {
@@ -45,9 +68,11 @@ export class RegistryClient {
     readonly base: string,
     credentials: CredentialLookup,
     readonly retry: RetryOptions = {},
+    /** A private CA for the registry's hosts. */
+    readonly tls?: TlsTrust,
   ) {
     const host = new URL(base).host;
-    this.auth = new RegistryAuth(registry, credentials(host) ?? credentials(registry), retry);
+    this.auth = new RegistryAuth(registry, credentials(host) ?? credentials(registry), retry, tls);
   }
 
   url(repo: string, tail: string): string {
@@ -59,7 +84,7 @@ export class RegistryClient {
     for (let attempt = 0; ; attempt++) {
       const auth = await this.auth.headers(scope);
       const headers = { ...auth, ...opts.headers };
-      const res = await request(url, { ...this.retry, method: opts.method, headers, body: opts.body, what, accept: (s) => s === 401 || accept(s) });
+      const res = await request(url, { ...this.retry, method: opts.method, headers, body: opts.body, what, tls: this.tls, accept: (s) => s === 401 || accept(s) });
       if (res.status !== 401 || accept(401)) return res;
       await res.body?.cancel().catch(() => {});
       if (attempt > 0 || !this.auth.onUnauthorized(res.headers.get('www-authenticate'), scope, auth.authorization)) {
@@ -133,7 +158,7 @@ export class RegistryClient {
     const put = new URL(loc, this.base);
     put.searchParams.set('digest', digest);
     const headers = { ...(await this.auth.headers(scope)), 'content-type': 'application/octet-stream', 'content-length': String(size) };
-    const status = await putFile(put, headers, file);
+    const status = await putFile(put, headers, file, this.tls);
     if (status === 201 || status === 204) return;
     if (RETRIABLE_STATUS.has(status)) throw new RetriableError(`${what}: HTTP ${status}`);
     throw new HttpError(put.toString().split('?')[0]!, status, '', { hint: `while uploading ${what}` });
@@ -153,15 +178,9 @@ export function pushScope(repo: string): string {
 }
 
 /** Stream a file as a PUT body with a Content-Length (fetch would send it chunked, which some registries refuse). */
-function putFile(url: URL, headers: Record<string, string>, file: string): Promise<number> {
-  const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
-  return new Promise<number>((resolve, reject) => {
-    const req = send(url, { method: 'PUT', headers }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    pipeline(createReadStream(file, { highWaterMark: 1 << 20 }), req).catch(reject);
-  });
+async function putFile(url: URL, headers: Record<string, string>, file: string, tls: TlsTrust | undefined): Promise<number> {
+  const res = await send(url, { method: 'PUT', headers, body: createReadStream(file, { highWaterMark: 1 << 20 }), tls });
+  res.resume();
+  await new Promise<void>((resolve, reject) => res.on('end', resolve).on('error', reject));
+  return res.statusCode ?? 0;
 }

@@ -1,7 +1,7 @@
 import type { BundleEntry, Collector, LockEntry } from '../build/context.js';
 import { HttpError, InputError, KsBundleError } from '../errors.js';
 import { downloadToStore } from '../net/download.js';
-import { pullScope, RegistryClient, baseUrlFor, type RegistrySettingsLike } from './client.js';
+import { pullScope, RegistryClient, baseUrlFor, caFor, registryTrust, type RegistrySettingsLike } from './client.js';
 import { loadCredentials } from './credentials.js';
 import { LAYOUT_DIR, OCI_LAYOUT_BYTES, blobPath, layoutIndex } from './layout.js';
 import { hexOf, type Descriptor } from './media.js';
@@ -21,10 +21,16 @@ export const collectImages: Collector = async (ctx) => {
   const credentials = await loadCredentials({ authFile: ctx.registryAuthFile });
   const wanted = uniq(manifest.targets.map((t) => `linux/${t.arch}`)).map((p) => ({ os: 'linux', arch: p.split('/')[1]! }));
   const retry = { ...ctx.retry, signal: ctx.signal };
-  const clients = new Map<string, RegistryClient>();
+  const clients = new Map<string, Promise<RegistryClient>>();
+  const openClient = async (registry: string) => {
+    const base = baseUrlFor(registry, settings);
+    const ca = caFor(registry, settings);
+    const tls = await registryTrust([new URL(base).host, registry], ca?.file, `registries."${ca?.key ?? registry}".ca in ${manifest.file}`);
+    return new RegistryClient(registry, base, credentials, retry, tls);
+  };
   const clientFor = (registry: string) => {
     let c = clients.get(registry);
-    if (!c) clients.set(registry, (c = new RegistryClient(registry, baseUrlFor(registry, settings), credentials, retry)));
+    if (!c) clients.set(registry, (c = openClient(registry)));
     return c;
   };
   const lockedDigests = lockedImageDigests(ctx.locked);
@@ -38,7 +44,7 @@ export const collectImages: Collector = async (ctx) => {
       lockedDigest = lockedDigests.get(name);
       if (!lockedDigest) throw new InputError(`--locked: image ${name} is not in the lock`, { hint: 'Build without --locked to update the lock.' });
     }
-    return resolveImage(ref, { client: clientFor(ref.registry), store, wanted, lockedDigest }).catch((err) => {
+    return resolveImage(ref, { client: await clientFor(ref.registry), store, wanted, lockedDigest }).catch((err) => {
       throw naming(err, `image ${name} (registry ${ref.registry})`);
     });
   });
@@ -56,7 +62,7 @@ export const collectImages: Collector = async (ctx) => {
   // Largest first, so one big layer does not start last and run alone.
   const queue = [...owners.values()].sort((a, b) => b.desc.size - a.desc.size);
   await mapLimit(queue, ctx.concurrency, async ({ desc, image }) => {
-    stored.set(desc.digest, await fetchBlob(clientFor(image.ref.registry), image, desc, ctx));
+    stored.set(desc.digest, await fetchBlob(await clientFor(image.ref.registry), image, desc, ctx));
   });
 
   return { entries: bundleEntries(images, stored), lock: lockEntries(images, owners) };
@@ -74,7 +80,7 @@ async function fetchBlob(client: RegistryClient, image: ResolvedImage, desc: Des
   const what = `blob ${desc.digest.slice(0, 19)}… of image ${image.name} (registry ${client.registry})`;
   const url = client.url(image.ref.repo, `blobs/${desc.digest}`);
   const scope = pullScope(image.ref.repo);
-  const spec = { url, sha256: hexOf(desc.digest), size: desc.size, what, headers: () => client.auth.headers(scope) };
+  const spec = { url, sha256: hexOf(desc.digest), size: desc.size, what, headers: () => client.auth.headers(scope), tls: client.tls };
   const opts = { store: ctx.store, onProgress: ctx.onProgress, id: desc.digest, ...ctx.retry, signal: ctx.signal };
   try {
     return (await downloadToStore(spec, opts)).path;

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { HttpError, InputError, KsBundleError } from '../errors.js';
 import { withRetry, type RetryOptions } from '../net/http.js';
 import { noProgress, type OnProgress } from '../progress/events.js';
-import { RegistryClient, pushScope } from './client.js';
+import { RegistryClient, pushScope, registryTrust } from './client.js';
 import { loadCredentials } from './credentials.js';
 import { LAYOUT_DIR, blobPath, readLayout } from './layout.js';
 import { parseManifest, type Descriptor } from './media.js';
@@ -18,6 +18,8 @@ export interface PushOptions {
   onProgress?: OnProgress;
   /** Plain HTTP (default: HTTPS). */
   insecure?: boolean;
+  /** PEM file of the private CA that signed the registry's certificate (trusted besides the system CAs). */
+  ca?: string;
   concurrency?: number;
   retry?: RetryOptions;
 }
@@ -48,7 +50,8 @@ export async function pushBundleImages(bundleDir: string, opts: PushOptions): Pr
     throw new InputError(`${root}: not an OCI image layout (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
   });
   const credentials = await loadCredentials({ authFile: opts.authFile });
-  const client = new RegistryClient(host, `${opts.insecure ? 'http' : 'https'}://${host}`, credentials, opts.retry ?? {});
+  const tls = await registryTrust([host], opts.ca, '--ca');
+  const client = new RegistryClient(host, `${opts.insecure ? 'http' : 'https'}://${host}`, credentials, opts.retry ?? {}, tls);
   const summary: PushSummary = { images: 0, upToDate: 0, blobsUploaded: 0, blobsMounted: 0, blobsPresent: 0, manifestsPut: 0, bytesUploaded: 0 };
   /** digest → a repository of the target registry that has it, for cross-repo mounts. */
   const placed = new Map<string, string>();
