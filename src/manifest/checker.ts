@@ -8,8 +8,19 @@ import { nearestName } from '../text/nearest.js';
  */
 export class Checker {
   readonly problems: Problem[] = [];
+  private readonly deferred: Array<() => Promise<void>> = [];
 
   constructor(readonly file: string, private readonly positions: Map<string, Position>) {}
+
+  /** A check that needs I/O (a file a key names): validation stays pure, the loader runs it with `settle`. */
+  later(check: () => Promise<void>): void {
+    this.deferred.push(check);
+  }
+
+  /** Run the checks `later` collected; their problems join the others. */
+  async settle(): Promise<void> {
+    await Promise.all(this.deferred.splice(0).map((check) => check()));
+  }
 
   report(path: string, message: string): void {
     const { line, column } = positionOf(this.positions, path);

@@ -35,6 +35,7 @@ export async function loadManifest(path: string, opts: LoadOptions = {}): Promis
   }
   const c = new Checker(file, parsed.positions);
   const manifest = validateManifest(c, parsed.value, { file, sha256: sha256OfString(text), baseDir: dirname(file), upstreams });
+  await c.settle();
   problems.push(...c.problems);
   if (problems.length) throw new ValidationError(file, problems, 'Fix the lines above; the manifest format is in the README under "The manifest".');
   return manifest;

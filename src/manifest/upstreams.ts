@@ -5,6 +5,7 @@ import type { AptSource, RegistrySettings } from './types.js';
 import { Checker } from './checker.js';
 import { parseYamlWithPositions } from './yaml-positions.js';
 import { URL_OR_ENV } from './env.js';
+import { readCaFile } from '../net/tls.js';
 
 /** Shared upstream definitions from `repos/*.yaml`, by name. */
 export interface Upstreams {
@@ -70,6 +71,7 @@ export async function loadUpstreams(dir: string | undefined, problems: Problem[]
       const spec = c.object(doc.spec, 'spec', ['apt', 'pip', 'registries']);
       if (spec) readSpec(c, spec, dirname(file), out);
     }
+    await c.settle();
     problems.push(...c.problems);
   }
   return out;
@@ -104,6 +106,8 @@ export function checkRegistry(c: Checker, value: unknown, path: string, baseDir:
   const o = c.object(value ?? {}, path, ['insecure', 'ca', 'endpoint']);
   if (!o) return undefined;
   const ca = c.string(o.ca, `${path}.ca`);
+  const caFile = ca ? resolve(baseDir, ca) : undefined;
+  if (caFile) c.later(() => readCaFile(caFile).then(() => {}, (err: Error) => c.report(`${path}.ca`, err.message)));
   const endpoint = c.string(o.endpoint, `${path}.endpoint`, { pattern: /^[A-Za-z0-9.-]+(:\d+)?$/, patternHint: 'a host[:port]' });
-  return { insecure: c.boolean(o.insecure, `${path}.insecure`), ca: ca ? resolve(baseDir, ca) : undefined, ...(endpoint ? { endpoint } : {}) };
+  return { insecure: c.boolean(o.insecure, `${path}.insecure`), ca: caFile, ...(endpoint ? { endpoint } : {}) };
 }
