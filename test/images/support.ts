@@ -29,8 +29,8 @@ export type RegistryAuthConfig =
   | { token: { realm: string; service: string; issuer: string; rootcertbundle: string } }
   | undefined;
 
-/** docker-registry from Debian on loopback, filesystem storage under `dir`. */
-export async function startRegistry(dir: string, auth?: RegistryAuthConfig): Promise<Registry> {
+/** docker-registry from Debian on loopback, filesystem storage under `dir`; HTTPS when given a certificate and key. */
+export async function startRegistry(dir: string, auth?: RegistryAuthConfig, tls?: { certificate: string; key: string }): Promise<Registry> {
   mkdirSync(dir, { recursive: true });
   const port = await freePort();
   let authYaml = '';
@@ -39,15 +39,17 @@ export async function startRegistry(dir: string, auth?: RegistryAuthConfig): Pro
     const t = auth.token;
     authYaml = `auth:\n  token:\n    realm: ${t.realm}\n    service: ${t.service}\n    issuer: ${t.issuer}\n    rootcertbundle: ${t.rootcertbundle}\n`;
   }
+  const tlsYaml = tls ? `  tls:\n    certificate: ${tls.certificate}\n    key: ${tls.key}\n` : '';
   const config = join(dir, 'config.yml');
   writeFileSync(
     config,
-    `version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: ${join(dir, 'data')}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:${port}\n${authYaml}`,
+    `version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: ${join(dir, 'data')}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:${port}\n${tlsYaml}${authYaml}`,
   );
   const proc = spawn('docker-registry', ['serve', config], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   proc.stderr!.on('data', (d) => (stderr = (stderr + d).slice(-4000)));
   for (let i = 0; ; i++) {
+    // Plain HTTP even to a TLS listener: Go answers it with a 400, which is enough to know it listens.
     const ok = await fetch(`http://127.0.0.1:${port}/v2/`).then(() => true, () => false);
     if (ok) break;
     if (proc.exitCode !== null || i > 200) throw new Error(`docker-registry did not start: ${stderr}`);
