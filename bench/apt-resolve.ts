@@ -21,6 +21,7 @@ import { ContentStore } from '../src/store/content-store.js';
 import { ensureRootfs } from '../test/testbed/rootfs.js';
 import { aptUpdate, hostApt } from '../test/apt/host-apt.js';
 import { ALL_PACKAGES, APT_TEST_STORE, LISTS, aptManifest, debianTarget, machineDebianSources } from '../test/apt/support.js';
+import { median } from './lib/measure.js';
 
 const RUNS = 3;
 const store = new ContentStore(APT_TEST_STORE);
@@ -75,11 +76,10 @@ async function main(): Promise<void> {
     oursMs.push(performance.now() - t0);
   }
   rmSync(dir, { recursive: true, force: true });
-  const med = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)]!;
   console.log(`list: ${list.join(' ')}; closure ${closure} packages; ${index_size(files)} MB of Packages`);
-  console.log(`ours (read + parse all indexes + closure, in process): median ${med(oursMs).toFixed(0)} ms  [${oursMs.map((x) => x.toFixed(0)).join(', ')}]`);
-  console.log(`apt-get install --print-uris (cold pkgcache, process):  median ${med(aptMs).toFixed(0)} ms  [${aptMs.map((x) => x.toFixed(0)).join(', ')}]`);
-  console.log(`ratio ours/apt: ${(med(oursMs) / med(aptMs)).toFixed(2)}x (goal <= 1x)`);
+  console.log(`ours (read + parse all indexes + closure, in process): median ${median(oursMs).toFixed(0)} ms  [${oursMs.map((x) => x.toFixed(0)).join(', ')}]`);
+  console.log(`apt-get install --print-uris (cold pkgcache, process):  median ${median(aptMs).toFixed(0)} ms  [${aptMs.map((x) => x.toFixed(0)).join(', ')}]`);
+  console.log(`ratio ours/apt: ${(median(oursMs) / median(aptMs)).toFixed(2)}x (goal <= 1x)`);
   void stanzas;
   const child = spawnSync(process.execPath, [...process.execArgv, process.argv[1]!, '--memory'], { encoding: 'utf8' });
   if (child.status !== 0) throw new Error(child.stderr);

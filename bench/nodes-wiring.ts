@@ -14,6 +14,7 @@ import { createSandbox, type NodeSpec } from '../test/testbed/sandbox.js';
 import { connectSsh } from '../src/nodes/ssh.js';
 import { applyFiles, restoreFiles } from '../src/nodes/wiring.js';
 import type { NodeSession } from '../src/nodes/session.js';
+import { median } from './lib/measure.js';
 
 const rounds = Number(process.argv[2] ?? 7);
 const mirror = 'http://10.0.0.1:5080';
@@ -29,7 +30,6 @@ async function wire(s: NodeSession): Promise<void> {
   if (out.some((o) => o !== 'created')) throw new Error(`${s.name}: unexpected outcomes ${out.join(',')}`);
 }
 
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 /** Busy and total jiffies of all CPUs. */
 function cpuTimes(): { busy: number; total: number } {

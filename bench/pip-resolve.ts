@@ -13,11 +13,11 @@ import { ContentStore } from '../src/store/content-store.js';
 import { noProgress } from '../src/progress/events.js';
 import type { Manifest } from '../src/manifest/types.js';
 import { isolatedPipEnv, serveStatic, wheelFixture } from '../test/fixtures/wheels/fixture.js';
+import { median } from './lib/measure.js';
 
 const REQS = ['ansible-core', 'netaddr', 'Jinja2'];
 const runs = Number(process.argv[2] ?? 5);
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
 
 async function main() {
   const upstream = await serveStatic(wheelFixture());

@@ -1,13 +1,13 @@
-import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, open, stat } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { mkdir, open, stat, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { once } from 'node:events';
 import { createGunzip } from 'node:zlib';
 import { Readable } from 'node:stream';
 import { readTar, type EntrySink, type TarEntryInfo } from './tar-reader.js';
 import type { OnProgress } from '../progress/events.js';
 import { noProgress } from '../progress/events.js';
-import { READ_CHUNK, newSha256 } from '../store/hashing.js';
+import { newSha256 } from '../store/hashing.js';
+import { READ_CHUNK, readChunks } from '../store/chunked-read.js';
 import { BUNDLE_YAML, SUMS } from './layout.js';
 import { compareWithSums, type BundleMeta, type VerifyProblem } from './compare.js';
 import { checkEntryPath, linkTargetInside } from './entry-path.js';
@@ -51,6 +51,7 @@ export async function readBundleTar(file: string, opts: ReadOptions = {}): Promi
   let files = 0;
   let bytes = 0;
   let read = 0;
+  const unclosed = new Set<Promise<FileHandle>>();
 
   const onEntry = (entry: TarEntryInfo): EntrySink | undefined => {
     const verdict = checkEntryPath(entry.path);
@@ -87,21 +88,15 @@ export async function readBundleTar(file: string, opts: ReadOptions = {}): Promi
     const keep = SMALL_TEXT.has(rel) || opts.keep?.(rel) ? ([] as Buffer[]) : undefined;
     const dest = opts.extractTo ? join(opts.extractTo, rel) : undefined;
     // The folder first, then the file: `wx` refuses to follow or replace anything already there.
-    const opened = dest
-      ? mkdir(dirname(dest), { recursive: true }).then(() => {
-          const ws = createWriteStream(dest, { flags: 'wx', mode: entry.mode & 0o111 ? 0o755 : 0o644 });
-          return once(ws, 'open').then(() => ws);
-        })
-      : undefined;
+    const opened = dest ? mkdir(dirname(dest), { recursive: true }).then(() => open(dest, 'wx', entry.mode & 0o111 ? 0o755 : 0o644)) : undefined;
+    if (opened) unclosed.add(opened);
     return {
       async write(chunk) {
         hash.update(chunk);
         bytes += chunk.length;
         keep?.push(Buffer.from(chunk));
-        if (opened) {
-          const out = await opened;
-          if (!out.write(chunk)) await once(out, 'drain');
-        }
+        // Awaited: the reader reuses the chunk's buffer once this returns.
+        if (opened) await writeAll(await opened, chunk);
       },
       async end() {
         digests.set(rel, hash.digest('hex'));
@@ -109,29 +104,28 @@ export async function readBundleTar(file: string, opts: ReadOptions = {}): Promi
         if (rel === SUMS) texts.sums = Buffer.concat(keep!).toString('utf8');
         if (keep && opts.keep?.(rel)) kept.set(rel, Buffer.concat(keep).toString('utf8'));
         if (opened) {
-          const out = await opened;
-          out.end();
-          await once(out, 'close');
+          unclosed.delete(opened);
+          await (await opened).close();
         }
       },
     };
   };
-  const input = createReadStream(file, { highWaterMark: READ_CHUNK });
-  const counted = async function* () {
-    for await (const c of input) {
-      read += (c as Buffer).length;
+  const counted = async function* (chunks: AsyncIterable<Buffer>) {
+    for await (const c of chunks) {
+      read += c.length;
       onProgress({ type: 'advance', id: 'verify', bytes: read, total });
-      yield c as Buffer;
+      yield c;
     }
   };
   onProgress({ type: 'start', id: 'verify', label: 'verify bundle', total });
   let corrupt: string | undefined;
   try {
-    await readTar(await decompressed(file, counted()), onEntry);
+    await readTar(await isGzip(file) ? gunzipped(counted(createReadStream(file, { highWaterMark: READ_CHUNK }))) : counted(readChunks(file)), onEntry);
   } catch (err: any) {
     corrupt = err.message;
   } finally {
-    input.destroy();
+    // An archive that ends inside an entry leaves that entry's file open.
+    for (const fh of unclosed) await fh.then((h) => h.close(), () => {});
   }
   onProgress({ type: 'done', id: 'verify', bytes: read, cached: false });
   if (corrupt || top === undefined) {
@@ -141,11 +135,19 @@ export async function readBundleTar(file: string, opts: ReadOptions = {}): Promi
   return { problems: [...problems, ...compared.problems], meta: compared.meta, top, files, bytes, digests, kept };
 }
 
-/** A gzip bundle (.tar.gz) is read through gunzip; a plain tar as it is. */
-async function decompressed(file: string, input: AsyncIterable<Buffer>): Promise<AsyncIterable<Buffer>> {
+async function isGzip(file: string): Promise<boolean> {
   const fh = await open(file, 'r');
   const magic = Buffer.alloc(2);
   await fh.read(magic, 0, 2, 0);
   await fh.close();
-  return magic[0] === 0x1f && magic[1] === 0x8b ? Readable.from(input).pipe(createGunzip({ chunkSize: READ_CHUNK })) : input;
+  return magic[0] === 0x1f && magic[1] === 0x8b;
+}
+
+/** A gzip bundle (.tar.gz) is read through gunzip, from fresh buffers: zlib may hold on to a chunk it was given. */
+function gunzipped(input: AsyncIterable<Buffer>): AsyncIterable<Buffer> {
+  return Readable.from(input).pipe(createGunzip({ chunkSize: READ_CHUNK }));
+}
+
+async function writeAll(fh: FileHandle, chunk: Buffer): Promise<void> {
+  for (let off = 0; off < chunk.length; ) off += (await fh.write(chunk, off, chunk.length - off)).bytesWritten;
 }

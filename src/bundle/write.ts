@@ -13,7 +13,8 @@ import { hashFile, newSha256, sha256OfString } from '../store/hashing.js';
 import { tempSibling, writeFileAtomic } from '../store/atomic.js';
 import { BUNDLE_YAML, SUMS, isUncovered, topDirName } from './layout.js';
 import { renderSums } from './sha256sums.js';
-import { TarWriter, type TarItem } from './tar-writer.js';
+import { writeTarStream, type TarItem } from './tar-writer.js';
+import { packTarFile } from './tar-pack-thread.js';
 
 export type Compression = 'none' | 'gzip';
 
@@ -101,45 +102,46 @@ function tarItems(top: string, entries: BundleEntry[]): TarItem[] {
 async function writeTarball(opts: WriteBundleOptions, ordered: BundleEntry[], onProgress: OnProgress, total: number): Promise<Omit<WrittenBundle, 'files'>> {
   await mkdir(dirname(opts.out), { recursive: true });
   const tmp = tempSibling(opts.out);
-  const hash = newSha256();
-  let bytes = 0;
+  const items = tarItems(topDirName(opts.name, opts.version), ordered);
   let done = 0;
-  const tarStream = new PassThrough({ highWaterMark: 4 << 20 });
-  const stages: NodeJS.ReadWriteStream[] = opts.compress === 'gzip' ? [createGzip({ level: 6 })] : [];
-  const sink = pipeline([
-    tarStream,
-    ...stages,
-    new Transform({
-      transform(chunk: Buffer, _e, cb) {
-        hash.update(chunk);
-        bytes += chunk.length;
-        cb(null, chunk);
-      },
-    }),
-    createWriteStream(tmp),
-  ] as unknown as [NodeJS.ReadableStream, NodeJS.WritableStream]);
+  const onBytes = (n: number) => {
+    done += n;
+    onProgress({ type: 'advance', id: 'pack', bytes: done, total });
+  };
   try {
-    const writer = new TarWriter(tarStream);
-    const top = topDirName(opts.name, opts.version);
-    for (const item of tarItems(top, ordered)) {
-      await writer.add(item, (n) => {
-        done += n;
-        onProgress({ type: 'advance', id: 'pack', bytes: done, total });
-      });
-    }
-    await writer.finish();
-    tarStream.end();
-    await sink;
-    const sha256 = hash.digest('hex');
+    const { sha256, bytes } = opts.compress === 'gzip' ? await gzipTarFile(tmp, items, onBytes) : await packTarFile(tmp, items, onBytes);
     await rename(tmp, opts.out);
     await writeFileAtomic(`${opts.out}.sha256`, `${sha256}  ${basename(opts.out)}\n`);
     return { path: opts.out, sha256, bytes };
   } catch (err) {
-    tarStream.destroy();
-    await sink.catch(() => {});
     await rm(tmp, { force: true });
     throw err;
   }
+}
+
+/** The tar through gzip into a new file; the sha256 is of the compressed bytes, the file as shipped. */
+async function gzipTarFile(file: string, items: TarItem[], onBytes: (n: number) => void): Promise<{ sha256: string; bytes: number }> {
+  const hash = newSha256();
+  let bytes = 0;
+  const tar = new PassThrough({ highWaterMark: 4 << 20 });
+  const hashed = new Transform({
+    transform(chunk: Buffer, _e, cb) {
+      hash.update(chunk);
+      bytes += chunk.length;
+      cb(null, chunk);
+    },
+  });
+  const done = pipeline(tar, createGzip({ level: 6 }), hashed, createWriteStream(file, { flags: 'wx' }));
+  try {
+    await writeTarStream(tar, items, onBytes);
+    tar.end();
+  } catch (err) {
+    tar.destroy();
+    await done.catch(() => {});
+    throw err;
+  }
+  await done;
+  return { sha256: hash.digest('hex'), bytes };
 }
 
 async function writeTree(out: string, ordered: BundleEntry[], onProgress: OnProgress, total: number): Promise<Omit<WrittenBundle, 'files'>> {

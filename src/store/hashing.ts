@@ -1,9 +1,7 @@
 import { createHash, type Hash } from 'node:crypto';
 export { createHash };
-import { createReadStream } from 'node:fs';
-
-/** 1 MiB reads: hashing a file streams at ~1 GB/s with it against ~0.6 GB/s with Node's 64 KiB default. */
-export const READ_CHUNK = 1 << 20;
+import { READ_CHUNK, readChunks } from './chunked-read.js';
+export { READ_CHUNK };
 
 export const SHA256_HEX = /^[0-9a-f]{64}$/;
 
@@ -17,10 +15,10 @@ export function newSha256(): Hash {
  */
 export async function hashFile(path: string, into: Hash = newSha256(), ...also: Hash[]): Promise<{ sha256: string; size: number }> {
   let size = 0;
-  for await (const chunk of createReadStream(path, { highWaterMark: READ_CHUNK })) {
-    into.update(chunk as Buffer);
-    for (const h of also) h.update(chunk as Buffer);
-    size += (chunk as Buffer).length;
+  for await (const chunk of readChunks(path)) {
+    into.update(chunk);
+    for (const h of also) h.update(chunk);
+    size += chunk.length;
   }
   return { sha256: into.copy().digest('hex'), size };
 }

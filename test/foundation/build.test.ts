@@ -50,7 +50,7 @@ async function cacheIsConsistent(cache: string): Promise<void> {
 }
 
 beforeAll(async () => {
-  requireTools('tar', 'sha256sum');
+  requireTools('tar', 'sha256sum', 'gzip');
   dir = await mkdtemp(join(tmpdir(), 'ksb-build-'));
   await mkdir(join(dir, 'up'));
   await mkdir(join(dir, 'pb'));
@@ -155,6 +155,21 @@ describe('reproducible output', () => {
     const listing = execFileSync('tar', ['-tvf', one], { encoding: 'utf8' });
     expect(listing).not.toMatch(/\b(?!0\/0)\d+\/\d+\b/);
     expect(new Set(listing.split('\n').filter(Boolean).map((l) => l.split(/\s+/).slice(3, 5).join(' ')))).toEqual(new Set(['2000-01-01 00:00']));
+  });
+
+  it('--compress gzip gives a .tar.gz that gzip, tar and sha256sum accept, holding what the plain tarball holds', async () => {
+    const m = await manifest('gz', ['a.bin', 'big.bin']);
+    const plain = join(dir, 'out', 'gz.tar');
+    const gz = join(dir, 'out', 'gz.tar.gz');
+    const cache = join(dir, 'cache-gz');
+    expect((await runCli(['build', '-m', m, '-o', plain, '--cache', cache])).code).toBe(0);
+    const r = await runCli(['build', '-m', m, '-o', gz, '--cache', cache, '--compress', 'gzip']);
+    expect(r.code, r.stderr).toBe(0);
+    execFileSync('gzip', ['-t', gz]);
+    execFileSync('sha256sum', ['-c', `${gz}.sha256`], { cwd: join(dir, 'out') });
+    expect(execFileSync('sh', ['-c', `gzip -dc '${gz}' | sha256sum`], { encoding: 'utf8' }).split(' ')[0]).toBe(sha256sum(plain));
+    const v = await runCli(['verify', gz]);
+    expect(v.code, v.stderr).toBe(0);
   });
 
   it('--locked fails and says what differs when the manifest changed', async () => {
