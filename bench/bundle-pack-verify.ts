@@ -37,6 +37,8 @@ const gnu = join(work, 'gnu.tar');
 const unpacked = join(work, 'unpacked');
 let cold = true;
 const cleanRun = (cmd: string, args: string[], cwd?: string): Measured => {
+  // Let the last run's writeback and deletes finish first, so no run pays for the one before it.
+  execFileSync('sh', ['-c', 'sync && sleep 2']);
   cold = dropCaches() && cold;
   return measure(cmd, args, { cwd });
 };
@@ -45,9 +47,8 @@ const pack = () => {
   return cleanRun('node', [join(repo, 'bench/lib/pack-tree.mjs'), tree, join(work, 'SUMS'), ours], repo);
 };
 const tarCf = () => {
-  const m = cleanRun('tar', ['cf', gnu, '-C', tree, '.']);
-  rmSync(gnu);
-  return m;
+  rmSync(gnu, { force: true });
+  return cleanRun('tar', ['cf', gnu, '-C', tree, '.']);
 };
 
 const packRounds: Array<{ ours: Measured; peer: Measured }> = [];
@@ -57,6 +58,7 @@ for (let r = 0; r < rounds; r++) {
   else packRounds.push({ ours: pack(), peer: tarCf() });
 }
 
+rmSync(gnu, { force: true });
 mkdirSync(unpacked);
 execFileSync('tar', ['xf', ours, '-C', unpacked]);
 const root = join(unpacked, 'bench-1.0.0');

@@ -3,11 +3,6 @@ import { open, type FileHandle } from 'node:fs/promises';
 /** 1 MiB reads: hashing a file streams at ~1 GB/s with it against ~0.6 GB/s with Node's 64 KiB default. */
 export const READ_CHUNK = 1 << 20;
 
-/** Memory for `chunks` reusable read buffers, shareable with a HashThread. */
-export function sharedRing(chunks: number): SharedArrayBuffer {
-  return new SharedArrayBuffer(chunks * READ_CHUNK);
-}
-
 /**
  * Read a file (or the range [start, end)) through a ring of buffers allocated once (two by default, or as many as
  * `ring` holds), with the next reads in flight while the caller works on the current chunk. A fresh buffer per
