@@ -1,13 +1,11 @@
-import { createWriteStream } from 'node:fs';
 import { mkdir, rm, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { HttpError, IntegrityError, KsBundleError } from '../errors.js';
 import type { OnProgress } from '../progress/events.js';
 import { noProgress } from '../progress/events.js';
 import { ContentStore, checkExpected, type StoredBlob } from '../store/content-store.js';
-import { createHash, hashFile, newSha256, parseIntegrity, sha256OfString } from '../store/hashing.js';
+import { parseIntegrity, sha256OfString } from '../store/hashing.js';
+import { SinkThread } from '../store/sink-thread.js';
 import { RetriableError, withRetry, type Headers, type RetryOptions } from './http.js';
 import { RETRIABLE_STATUS, parseRetryAfter } from './retry-policy.js';
 import { httpGet } from './get.js';
@@ -87,31 +85,33 @@ export async function downloadToStore(spec: DownloadSpec, opts: DownloadOptions)
         if (RETRIABLE_STATUS.has(status)) throw new RetriableError(`${spec.what}: HTTP ${status}`, parseRetryAfter(res.headers['retry-after'] as string | undefined));
         throw new HttpError(spec.url, status, res.statusMessage ?? '', { hint: `while fetching ${spec.what}` });
       }
-      const hash = newSha256();
-      const sriHash = sri ? createHash(sri.algorithm) : undefined;
-      let size = resumed ? (await hashFile(partial, hash, ...(sriHash ? [sriHash] : []))).size : 0;
+      const algorithms = sri ? ['sha256', sri.algorithm] : ['sha256'];
+      const out = SinkThread.shared().openFile(partial, { append: resumed, algorithms, encodings: ['hex', 'base64'] });
+      let size = resumed ? offset : 0;
       const length = Number(res.headers['content-length']);
       const total = spec.size ?? (Number.isFinite(length) && length > 0 ? length + size : undefined);
       onProgress({ type: 'advance', id, bytes: size, total });
-      await pipeline(
-        res,
-        new Transform({
-          transform(chunk: Buffer, _e, cb) {
-            hash.update(chunk);
-            sriHash?.update(chunk);
-            size += chunk.length;
-            transferred += chunk.length;
-            // More than the index promised is wrong: stop before filling the disk.
-            if (spec.size !== undefined && size > spec.size) return cb(new IntegrityError(`${spec.what} (${spec.url}): more than the ${spec.size} bytes its index says`));
-            onProgress({ type: 'advance', id, bytes: size, total });
-            cb(null, chunk);
-          },
-        }),
-        createWriteStream(partial, { flags: resumed ? 'a' : 'w', highWaterMark: 1 << 20 }),
-      );
-      const got = { sha256: hash.digest('hex'), size };
+      let failed: unknown;
+      try {
+        for await (const chunk of res as AsyncIterable<Buffer>) {
+          size += chunk.length;
+          transferred += chunk.length;
+          // More than the index promised is wrong: stop before filling the disk.
+          if (spec.size !== undefined && size > spec.size) throw new IntegrityError(`${spec.what} (${spec.url}): more than the ${spec.size} bytes its index says`);
+          onProgress({ type: 'advance', id, bytes: size, total });
+          await out.write(chunk);
+        }
+      } catch (err) {
+        failed = err;
+        res.destroy();
+      }
+      // Closed either way: what arrived before a reset stays in the partial file for the Range resume.
+      const written = await out.close();
+      if (failed) throw failed;
+      if (written.size !== size) throw new Error(`${spec.what}: ${written.size} bytes written of ${size} received`);
+      const got = { sha256: written.digests[0]!, size };
       checkExpected(got, { sha256: spec.sha256, size: spec.size }, `${spec.what} (${spec.url})`);
-      const sriGot = sriHash?.digest('base64');
+      const sriGot = written.digests[1];
       if (sri && sriGot !== sri.digest) {
         throw new IntegrityError(`${spec.what} (${spec.url}): ${sri.algorithm} ${sriGot}, expected ${sri.digest}`, {
           hint: 'The download does not match its published integrity value; nothing was stored.',
