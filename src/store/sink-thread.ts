@@ -139,25 +139,22 @@ export class SinkThread {
 
   /** Where `length` bytes fit in the ring after what is still in flight, or -1 if they do not fit yet. */
   private reserve(length: number): number {
-    const done = Atomics.load(this.control, 0);
-    while (this.sent - this.pending.length < done) this.pending.shift();
-    const tail = this.pending.length ? this.tailOf() : this.head;
+    const consumed = Atomics.load(this.control, 0);
+    while (this.sent - this.pending.length < consumed) this.pending.shift();
     let start = this.head;
-    if (this.pending.length === 0) start = this.head = 0;
-    else if (start >= tail) {
-      // Free space is [head, RING) and [0, tail): use the end if it fits, else wrap.
-      if (RING - start < length) start = 0;
-      if (start === 0 && length >= tail) return -1;
-    } else if (tail - start <= length) return -1;
+    if (this.pending.length === 0) start = 0;
+    else {
+      const tail = this.pending[0]!; // the oldest piece still in flight
+      if (start >= tail) {
+        // Free are [head, RING) and [0, tail): the end if it fits, else the start.
+        if (RING - start < length) start = 0;
+        if (start === 0 && length >= tail) return -1;
+      } else if (tail - start <= length) return -1;
+    }
     this.head = start + length;
     this.pending.push(start);
     this.sent++;
     return start;
-  }
-
-  /** The start of the oldest piece still in flight. */
-  private tailOf(): number {
-    return this.pending[0]!;
   }
 
   private waitForSpace(): Promise<void> {
