@@ -1,7 +1,6 @@
-import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { pipeline } from 'node:stream/promises';
+import { readChunks } from '../store/chunked-read.js';
 import { parseRange } from './range.js';
 import { resolveInside, safeSegments } from './safe-path.js';
 
@@ -33,8 +32,28 @@ export async function sendFile(req: IncomingMessage, res: ServerResponse, file: 
     res.end();
     return;
   }
-  await pipeline(createReadStream(file, { start, end, highWaterMark: 1 << 20 }), res).catch(() => {
+  try {
+    // Three reused buffers: the next reads are in flight while the socket takes this chunk, and a buffer is read into
+    // again only once the kernel has it. A stream with a fresh buffer per MiB served at 0.7–0.85× docker-registry.
+    for await (const chunk of readChunks(file, { start, end: end + 1, depth: 3 })) await written(res, chunk);
+    res.end();
+  } catch {
     // The client went away mid-body; nothing to repair on a read-only server.
+    res.destroy();
+  }
+}
+
+/** Resolves once the socket has taken `chunk` (so its buffer may be reused), rejects if the client is gone. */
+function written(res: ServerResponse, chunk: Buffer): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (res.destroyed) return reject(new Error('client gone'));
+    const onClose = () => reject(new Error('client gone'));
+    res.once('close', onClose);
+    res.write(chunk, (err) => {
+      res.off('close', onClose);
+      if (err) reject(err);
+      else resolve();
+    });
   });
 }
 

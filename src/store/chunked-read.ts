@@ -3,31 +3,37 @@ import { open } from 'node:fs/promises';
 /** 1 MiB reads: hashing a file streams at ~1 GB/s with it against ~0.6 GB/s with Node's 64 KiB default. */
 export const READ_CHUNK = 1 << 20;
 
+/** Buffers given back by finished reads, kept for the next ones (a server reads thousands of files). */
+const spare: Buffer[] = [];
+const MAX_SPARE = 16;
+
 /**
- * Read a file through `depth` buffers allocated once, with the next reads in flight while the caller works on the
- * current chunk. A fresh buffer per chunk, as createReadStream gives, costs page faults on every MiB; reusing a few
- * keeps memory flat and hashing near its in-memory speed. Each yielded chunk is valid only until the next
- * iteration: copy what must outlive it.
+ * Read a file, or its bytes [start, end), through `depth` reused buffers, with the next reads in flight while the
+ * caller works on the current chunk. A fresh buffer per chunk, as createReadStream gives, costs page faults on every
+ * MiB; reusing a few keeps memory flat and hashing near its in-memory speed. The buffers go back to a small pool for
+ * the next file. Each yielded chunk is valid only until the next iteration: copy what must outlive it.
  */
-export async function* readChunks(path: string, depth = 2): AsyncGenerator<Buffer> {
+export async function* readChunks(path: string, opts: { start?: number; end?: number; depth?: number } = {}): AsyncGenerator<Buffer> {
+  const { start = 0, end = Infinity, depth = 2 } = opts;
   const fh = await open(path, 'r');
-  const buffers = Array.from({ length: depth }, () => Buffer.allocUnsafeSlow(READ_CHUNK));
-  const inFlight: Array<{ read: Promise<{ bytesRead: number }>; buf: Buffer }> = [];
-  let pos = 0;
+  const buffers = Array.from({ length: depth }, () => spare.pop() ?? Buffer.allocUnsafeSlow(READ_CHUNK));
+  const inFlight: Array<{ read: Promise<{ bytesRead: number }>; buf: Buffer; wanted: number }> = [];
+  let pos = start;
   let issued = 0;
   let ended = false;
   const issue = () => {
-    if (ended) return;
+    const wanted = Math.min(READ_CHUNK, end - pos);
+    if (ended || wanted <= 0) return;
     const buf = buffers[issued++ % depth]!;
-    inFlight.push({ read: fh.read(buf, 0, READ_CHUNK, pos), buf });
-    pos += READ_CHUNK;
+    inFlight.push({ read: fh.read(buf, 0, wanted, pos), buf, wanted });
+    pos += wanted;
   };
   try {
-    while (issued < depth) issue();
+    for (let i = 0; i < depth; i++) issue();
     for (let next = inFlight.shift(); next; next = inFlight.shift()) {
       const { bytesRead } = await next.read;
       if (bytesRead > 0 && ended) throw new Error(`${path}: a short read in the middle of the file`);
-      if (bytesRead < READ_CHUNK) ended = true; // the end of the file: reads already issued past it come back empty
+      if (bytesRead < next.wanted) ended = true; // the end of the file: reads already issued past it come back empty
       if (bytesRead === 0) continue;
       yield next.buf.subarray(0, bytesRead);
       issue(); // into the buffer the caller just gave back
@@ -36,5 +42,6 @@ export async function* readChunks(path: string, depth = 2): AsyncGenerator<Buffe
     // A consumer that stops early must not close the file under reads still in flight.
     await Promise.all(inFlight.map((f) => f.read.catch(() => {})));
     await fh.close();
+    spare.push(...buffers.slice(0, MAX_SPARE - spare.length));
   }
 }

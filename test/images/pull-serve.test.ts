@@ -170,6 +170,24 @@ describe('the mirror serves the bundle to real clients', () => {
     expect(put.status).toBe(405);
   });
 
+  it('curl gets byte ranges of a blob exactly as the file holds them, across read-chunk edges; past the end is 416', async () => {
+    const blobs = out.entries.filter((e) => e.path.includes('blobs/sha256/')).sort((a, b) => b.size - a.size);
+    const big = blobs[0]!;
+    expect(big.size).toBeGreaterThan((1 << 20) + 4096); // so a range can cross the mirror's 1 MiB reads
+    const bytes = readFileSync(big.file!);
+    const blobUrl = `${mirror.url}/v2/library/busybox/blobs/sha256:${big.path.split('/').pop()}`;
+    const get = async (range: string) =>
+      (await execFileP('curl', ['-sf', '-r', range, blobUrl], { encoding: 'buffer', maxBuffer: 1 << 26 })).stdout as unknown as Buffer;
+    const edge = 1 << 20;
+    expect((await get('0-99')).equals(bytes.subarray(0, 100))).toBe(true);
+    expect((await get(`${edge - 10}-${edge + 2000}`)).equals(bytes.subarray(edge - 10, edge + 2001))).toBe(true);
+    expect((await get('-700')).equals(bytes.subarray(bytes.length - 700))).toBe(true);
+    expect((await get(`${edge}-`)).equals(bytes.subarray(edge))).toBe(true);
+    const past = await execFileP('curl', ['-s', '-o', '/dev/null', '-w', '%{http_code}', '-r', `${bytes.length + 10}-`, blobUrl]);
+    expect(past.stdout).toBe('416');
+    expect((await execFileP('sh', ['-c', `curl -sf '${blobUrl}' | sha256sum`])).stdout.slice(0, 64)).toBe(big.path.split('/').pop());
+  });
+
   it('skopeo copy --all by tag and by digest, index digest unchanged', async () => {
     for (const [path, name] of [
       ['library/multi:1.0', 'multi'],
