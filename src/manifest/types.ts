@@ -15,7 +15,7 @@ export interface Target {
 }
 
 export interface RegistrySettings {
-  /** Plain HTTP, or HTTPS without verification. */
+  /** Plain HTTP: a registry that serves no TLS at all (one with its own CA wants `ca`). */
   insecure?: boolean;
   /** PEM file of a private CA (absolute, or relative to the manifest). */
   ca?: string;
