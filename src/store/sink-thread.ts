@@ -77,7 +77,7 @@ export class SinkThread {
   private readonly ring = new SharedArrayBuffer(RING);
   private readonly control = new Int32Array(new SharedArrayBuffer(8));
   private readonly view = Buffer.from(this.ring);
-  /** Pieces sent and not yet consumed, oldest first: where each ends in the ring. */
+  /** Pieces sent and not yet consumed, oldest first: where each starts in the ring. */
   private readonly pending: number[] = [];
   private sent = 0;
   private head = 0;
