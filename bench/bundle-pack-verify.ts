@@ -4,7 +4,7 @@
 // machine the same command's time varies by 2× from run to run, so a single pair proves little.
 // usage: npx tsx bench/bundle-pack-verify.ts [GiB] [rounds]
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { dropCaches, measure, median, type Measured } from './lib/measure.js';
 
@@ -42,12 +42,14 @@ const cleanRun = (cmd: string, args: string[], cwd?: string): Measured => {
   cold = dropCaches() && cold;
   return measure(cmd, args, { cwd });
 };
+// Both outputs go before every run: a run that found the other's 2 GB output still on disk was up to 2× slower.
+const clearOutputs = () => [ours, gnu].forEach((f) => rmSync(f, { force: true }));
 const pack = () => {
-  rmSync(ours, { force: true });
+  clearOutputs();
   return cleanRun('node', [join(repo, 'bench/lib/pack-tree.mjs'), tree, join(work, 'SUMS'), ours], repo);
 };
 const tarCf = () => {
-  rmSync(gnu, { force: true });
+  clearOutputs();
   return cleanRun('tar', ['cf', gnu, '-C', tree, '.']);
 };
 
@@ -58,7 +60,7 @@ for (let r = 0; r < rounds; r++) {
   else packRounds.push({ ours: pack(), peer: tarCf() });
 }
 
-rmSync(gnu, { force: true });
+if (!existsSync(ours)) pack();
 mkdirSync(unpacked);
 execFileSync('tar', ['xf', ours, '-C', unpacked]);
 const root = join(unpacked, 'bench-1.0.0');

@@ -99,7 +99,8 @@ export async function downloadToStore(spec: DownloadSpec, opts: DownloadOptions)
           // More than the index promised is wrong: stop before filling the disk.
           if (spec.size !== undefined && size > spec.size) throw new IntegrityError(`${spec.what} (${spec.url}): more than the ${spec.size} bytes its index says`);
           onProgress({ type: 'advance', id, bytes: size, total });
-          await out.write(chunk);
+          const full = out.write(chunk);
+          if (full) await full;
         }
       } catch (err) {
         failed = err;

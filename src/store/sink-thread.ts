@@ -117,15 +117,30 @@ export class SinkThread {
     return new SinkFile(this, id, opts.encodings);
   }
 
-  /** @internal Copy `chunk` into the ring for file `id`; resolves when it is sent (at once unless the ring is full). */
-  async write(id: number, chunk: Buffer): Promise<void> {
+  /**
+   * @internal Copy `chunk` into the ring for file `id`. Returns nothing when it went at once, as it does unless the
+   * ring is full; then a promise that resolves once all of it is sent.
+   */
+  write(id: number, chunk: Buffer): Promise<void> | undefined {
     for (let o = 0; o < chunk.length; o += PIECE) {
-      const piece = chunk.subarray(o, o + PIECE);
-      let offset: number;
-      while ((offset = this.reserve(piece.length)) < 0) await this.waitForSpace();
-      piece.copy(this.view, offset);
-      this.worker.postMessage({ op: 'write', id, offset, length: piece.length });
+      if (!this.trySend(id, chunk.subarray(o, o + PIECE))) return this.sendWhenThereIsSpace(id, chunk.subarray(o));
     }
+    return undefined;
+  }
+
+  private async sendWhenThereIsSpace(id: number, rest: Buffer): Promise<void> {
+    for (let o = 0; o < rest.length; o += PIECE) {
+      const piece = rest.subarray(o, o + PIECE);
+      while (!this.trySend(id, piece)) await this.waitForSpace();
+    }
+  }
+
+  private trySend(id: number, piece: Buffer): boolean {
+    const offset = this.reserve(piece.length);
+    if (offset < 0) return false;
+    piece.copy(this.view, offset);
+    this.worker.postMessage({ op: 'write', id, offset, length: piece.length });
+    return true;
   }
 
   /** @internal */
@@ -188,7 +203,8 @@ export class SinkFile {
     private readonly encodings?: BufferEncoding[],
   ) {}
 
-  write(chunk: Buffer): Promise<void> {
+  /** Nothing when the chunk went at once; otherwise wait for the promise before the next write. */
+  write(chunk: Buffer): Promise<void> | undefined {
     return this.thread.write(this.id, chunk);
   }
 
