@@ -21,21 +21,31 @@ const timed = async (what: () => Promise<unknown>): Promise<number> => {
   await what();
   return performance.now() - t0;
 };
+/** CPU seconds (user + system) each side spent, all threads: steadier than wall time on a shared 2-core VM. */
+const cpu = { ours: [] as number[], skopeo: [] as number[] };
 let lastOut: Awaited<ReturnType<typeof collectImages>> | undefined;
 const ours = async (round: number) => {
   const root = join(set.root, `ours-${round}`);
+  const c0 = process.cpuUsage();
   const ms = await timed(async () => {
     lastOut = await collectImages(imagesContext({ cache: join(root, 'cache'), workDir: join(root, 'work'), images: set.refs, registries: { [set.registry.host]: { insecure: true } }, concurrency, arches: ['amd64'] }));
     layOut(lastOut, join(root, 'bundle'));
   });
+  const c1 = process.cpuUsage(c0);
+  cpu.ours.push((c1.user + c1.system) / 1e6);
   rmSync(root, { recursive: true, force: true });
   return ms;
 };
 const skopeo = async (round: number) => {
   const layout = join(set.root, `skopeo-${round}`);
+  let spent = 0;
   const ms = await timed(async () => {
-    for (const ref of set.refs) await run('skopeo', ['copy', '--all', '--quiet', '--src-tls-verify=false', `docker://${ref}`, `oci:${layout}:${ref.split('/').pop()}`]);
+    for (const ref of set.refs) {
+      const { stderr } = await run('/usr/bin/time', ['-f', '%U %S', 'skopeo', 'copy', '--all', '--quiet', '--src-tls-verify=false', `docker://${ref}`, `oci:${layout}:${ref.split('/').pop()}`]);
+      spent += stderr.trim().split('\n').pop()!.split(' ').reduce((n, x) => n + Number(x), 0);
+    }
   });
+  cpu.skopeo.push(spent);
   rmSync(layout, { recursive: true, force: true });
   return ms;
 };
@@ -69,6 +79,7 @@ try {
     ),
   );
   console.log(`ceiling, curl ×${blobs.length} in parallel to files: ${(curl / 1000).toFixed(2)} s (${mbps(set.uniqueBytes, curl)})`);
+  console.log(`CPU seconds, median: ks-bundle ${median(cpu.ours).toFixed(2)} s, skopeo ${median(cpu.skopeo).toFixed(2)} s`);
   console.log(`ratio ks-bundle/skopeo: median ${median(ratios).toFixed(2)}× (goal ≤ 0.5×)`);
 } finally {
   await set.cleanup();
