@@ -7,11 +7,13 @@ import type { NodeSession } from './session.js';
  * - before the first change, `<file>.ks-bundle.bak` keeps the original (cp -p: bytes, mode, owner, times); when
  *   the file did not exist, `<file>.ks-bundle.absent` says so. A rerun never touches an existing backup, so the
  *   pristine original survives any number of runs.
- * - every path changed is listed once in BACKUP_LIST, which `restoreFiles` walks.
+ * - every path changed is listed once in BACKUP_LIST, which `restoreFiles` walks; every folder made for a new file
+ *   is listed in DIRS_LIST, and restore removes it again if it is empty.
  * - the same content again changes nothing and reports `unchanged`.
  * A batch of changes is one shell script run as root in one round trip.
  */
 export const BACKUP_LIST = '/var/lib/ks-bundle/wiring/changed-files';
+export const DIRS_LIST = '/var/lib/ks-bundle/wiring/created-dirs';
 export const BAK = '.ks-bundle.bak';
 export const ABSENT = '.ks-bundle.absent';
 
@@ -34,6 +36,14 @@ const WRITE_FN = `write() {
   echo $out
 }`;
 
+// mkdirs DIR: make DIR and its missing parents, listing each one made (a rerun finds them and lists nothing).
+const MKDIRS_FN = `mkdirs() {
+  if [ -z "$1" ] || [ -d "$1" ]; then return 0; fi
+  mkdirs "\${1%/*}"
+  mkdir -- "$1"
+  grep -qxF -- "$1" "${DIRS_LIST}" 2>/dev/null || printf '%s\\n' "$1" >> "${DIRS_LIST}"
+}`;
+
 const REMOVE_FN = `remove() {
   if [ ! -e "$1" ] && [ ! -L "$1" ]; then echo unchanged; return; fi
   backup "$1"
@@ -41,14 +51,23 @@ const REMOVE_FN = `remove() {
   echo changed
 }`;
 
+// Files first, then the folders made for them, deepest first; rmdir leaves alone any that now hold something else.
 const RESTORE_SCRIPT = `set -e
-[ -f "${BACKUP_LIST}" ] || exit 0
-while IFS= read -r f; do
-  if [ -e "$f${BAK}" ] || [ -L "$f${BAK}" ]; then rm -f -- "$f"; mv -f -- "$f${BAK}" "$f"; echo "restored $f"
-  elif [ -e "$f${ABSENT}" ]; then rm -f -- "$f" "$f${ABSENT}"; echo "removed $f"
-  fi
-done < "${BACKUP_LIST}"
-rm -f "${BACKUP_LIST}"`;
+if [ -f "${BACKUP_LIST}" ]; then
+  while IFS= read -r f; do
+    if [ -e "$f${BAK}" ] || [ -L "$f${BAK}" ]; then rm -f -- "$f"; mv -f -- "$f${BAK}" "$f"; echo "restored $f"
+    elif [ -e "$f${ABSENT}" ]; then rm -f -- "$f" "$f${ABSENT}"; echo "removed $f"
+    fi
+  done < "${BACKUP_LIST}"
+  rm -f "${BACKUP_LIST}"
+fi
+if [ -f "${DIRS_LIST}" ]; then
+  sort -r "${DIRS_LIST}" | while IFS= read -r d; do
+    if rmdir -- "$d" 2>/dev/null; then echo "removed $d/"; fi
+  done
+  rm -f "${DIRS_LIST}"
+fi
+rmdir -- "${BACKUP_LIST.replace(/\/[^/]*$/, '')}" /var/lib/ks-bundle 2>/dev/null || true`;
 
 function checkPath(node: string, path: string): void {
   if (!path.startsWith('/') || /[\n\r]/.test(path) || path.split('/').includes('..')) {
@@ -67,7 +86,7 @@ export async function applyFiles(s: NodeSession, changes: FileChange[]): Promise
   if (changes.length === 0) return [];
   const eof = `KSB_EOF_${randomBytes(8).toString('hex')}`;
   // Few forks: on a busy node every process counts (dirname is ${p%/*}; the list's dir is made once).
-  const parts = ['set -e', BACKUP_FN, WRITE_FN, REMOVE_FN, `t=; trap 'rm -f "$t"' EXIT`, `mkdir -p ${shq(BACKUP_LIST.replace(/\/[^/]*$/, ''))}`];
+  const parts = ['set -e', BACKUP_FN, MKDIRS_FN, WRITE_FN, REMOVE_FN, `t=; trap 'rm -f "$t"' EXIT`, `mkdir -p ${shq(BACKUP_LIST.replace(/\/[^/]*$/, ''))}`];
   for (const c of changes) {
     checkPath(s.name, c.path);
     const p = shq(c.path);
@@ -77,7 +96,7 @@ export async function applyFiles(s: NodeSession, changes: FileChange[]): Promise
     }
     const b64 = Buffer.from(c.content).toString('base64').replace(/.{1,76}/g, '$&\n');
     parts.push(
-      `f=${p}; d="\${f%/*}"; [ -z "$d" ] || [ -d "$d" ] || mkdir -p "$d"; t="$f.ks-bundle.tmp.$$"`,
+      `f=${p}; mkdirs "\${f%/*}"; t="$f.ks-bundle.tmp.$$"`,
       `base64 -d > "$t" <<'${eof}'\n${b64}${eof}`,
       `write ${p} ${(c.mode ?? 0o644).toString(8)} "$t"`,
     );

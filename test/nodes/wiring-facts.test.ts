@@ -1,5 +1,5 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { mkdtempSync, rmSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { execFileSync } from 'node:child_process';
@@ -62,6 +62,9 @@ describe('wiring and facts on sandbox nodes', () => {
       await sb.exec(node, 'chmod 0604 /etc/apt/sources.list');
       const before = await fingerprintFiles(node, FILES);
       expect(before).toContain('absent /etc/pip.conf');
+      const folders = async () => (await sb.exec(node, 'find /etc -type d | sort')).stdout;
+      const foldersBefore = await folders();
+      expect(foldersBefore).not.toMatch(/^\/etc\/containerd\/certs\.d\/docker\.io$/m);
 
       const apt = 'Types: deb\nURIs: http://10.0.0.1:5080/apt/debian-12\nSuites: bookworm\nComponents: main\n';
       const pip = '[global]\nindex-url = http://10.0.0.1:5080/pypi/simple/\ntrusted-host = 10.0.0.1\n';
@@ -85,10 +88,14 @@ describe('wiring and facts on sandbox nodes', () => {
       expect(listed).toEqual(['/etc/apt/sources.list', '/etc/pip.conf', '/etc/containerd/certs.d/docker.io/hosts.toml', '/etc/hosts']);
 
       const done = await restoreFiles(s);
-      expect(done).toEqual([
+      expect(done.slice(0, 4)).toEqual([
         'restored /etc/apt/sources.list', 'removed /etc/pip.conf', 'removed /etc/containerd/certs.d/docker.io/hosts.toml', 'restored /etc/hosts',
       ]);
+      // Then the folders made for hosts.toml, deepest first, and nothing else.
+      expect(done.slice(4)).toContain('removed /etc/containerd/certs.d/docker.io/');
+      expect(done.slice(4).every((l) => /^removed \/etc\/containerd.*\/$/.test(l))).toBe(true);
       expect(await fingerprintFiles(node, FILES)).toBe(before);
+      expect(await folders()).toBe(foldersBefore);
       const leftovers = (await sb.exec(node, `find /etc -name '*.ks-bundle.*'; ls ${BACKUP_LIST} 2>&1 || true`)).stdout;
       expect(leftovers).toMatch(/No such file/);
       expect(leftovers).not.toContain('.ks-bundle.');
@@ -141,7 +148,9 @@ describe('wiring and facts on sandbox nodes', () => {
     expect(readFileSync(join(sb.rootOf('node2'), 'usr/local/bin/tool')).equals(bin)).toBe(true);
     expect((await sb.exec('node2', 'stat -c %a /usr/local/bin/tool')).stdout).toBe('755\n');
     expect(await applyFiles(s, changes)).toEqual(['unchanged', 'unchanged', 'unchanged']);
-    expect(await restoreFiles(s)).toHaveLength(3);
+    // The folder made for "a b.conf" goes too.
+    expect(await restoreFiles(s)).toEqual(['removed /usr/local/bin/tool', 'restored /etc/hostname', 'removed /etc/ks-bundle/a b.conf', 'removed /etc/ks-bundle/']);
+    expect(existsSync(join(sb.rootOf('node2'), 'etc/ks-bundle'))).toBe(false);
     expect(await fingerprintFiles('node2', ['/etc/hostname', '/usr/local/bin/tool'])).toBe(before);
   });
 
