@@ -122,6 +122,7 @@ export class SinkThread {
    * ring is full; then a promise that resolves once all of it is sent.
    */
   write(id: number, chunk: Buffer): Promise<void> | undefined {
+    if (this.failure) throw this.failure;
     for (let o = 0; o < chunk.length; o += PIECE) {
       if (!this.trySend(id, chunk.subarray(o, o + PIECE))) return this.sendWhenThereIsSpace(id, chunk.subarray(o));
     }
@@ -131,7 +132,11 @@ export class SinkThread {
   private async sendWhenThereIsSpace(id: number, rest: Buffer): Promise<void> {
     for (let o = 0; o < rest.length; o += PIECE) {
       const piece = rest.subarray(o, o + PIECE);
-      while (!this.trySend(id, piece)) await this.waitForSpace();
+      while (!this.trySend(id, piece)) {
+        await this.waitForSpace();
+        // A thread that died consumes nothing more: waiting on would hang.
+        if (this.failure) throw this.failure;
+      }
     }
   }
 
