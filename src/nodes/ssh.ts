@@ -77,14 +77,30 @@ export async function connectSsh(t: SshTarget, opts: { hostKeys: HostKeyPolicy; 
       return false;
     },
   };
+  // An agent holds the keys a user unlocked (ssh-add), as OpenSSH and so ansible use them: used for an encrypted key
+  // without a passphrase, and when the inventory names no key and no password.
+  const agent = process.env.SSH_AUTH_SOCK || undefined;
+  let useAgent = t.privateKey === undefined && t.privateKeyFile === undefined && t.password === undefined;
   if (t.privateKey !== undefined || t.privateKeyFile !== undefined) {
+    let key: string | Buffer;
     try {
-      config.privateKey = t.privateKey ?? readFileSync(t.privateKeyFile!);
+      key = t.privateKey ?? readFileSync(t.privateKeyFile!);
     } catch (e) {
       throw new NodeError(t.name, `cannot read the private key ${t.privateKeyFile}: ${(e as NodeJS.ErrnoException).code ?? e}`);
     }
-    if (t.passphrase !== undefined) config.passphrase = t.passphrase;
+    if (t.passphrase === undefined && isEncryptedKey(key)) {
+      if (!agent) {
+        throw new NodeError(t.name, `the private key ${t.privateKeyFile ?? '(given)'} is encrypted, and no ssh-agent is running`, {
+          hint: `Unlock it in an agent and run again from that shell: eval "$(ssh-agent)"; ssh-add ${t.privateKeyFile ?? '<key>'}. ks-bundle and ansible both use SSH_AUTH_SOCK.`,
+        });
+      }
+      useAgent = true;
+    } else {
+      config.privateKey = key;
+      if (t.passphrase !== undefined) config.passphrase = t.passphrase;
+    }
   }
+  if (useAgent && agent) config.agent = agent;
   if (t.password !== undefined) {
     config.password = t.password;
     config.tryKeyboard = true;
@@ -98,7 +114,7 @@ export async function connectSsh(t: SshTarget, opts: { hostKeys: HostKeyPolicy; 
     client.once('ready', () => resolve());
     client.once('error', (e: Error & { level?: string; code?: string }) => {
       if (keyProblem) return reject(keyProblem);
-      const method = t.password !== undefined ? 'password' : 'key';
+      const method = t.password !== undefined ? 'password' : config.privateKey !== undefined ? 'key' : config.agent ? 'ssh-agent' : 'no key or password given';
       let msg: string;
       if (e.level === 'client-authentication') msg = `authentication failed for ${t.user}@${where} (${method})`;
       else if (e.level === 'client-timeout') msg = `no SSH answer from ${where} within the timeout`;
@@ -155,4 +171,10 @@ export class SshSession extends ShellSession {
   async close(): Promise<void> {
     this.client.end();
   }
+}
+
+/** A key ssh2 cannot read without a passphrase. */
+function isEncryptedKey(key: string | Buffer): boolean {
+  const parsed = ssh2.utils.parseKey(key);
+  return parsed instanceof Error && /encrypted|passphrase/i.test(parsed.message);
 }

@@ -2,7 +2,7 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { writeFileSync, readFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createSandbox, type Sandbox } from '../testbed/sandbox.js';
 import { run } from '../testbed/run.js';
@@ -16,13 +16,13 @@ import type { NodeSession } from '../../src/nodes/session.js';
 describe('ssh sessions against real sshd', () => {
   let sb: Sandbox;
   let dir: string;
-  const secrets = ['login-two', 'root-two', 'login-three'];
+  const secrets = ['login-two', 'root-two', 'login-three', 'key-secret-4'];
   const errors: unknown[] = [];
   const open: NodeSession[] = [];
 
   beforeAll(async () => {
     expect(isRoot()).toBe(true);
-    requireTools('ssh', 'ssh-keygen', 'nsenter', 'unshare', 'debootstrap');
+    requireTools('ssh', 'ssh-keygen', 'ssh-agent', 'ssh-add', 'nsenter', 'unshare', 'debootstrap');
     sb = await createSandbox({
       nodes: [
         { name: 'node1', auth: 'key' },
@@ -122,6 +122,33 @@ describe('ssh sessions against real sshd', () => {
     const e = await failure(connect('node2', { password: 'login-three' }));
     expect(e.message).toContain('authentication failed');
     expect(e.message).toContain('node2');
+  });
+
+  it('an encrypted key: without an agent a clear error naming the key; unlocked in a real ssh-agent, a session', async () => {
+    const enc = join(dir, 'encrypted_key');
+    writeFileSync(enc, readFileSync(sb.node('node1').keyPath!), { mode: 0o600 });
+    execFileSync('ssh-keygen', ['-p', '-q', '-f', enc, '-P', '', '-N', 'key-secret-4']);
+    const saved = process.env.SSH_AUTH_SOCK;
+    const sock = join(dir, 'agent.sock');
+    const agent = spawn('ssh-agent', ['-D', '-a', sock], { stdio: 'ignore' });
+    try {
+      delete process.env.SSH_AUTH_SOCK;
+      const e = await failure(connect('node1', { privateKeyFile: enc }));
+      expect(e.message).toContain(`${enc} is encrypted, and no ssh-agent is running`);
+      expect(e.hint).toContain(`ssh-add ${enc}`);
+
+      for (let i = 0; i < 100 && !existsSync(sock); i++) await new Promise((r) => setTimeout(r, 50));
+      const askpass = join(dir, 'askpass');
+      writeFileSync(askpass, '#!/bin/sh\necho key-secret-4\n', { mode: 0o755 });
+      execFileSync('ssh-add', ['-q', enc], { env: { ...process.env, SSH_AUTH_SOCK: sock, SSH_ASKPASS: askpass, SSH_ASKPASS_REQUIRE: 'force' }, stdio: 'ignore' });
+      process.env.SSH_AUTH_SOCK = sock;
+      const s = await connect('node1', { privateKeyFile: enc });
+      expect((await s.exec('id -un')).stdout).toBe('ubuntu\n');
+    } finally {
+      if (saved === undefined) delete process.env.SSH_AUTH_SOCK;
+      else process.env.SSH_AUTH_SOCK = saved;
+      agent.kill();
+    }
   });
 
   it('sudo with the become password on stdin; NOPASSWD too', async () => {
