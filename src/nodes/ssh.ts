@@ -77,8 +77,8 @@ export async function connectSsh(t: SshTarget, opts: { hostKeys: HostKeyPolicy; 
       return false;
     },
   };
-  // An agent holds the keys a user unlocked (ssh-add), as OpenSSH and so ansible use them: used for an encrypted key
-  // without a passphrase, and when the inventory names no key and no password.
+  // An ssh-agent holds the keys the user unlocked with ssh-add; OpenSSH, and so ansible, use it. Here it serves an
+  // encrypted key given without a passphrase, and a host whose inventory line names no key and no password.
   const agent = process.env.SSH_AUTH_SOCK || undefined;
   let useAgent = t.privateKey === undefined && t.privateKeyFile === undefined && t.password === undefined;
   if (t.privateKey !== undefined || t.privateKeyFile !== undefined) {
