@@ -24,11 +24,30 @@ export function send(url: URL, opts: SendOptions = {}): Promise<IncomingMessage>
   const agent = agentFor(url, opts.tls);
   const transport = url.protocol === 'https:' ? httpsRequest : httpRequest;
   return new Promise<IncomingMessage>((resolve, reject) => {
-    const req = transport(url, { method: opts.method ?? 'GET', headers: opts.headers, signal: opts.signal, ...(agent ? { agent } : {}) }, resolve);
+    let answer: IncomingMessage | undefined;
+    const req = transport(url, { method: opts.method ?? 'GET', headers: opts.headers, signal: opts.signal, ...(agent ? { agent } : {}) }, (res) => {
+      answer = res;
+      resolve(res);
+    });
+    // A server that stops sending but keeps the connection open would hang a build for good: after this long with
+    // no byte either way the request fails as a timeout, which is retried and resumed with Range. Once the answer
+    // has begun, its body is what the caller reads, so that is what fails.
+    const idle = idleTimeoutMs();
+    req.setTimeout(idle, () => {
+      const err = Object.assign(new Error(`no data from ${url.host} for ${idle / 1000} s`), { name: 'TimeoutError' });
+      answer?.destroy(err);
+      req.destroy(err);
+    });
     req.on('error', (err) => reject(untrustedCertificate(url, err, opts.tls) ?? err));
     if (opts.body instanceof Readable) pipeline(opts.body, req).catch(reject);
     else req.end(opts.body);
   });
+}
+
+/** `KS_BUNDLE_IDLE_TIMEOUT` seconds (default 60). */
+function idleTimeoutMs(): number {
+  const s = Number(process.env.KS_BUNDLE_IDLE_TIMEOUT);
+  return (Number.isFinite(s) && s > 0 ? s : 60) * 1000;
 }
 
 /** What the redirect loop needs from one answer, whichever client gave it. */

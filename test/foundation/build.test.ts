@@ -90,6 +90,20 @@ describe('build against a misbehaving upstream', () => {
     await cacheIsConsistent(join(dir, 'cache1'));
   });
 
+  it('gives up on an upstream that goes silent mid-body after the idle timeout, and resumes with Range', async () => {
+    const m = await manifest('stall', ['b.bin']);
+    up.faults.set('/b.bin', [{ kind: 'stall-mid-body', afterBytes: 1 * MB }]);
+    const earlier = up.requests.length;
+    const out = join(dir, 'out', 'stall.tar');
+    const r = await runCli(['build', '-m', m, '-o', out, '--cache', join(dir, 'cache-stall')], { env: { KS_BUNDLE_IDLE_TIMEOUT: '1' } });
+    expect(r.code, r.stderr).toBe(0);
+    const bReqs = up.requests.slice(earlier).filter((q) => q.path === '/b.bin');
+    expect(bReqs.map((q) => q.status)).toEqual([200, 206]);
+    expect(bReqs[1]!.range).toBe(`bytes=${1 * MB}-`);
+    expect(r.stderr).toMatch(/retry .*b\.bin.*no data from 127\.0\.0\.1:\d+ for 1 s/);
+    expect(sha256sum(join(unpack(out), 'repos/files/b.bin'))).toBe(sha256sum(join(dir, 'up', 'b.bin')));
+  });
+
   it('refuses a flipped byte, naming the artifact and URL, and stores nothing wrong', async () => {
     const m = await manifest('flipped', ['c.bin']);
     up.faults.set('/c.bin', Array.from({ length: 10 }, () => ({ kind: 'wrong-byte' as const, at: 1000 })));

@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 /** What the upstream does to the next request for a path; each fault is used once, in order. */
 export type Fault =
   | { kind: 'reset-mid-body'; afterBytes: number }
+  | { kind: 'stall-mid-body'; afterBytes: number }
   | { kind: 'status'; status: number; retryAfter?: string }
   | { kind: 'slow'; delayMs: number }
   | { kind: 'wrong-byte'; at: number };
@@ -21,7 +22,8 @@ export interface FaultUpstream {
 
 /**
  * A real HTTP server on loopback that serves a folder with Range support and misbehaves on request: resets the
- * connection mid-body, answers 500 or 429 with Retry-After, dribbles the body, or flips a byte.
+ * connection mid-body, stops sending mid-body with the connection left open, answers 500 or 429 with Retry-After,
+ * dribbles the body, or flips a byte.
  */
 export async function startFaultUpstream(root: string): Promise<FaultUpstream> {
   const bytesSent = new Map<string, number>();
@@ -67,12 +69,13 @@ export async function startFaultUpstream(root: string): Promise<FaultUpstream> {
         buf = Buffer.from(buf);
         buf[fault.at - sent] ^= 0xff;
       }
-      if (fault?.kind === 'reset-mid-body' && sent + buf.length > fault.afterBytes) {
+      if ((fault?.kind === 'reset-mid-body' || fault?.kind === 'stall-mid-body') && sent + buf.length > fault.afterBytes) {
         const keep = Math.max(0, fault.afterBytes - sent);
         res.write(buf.subarray(0, keep));
         bytesSent.set(path, (bytesSent.get(path) ?? 0) + keep);
         stream.destroy();
-        res.socket?.destroy();
+        // A stall keeps the connection open and silent until the client gives up (or the server closes).
+        if (fault.kind === 'reset-mid-body') res.socket?.destroy();
         return;
       }
       sent += buf.length;
