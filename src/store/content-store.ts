@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Transform, type Readable } from 'node:stream';
 import { IntegrityError } from '../errors.js';
-import { SHA256_HEX, hashFile, newSha256, READ_CHUNK } from './hashing.js';
+import { SHA256_HEX, hashFile, newSha256 } from './hashing.js';
+import { READ_CHUNK } from './chunked-read.js';
 import { tempSibling } from './atomic.js';
 
 export interface StoredBlob {

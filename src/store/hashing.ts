@@ -1,7 +1,5 @@
 import { createHash, type Hash } from 'node:crypto';
-export { createHash };
-import { READ_CHUNK, readChunks } from './chunked-read.js';
-export { READ_CHUNK };
+import { readChunks } from './chunked-read.js';
 
 export const SHA256_HEX = /^[0-9a-f]{64}$/;
 
@@ -9,18 +7,15 @@ export function newSha256(): Hash {
   return createHash('sha256');
 }
 
-/**
- * Hash a file in one streaming pass; optionally feed the same bytes to `into` and `also` (to continue a partial
- * download whose digests are still being computed).
- */
-export async function hashFile(path: string, into: Hash = newSha256(), ...also: Hash[]): Promise<{ sha256: string; size: number }> {
+/** Hash a file in one streaming pass. */
+export async function hashFile(path: string): Promise<{ sha256: string; size: number }> {
+  const hash = newSha256();
   let size = 0;
   for await (const chunk of readChunks(path)) {
-    into.update(chunk);
-    for (const h of also) h.update(chunk);
+    hash.update(chunk);
     size += chunk.length;
   }
-  return { sha256: into.copy().digest('hex'), size };
+  return { sha256: hash.digest('hex'), size };
 }
 
 /** A Subresource Integrity value (`sha512-<base64>`), as the npm registry publishes. */
