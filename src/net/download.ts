@@ -74,16 +74,16 @@ export async function downloadToStore(spec: DownloadSpec, opts: DownloadOptions)
       }
       const base = typeof spec.headers === 'function' ? await spec.headers() : (spec.headers ?? {});
       const res = await httpGet(spec.url, { ...base, ...(offset > 0 ? { range: `bytes=${offset}-` } : {}) }, opts.signal, spec.tls);
-      const status = res.statusCode ?? 0;
+      const status = res.status;
       const resumed = status === 206 && offset > 0 && String(res.headers['content-range'] ?? '').startsWith(`bytes ${offset}-`);
       if (status !== 200 && !resumed) {
-        res.resume();
+        res.discard();
         if (status === 206 || status === 416) {
           await rm(partial, { force: true });
           throw new RetriableError(`${spec.what}: the range answer does not fit the partial file, restarting`);
         }
         if (RETRIABLE_STATUS.has(status)) throw new RetriableError(`${spec.what}: HTTP ${status}`, parseRetryAfter(res.headers['retry-after'] as string | undefined));
-        throw new HttpError(spec.url, status, res.statusMessage ?? '', { hint: `while fetching ${spec.what}` });
+        throw new HttpError(spec.url, status, res.statusMessage, { hint: `while fetching ${spec.what}` });
       }
       const algorithms = sri ? ['sha256', sri.algorithm] : ['sha256'];
       const out = SinkThread.shared().openFile(partial, { append: resumed, algorithms, encodings: ['hex', 'base64'] });
@@ -93,18 +93,16 @@ export async function downloadToStore(spec: DownloadSpec, opts: DownloadOptions)
       onProgress({ type: 'advance', id, bytes: size, total });
       let failed: unknown;
       try {
-        for await (const chunk of res as AsyncIterable<Buffer>) {
+        await res.body((chunk) => {
           size += chunk.length;
           transferred += chunk.length;
           // More than the index promised is wrong: stop before filling the disk.
           if (spec.size !== undefined && size > spec.size) throw new IntegrityError(`${spec.what} (${spec.url}): more than the ${spec.size} bytes its index says`);
           onProgress({ type: 'advance', id, bytes: size, total });
-          const full = out.write(chunk);
-          if (full) await full;
-        }
+          return out.write(chunk);
+        });
       } catch (err) {
         failed = err;
-        res.destroy();
       }
       // Closed either way: what arrived before a reset stays in the partial file for the Range resume.
       const written = await out.close();

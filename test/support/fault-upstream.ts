@@ -9,7 +9,12 @@ export type Fault =
   | { kind: 'stall-mid-body'; afterBytes: number }
   | { kind: 'status'; status: number; retryAfter?: string }
   | { kind: 'slow'; delayMs: number }
-  | { kind: 'wrong-byte'; at: number };
+  | { kind: 'wrong-byte'; at: number }
+  /** Send the body without Content-Length: chunked, or ended by closing the connection (as HTTP/1.0 servers do). */
+  | { kind: 'chunked' }
+  | { kind: 'close-delimited' }
+  /** A 103 Early Hints answer before the real one. */
+  | { kind: 'early-hints' };
 
 export interface FaultUpstream {
   url: string;
@@ -23,7 +28,7 @@ export interface FaultUpstream {
 /**
  * A real HTTP server on loopback that serves a folder with Range support and misbehaves on request: resets the
  * connection mid-body, stops sending mid-body with the connection left open, answers 500 or 429 with Retry-After,
- * dribbles the body, or flips a byte.
+ * dribbles the body, or flips a byte. It can also frame the body the ways HTTP allows besides Content-Length.
  */
 export async function startFaultUpstream(root: string): Promise<FaultUpstream> {
   const bytesSent = new Map<string, number>();
@@ -53,8 +58,14 @@ export async function startFaultUpstream(root: string): Promise<FaultUpstream> {
     if (m && Number(m[1]) < size) start = Number(m[1]);
     const status = start > 0 ? 206 : 200;
     requests.push({ path, range: req.headers.range, status });
+    if (fault?.kind === 'close-delimited') {
+      res.useChunkedEncodingByDefault = false;
+      res.shouldKeepAlive = false;
+    }
+    if (fault?.kind === 'early-hints') res.writeEarlyHints({ link: '</index.html>; rel=preload' });
+    const framed = fault?.kind === 'chunked' || fault?.kind === 'close-delimited';
     res.writeHead(status, {
-      'content-length': size - start,
+      ...(framed ? {} : { 'content-length': size - start }),
       'accept-ranges': 'bytes',
       ...(start > 0 ? { 'content-range': `bytes ${start}-${size - 1}/${size}` } : {}),
     });
