@@ -7,6 +7,7 @@
 export const MAX_HEAD = 64 * 1024;
 
 export interface ResponseHead {
+  version: '1.0' | '1.1';
   status: number;
   statusMessage: string;
   /** Lower-case names; a repeated field's values joined with ", " as node:http does. */
@@ -23,20 +24,19 @@ export class ProtocolError extends Error {
 
 const FIELD_VALUE_BREAK = /[\r\n\0]/;
 
-/** `GET <path> HTTP/1.1` with Host and the given fields; one exchange per connection (`Connection: close`). */
+/** `GET <path> HTTP/1.1` with Host and the given fields. */
 export function requestHead(url: URL, headers: Record<string, string>): string {
   const lines = [`GET ${url.pathname}${url.search} HTTP/1.1`, `Host: ${url.host}`];
   const given = new Set(Object.keys(headers).map((k) => k.toLowerCase()));
   for (const [name, value] of Object.entries(headers)) {
     // A CR or LF in a value would let it start a field of its own (a token, say, from a hostile auth server).
     if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name) || FIELD_VALUE_BREAK.test(value)) throw new ProtocolError(`request field ${JSON.stringify(name)} is not valid in HTTP`);
-    if (name.toLowerCase() !== 'host' && name.toLowerCase() !== 'connection') lines.push(`${name}: ${value}`);
+    if (name.toLowerCase() !== 'host') lines.push(`${name}: ${value}`);
   }
   if (!given.has('authorization') && (url.username || url.password)) {
     const user = decodeURIComponent(url.username) + ':' + decodeURIComponent(url.password);
     lines.push(`Authorization: Basic ${Buffer.from(user).toString('base64')}`);
   }
-  lines.push('Connection: close');
   return lines.join('\r\n') + '\r\n\r\n';
 }
 
@@ -55,7 +55,7 @@ export function parseResponseHead(bytes: Buffer): ResponseHead | undefined {
   }
   if (end > MAX_HEAD) throw new ProtocolError(`the response head is larger than ${MAX_HEAD} bytes`);
   const lines = bytes.toString('latin1', 0, end).split('\r\n');
-  const status = /^HTTP\/1\.[01] (\d{3})(?: (.*))?$/.exec(lines[0]!);
+  const status = /^HTTP\/1\.([01]) (\d{3})(?: (.*))?$/.exec(lines[0]!);
   if (!status) throw new ProtocolError(`not an HTTP/1.1 answer: ${JSON.stringify(lines[0]!.slice(0, 40).replace(/[^\x20-\x7e]/g, '.'))}`);
   const headers: Record<string, string> = {};
   for (const line of lines.slice(1)) {
@@ -66,7 +66,13 @@ export function parseResponseHead(bytes: Buffer): ResponseHead | undefined {
     const value = line.slice(colon + 1).trim();
     headers[name] = name in headers ? `${headers[name]}, ${value}` : value;
   }
-  return { status: Number(status[1]), statusMessage: status[2] ?? '', headers, length: end + 4 };
+  return { version: status[1] === '1' ? '1.1' : '1.0', status: Number(status[2]), statusMessage: status[3] ?? '', headers, length: end + 4 };
+}
+
+/** Whether the server will take another request on this connection (RFC 9112 §9.3). */
+export function keepsAlive(head: ResponseHead): boolean {
+  const tokens = (head.headers.connection ?? '').toLowerCase().split(',').map((t) => t.trim());
+  return head.version === '1.1' ? !tokens.includes('close') : tokens.includes('keep-alive');
 }
 
 /** How the body of a response to a GET ends (RFC 9112 §6.3). */
@@ -97,6 +103,8 @@ export class ChunkedDecoder {
   private state: 'size' | 'data' | 'data-end' | 'trailer' | 'done' = 'size';
   private line = '';
   private left = 0;
+  /** Bytes came after the end of the body: the connection is not fit for another answer. */
+  overrun = false;
 
   get done(): boolean {
     return this.state === 'done';
@@ -127,6 +135,7 @@ export class ChunkedDecoder {
       this.endLine(this.line.slice(0, -1));
       this.line = '';
     }
+    if (at < input.length) this.overrun = true;
     return out;
   }
 

@@ -1,15 +1,19 @@
 import { connect, type Socket } from 'node:net';
 import { KsBundleError, redactUrl } from '../errors.js';
-import { ChunkedDecoder, ProtocolError, framingOf, parseResponseHead, requestHead, type Framing, type ResponseHead } from './http1.js';
 import type { BulkResponse, Take } from './bulk-response.js';
+import { ChunkedDecoder, ProtocolError, framingOf, keepsAlive, parseResponseHead, requestHead, type Framing, type ResponseHead } from './http1.js';
 
 /**
  * Socket reads land in one reused buffer this large. node:http reads 64 KiB into a fresh buffer each time and pushes
  * it through a stream; on these machines that alone cost ~2 CPU-seconds per GB, four times what hashing costs.
  */
 const READ_BUFFER = 1 << 20;
-const MAX_SPARE = 8;
-const spare: Buffer[] = [];
+const MAX_SPARE_BUFFERS = 8;
+const spareBuffers: Buffer[] = [];
+/** An idle connection is kept this long for the next request: under the 5 s many servers allow before closing. */
+const IDLE_MS = 4000;
+const MAX_IDLE_PER_HOST = 8;
+const idle = new Map<string, Connection[]>();
 
 export interface RawGetOptions {
   signal?: AbortSignal;
@@ -18,65 +22,153 @@ export interface RawGetOptions {
 }
 
 /**
- * A plain-http GET on its own socket, for bodies that go straight to disk. Resolves once the response head is in;
- * the body then flows to `body(take)` in reads of up to 1 MiB. Errors are the socket's own (ECONNRESET, …), a
+ * A plain-http GET whose body goes to disk. Resolves once the response head is in; the body then flows to
+ * `body(take)` in reads of up to 1 MiB. Connections are kept alive between requests to the same host, as node:http's
+ * agent does: an apt mirror answers hundreds of small debs. Errors are the socket's own (ECONNRESET, …), a
  * TimeoutError, or ERR_STREAM_PREMATURE_CLOSE for a body cut short, so the caller's retry rules apply unchanged.
  */
-export function rawGet(url: URL, headers: Record<string, string>, opts: RawGetOptions): Promise<BulkResponse> {
-  return new Promise((resolve, reject) => new Exchange(url, headers, opts, resolve, reject));
+export async function rawGet(url: URL, headers: Record<string, string>, opts: RawGetOptions): Promise<BulkResponse> {
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  const port = Number(url.port || 80);
+  const key = `${host}:${port}`;
+  const request = requestHead(url, headers);
+  for (let conn = reuse(key); conn; conn = reuse(key)) {
+    try {
+      return await exchange(conn, url, request, opts);
+    } catch (err) {
+      // The server closed a kept connection just as we sent on it: not a failure of this request.
+      if (!(err instanceof StaleConnection)) throw err;
+    }
+  }
+  return exchange(new Connection(key, host, port), url, request, opts);
 }
+
+function exchange(conn: Connection, url: URL, request: string, opts: RawGetOptions): Promise<BulkResponse> {
+  return new Promise((resolve, reject) => new Exchange(conn, url, request, opts, resolve, reject));
+}
+
+/** One TCP connection and the buffer its reads land in; each exchange on it points `reader` at itself. */
+class Connection {
+  readonly socket: Socket;
+  readonly buffer = spareBuffers.pop() ?? Buffer.allocUnsafe(READ_BUFFER);
+  reader: (n: number) => boolean = () => false;
+  /** It has answered before, so a failure before the first byte may only mean the server let it go. */
+  reused = false;
+  /** While parked: takes it off the idle list and closes it. */
+  private leave: (() => void) | undefined;
+  private recycled = false;
+
+  constructor(
+    readonly key: string,
+    host: string,
+    port: number,
+  ) {
+    this.socket = connect({ host, port, onread: { buffer: this.buffer, callback: (n: number) => this.reader(n) } });
+    this.socket.setNoDelay(true);
+  }
+
+  /** Keep it for the next request to the same host, reading so that a close from the server is noticed. */
+  park(): void {
+    const list = idle.get(this.key) ?? [];
+    if (list.length >= MAX_IDLE_PER_HOST || this.socket.destroyed) return this.drop();
+    list.push(this);
+    idle.set(this.key, list);
+    this.leave = () => {
+      const at = list.indexOf(this);
+      if (at >= 0) list.splice(at, 1);
+      this.drop();
+    };
+    // Bytes nobody asked for mean the server is confused about where the last answer ended.
+    this.reader = () => {
+      this.leave!();
+      return false;
+    };
+    this.socket.on('end', this.leave).on('close', this.leave).on('error', this.leave).on('timeout', this.leave);
+    this.socket.setTimeout(IDLE_MS);
+    this.socket.unref();
+    this.socket.resume();
+  }
+
+  /** Take it back from the idle list for a new exchange. */
+  unpark(): void {
+    const leave = this.leave!;
+    this.leave = undefined;
+    this.socket.off('end', leave).off('close', leave).off('error', leave).off('timeout', leave);
+    this.socket.ref();
+    this.reused = true;
+  }
+
+  /** Close it; the buffer goes back to the pool once `busy` (a taker still holding a chunk) is done with it. */
+  drop(busy?: Promise<void>): void {
+    this.socket.destroy();
+    if (busy) busy.finally(() => this.recycle()).catch(() => {});
+    else this.recycle();
+  }
+
+  private recycle(): void {
+    if (this.recycled) return;
+    this.recycled = true;
+    if (spareBuffers.length < MAX_SPARE_BUFFERS) spareBuffers.push(this.buffer);
+  }
+}
+
+function reuse(key: string): Connection | undefined {
+  const conn = idle.get(key)?.pop();
+  conn?.unpark();
+  return conn;
+}
+
+class StaleConnection extends Error {}
 
 class Exchange implements BulkResponse {
   status = 0;
   statusMessage = '';
   headers: Record<string, string> = {};
-  private readonly socket: Socket;
-  private readonly buffer = spare.pop() ?? Buffer.allocUnsafe(READ_BUFFER);
   private phase: 'head' | 'body' | 'done' = 'head';
   private headBytes = Buffer.alloc(0);
+  private head: ResponseHead | undefined;
   private framing: Framing = { kind: 'none' };
   private left = 0;
   private decoder: ChunkedDecoder | undefined;
   /** Body bytes that came in the same read as the head, copied out of the read buffer. */
   private early: Buffer | undefined;
+  /** Bytes past the end of the body: the connection cannot carry another answer. */
+  private overrun = false;
   private take: Take | undefined;
   /** A `take` that has not finished with its chunk yet: the read buffer must not be refilled or pooled. */
   private inFlight: Promise<void> | undefined;
   private ended = false;
   private failure: Error | undefined;
   private finished: { resolve: () => void; reject: (e: Error) => void } | undefined;
-  private released = false;
+  private readonly socket: Socket;
+  private readonly unlisten: () => void;
 
   constructor(
+    private readonly conn: Connection,
     private readonly url: URL,
-    headers: Record<string, string>,
+    request: string,
     opts: RawGetOptions,
     private readonly resolveHead: (r: BulkResponse) => void,
     private readonly rejectHead: (e: Error) => void,
   ) {
-    const request = requestHead(url, headers);
-    this.socket = connect({
-      host: url.hostname.replace(/^\[|\]$/g, ''),
-      port: Number(url.port || 80),
-      onread: { buffer: this.buffer, callback: (n: number) => this.onRead(n) },
-    });
-    this.socket.setNoDelay(true);
-    this.socket.write(request);
-    this.socket.setTimeout(opts.idleMs, () => {
-      this.fail(Object.assign(new Error(`no data from ${url.host} for ${opts.idleMs / 1000} s`), { name: 'TimeoutError' }));
-    });
+    this.socket = conn.socket;
+    conn.reader = (n) => this.onRead(n);
+    const onEnd = () => this.onEnd();
+    const onError = (err: Error) => this.fail(err);
+    const onTimeout = () => this.fail(Object.assign(new Error(`no data from ${url.host} for ${opts.idleMs / 1000} s`), { name: 'TimeoutError' }));
+    const onAbort = () => this.fail(abortReason(opts.signal!));
     // A user-buffer socket may close without 'end' when nobody reads it as a stream: either one ends the body.
-    this.socket.on('end', () => this.onEnd());
-    this.socket.on('close', () => this.onEnd());
-    this.socket.on('error', (err) => this.fail(err));
-    if (opts.signal) {
-      const { signal } = opts;
-      if (signal.aborted) this.fail(abortReason(signal));
-      else {
-        const onAbort = () => this.fail(abortReason(signal));
-        signal.addEventListener('abort', onAbort, { once: true });
-        this.socket.once('close', () => signal.removeEventListener('abort', onAbort));
-      }
+    this.socket.on('end', onEnd).on('close', onEnd).on('error', onError).on('timeout', onTimeout);
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    this.unlisten = () => {
+      this.socket.off('end', onEnd).off('close', onEnd).off('error', onError).off('timeout', onTimeout);
+      opts.signal?.removeEventListener('abort', onAbort);
+    };
+    this.socket.setTimeout(opts.idleMs);
+    if (opts.signal?.aborted) this.fail(abortReason(opts.signal));
+    else {
+      this.socket.write(request);
+      this.socket.resume();
     }
   }
 
@@ -94,15 +186,16 @@ class Exchange implements BulkResponse {
   }
 
   discard(): void {
+    if (this.phase === 'done') return;
     this.phase = 'done';
-    this.socket.destroy();
-    this.release();
+    this.unlisten();
+    this.conn.drop(this.inFlight);
   }
 
   /** false pauses the socket: either a `take` is still busy with the buffer or nothing more is wanted. */
   private onRead(n: number): boolean {
     if (this.phase === 'done') return false;
-    const data = this.buffer.subarray(0, n);
+    const data = this.conn.buffer.subarray(0, n);
     try {
       if (this.phase === 'head') return this.readHead(data);
       return this.deliver(data);
@@ -128,6 +221,7 @@ class Exchange implements BulkResponse {
   }
 
   private startBody(head: ResponseHead): void {
+    this.head = head;
     this.status = head.status;
     this.statusMessage = head.statusMessage;
     this.headers = head.headers;
@@ -143,8 +237,7 @@ class Exchange implements BulkResponse {
 
   /** Hand `data` to the taker; true when the next read may come at once. */
   private deliver(data: Buffer): boolean {
-    const pieces = this.piecesOf(data);
-    return this.pump(pieces, 0);
+    return this.pump(this.piecesOf(data), 0);
   }
 
   private piecesOf(data: Buffer): Buffer[] {
@@ -152,13 +245,18 @@ class Exchange implements BulkResponse {
       case 'length': {
         const piece = data.subarray(0, this.left);
         this.left -= piece.length;
+        if (piece.length < data.length) this.overrun = true;
         return [piece];
       }
-      case 'chunked':
-        return this.decoder!.push(data);
+      case 'chunked': {
+        const pieces = this.decoder!.push(data);
+        if (this.decoder!.overrun) this.overrun = true;
+        return pieces;
+      }
       case 'close':
         return [data];
       case 'none':
+        if (data.length) this.overrun = true;
         return [];
     }
   }
@@ -216,6 +314,7 @@ class Exchange implements BulkResponse {
       if (!this.inFlight && this.take) this.finish();
       return;
     }
+    if (this.phase === 'head' && this.conn.reused && !this.headBytes.length) return this.fail(new StaleConnection());
     if (this.phase !== 'done') this.fail(prematureClose(this.phase === 'head' ? `${this.url.host} closed the connection before answering` : this.shortBy()));
   }
 
@@ -226,34 +325,31 @@ class Exchange implements BulkResponse {
   private finish(): void {
     if (this.phase === 'done') return;
     this.phase = 'done';
-    this.socket.destroy();
-    this.release();
+    this.unlisten();
+    if (!this.overrun && !this.ended && this.framing.kind !== 'close' && keepsAlive(this.head!)) this.conn.park();
+    else this.conn.drop();
     this.finished?.resolve();
   }
 
   private fail(err: Error): void {
     if (this.phase === 'done') return;
+    const wasHead = this.phase === 'head';
+    // A reset or close on a kept connection before any answer: the server had let it go; the caller tries a new one.
+    if (wasHead && this.conn.reused && !this.headBytes.length && isConnectionLoss(err)) err = new StaleConnection();
     // Not worth a retry: the same server will answer the same way. The URL says which one it was.
     if (err instanceof ProtocolError) err = new KsBundleError('HTTP', `${redactUrl(this.url.href)}: ${err.message}`, { cause: err });
-    const wasHead = this.phase === 'head';
     this.phase = 'done';
     this.failure = err;
-    this.socket.destroy();
-    this.release();
+    this.unlisten();
+    this.conn.drop(this.inFlight);
     if (wasHead) this.rejectHead(err);
     else this.finished?.reject(err);
   }
+}
 
-  /** Back to the pool once no socket read and no `take` can touch the buffer again. */
-  private release(): void {
-    if (this.released) return;
-    if (this.inFlight) {
-      this.inFlight.finally(() => this.release()).catch(() => {});
-      return;
-    }
-    this.released = true;
-    if (spare.length < MAX_SPARE) spare.push(this.buffer);
-  }
+function isConnectionLoss(err: Error): boolean {
+  const code = (err as NodeJS.ErrnoException).code;
+  return code === 'ECONNRESET' || code === 'EPIPE' || code === 'ERR_STREAM_PREMATURE_CLOSE';
 }
 
 function prematureClose(message: string): Error {

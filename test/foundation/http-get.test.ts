@@ -3,6 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createTcpServer, type AddressInfo, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { downloadToStore } from '../../src/net/download.js';
 import { ContentStore } from '../../src/store/content-store.js';
@@ -28,6 +29,7 @@ describe('plain-http downloads against a real HTTP server', () => {
     // Larger than the 1 MiB read buffer and not a multiple of it, so reads straddle every edge.
     writeFileSync(big, randomBytes(5 * (1 << 20) + 4321));
     writeFileSync(join(served, 'empty.bin'), Buffer.alloc(0));
+    for (let i = 0; i < 20; i++) writeFileSync(join(served, `small-${i}.deb`), randomBytes(1000 + i * 997));
     upstream = await startFaultUpstream(served);
     // Another service on the port a manifest names by mistake: it greets first, as sshd does, and waits.
     notHttp = createTcpServer((s) => s.resume().end('SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3\r\n'));
@@ -62,6 +64,37 @@ describe('plain-http downloads against a real HTTP server', () => {
     expect([plain.size, chunked.size]).toEqual([0, 0]);
     expect(plain.sha256).toBe(sha256sum(join(served, 'empty.bin')));
     expect(chunked.sha256).toBe(plain.sha256);
+  });
+
+  it('keeps the connection for the next file, as an apt mirror serving hundreds of small debs wants', async () => {
+    const before = upstream.connections();
+    for (let i = 0; i < 20; i++) {
+      const got = await fetchInto('store-small', `small-${i}.deb`);
+      expect(got.sha256).toBe(sha256sum(join(served, `small-${i}.deb`)));
+    }
+    // One new at most: a connection kept from the tests above may serve them all.
+    expect(upstream.connections() - before).toBeLessThanOrEqual(1);
+  });
+
+  it('opens a new connection when the server has closed the kept one', async () => {
+    upstream.setKeepAliveTimeout(50);
+    try {
+      await fetchInto('store-idle', 'small-0.deb');
+      const before = upstream.connections();
+      // Node's server closes an idle connection after keepAliveTimeout plus a 1 s buffer.
+      await sleep(1500);
+      const got = await fetchInto('store-idle', 'small-1.deb');
+      expect(got.sha256).toBe(sha256sum(join(served, 'small-1.deb')));
+      expect(upstream.connections() - before).toBe(1);
+      // After an answer ended by closing the connection, the next file needs a new one too.
+      upstream.faults.set('/small-2.deb', [{ kind: 'close-delimited' }]);
+      await fetchInto('store-idle', 'small-2.deb');
+      const got3 = await fetchInto('store-idle', 'small-3.deb');
+      expect(got3.sha256).toBe(sha256sum(join(served, 'small-3.deb')));
+      expect(upstream.connections() - before).toBe(2);
+    } finally {
+      upstream.setKeepAliveTimeout(5000);
+    }
   });
 
   it('names the URL when something other than HTTP answers, and does not retry it', async () => {

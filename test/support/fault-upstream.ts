@@ -22,6 +22,10 @@ export interface FaultUpstream {
   bytesSent: Map<string, number>;
   requests: Array<{ path: string; range?: string; status: number }>;
   faults: Map<string, Fault[]>;
+  /** TCP connections accepted so far. */
+  connections(): number;
+  /** How long the server keeps an idle kept-alive connection open. */
+  setKeepAliveTimeout(ms: number): void;
   close(): Promise<void>;
 }
 
@@ -102,6 +106,8 @@ export async function startFaultUpstream(root: string): Promise<FaultUpstream> {
     });
     stream.on('end', () => res.end());
   });
+  let connections = 0;
+  server.on('connection', () => connections++);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const { port } = server.address() as AddressInfo;
   return {
@@ -109,6 +115,10 @@ export async function startFaultUpstream(root: string): Promise<FaultUpstream> {
     bytesSent,
     requests,
     faults,
+    connections: () => connections,
+    setKeepAliveTimeout: (ms) => {
+      server.keepAliveTimeout = ms;
+    },
     close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }),
   };
 }
