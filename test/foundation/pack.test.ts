@@ -13,8 +13,8 @@ beforeAll(async () => {
   requireTools('tar', 'sha256sum');
   dir = await mkdtemp(join(tmpdir(), 'ksb-pack-'));
   await mkdir(join(dir, 'src'));
-  // Sizes around the packer's 1 MiB slots and 512-byte blocks, and a path too long for a ustar header.
-  for (const [name, size] of [['empty', 0], ['one', 1], ['block', 512], ['slot', 1 << 20], ['slot-plus', (1 << 20) + 1], ['big', 9 << 20]] as const) {
+  // Sizes around the packer's 128 KiB slots, its 2 MiB ring and 512-byte blocks, and a path too long for a ustar header.
+  for (const [name, size] of [['empty', 0], ['one', 1], ['block', 512], ['slot', 1 << 17], ['slot-plus', (1 << 17) + 1], ['ring-plus', (2 << 20) + 1], ['big', 9 << 20]] as const) {
     await writeFile(join(dir, 'src', name), randomBytes(size));
   }
 });
@@ -34,7 +34,7 @@ async function pack(out: string, entries: Array<{ path: string; file: string; si
 
 describe('packing a bundle', () => {
   it('GNU tar unpacks exactly the files given, and the sidecar holds the tarball’s sha256', async () => {
-    const names = ['empty', 'one', 'block', 'slot', 'slot-plus', 'big'];
+    const names = ['empty', 'one', 'block', 'slot', 'slot-plus', 'ring-plus', 'big'];
     const long = `files/${'deep/'.repeat(30)}big`;
     const out = join(dir, 'ok.tar');
     const written = await pack(out, [...names.map((n) => entry(n)), entry('big', long)]);
@@ -54,7 +54,7 @@ describe('packing a bundle', () => {
   ])('a file that %s since it was sized fails the pack, naming it, and leaves no tarball or temp file', async (_what, delta) => {
     const out = join(dir, 'changed', 'b.tar');
     const e = entry('slot-plus');
-    const size = (1 << 20) + 1 + delta;
+    const size = (1 << 17) + 1 + delta;
     await expect(pack(out, [entry('one'), { ...e, size }])).rejects.toThrow(/slot-plus.*did it change during the build/);
     expect(await readdir(join(dir, 'changed'))).toEqual([]);
   });
