@@ -264,7 +264,14 @@ class Exchange implements BulkResponse {
   private pump(pieces: Buffer[], from: number): boolean {
     for (let i = from; i < pieces.length; i++) {
       if (!pieces[i]!.length) continue;
-      const busy = this.take!(pieces[i]!);
+      let busy: Promise<void> | undefined;
+      try {
+        busy = this.take!(pieces[i]!);
+      } catch (err) {
+        // The taker refused the body (more bytes than the index said, say): that ends the exchange, on any path.
+        this.fail(err as Error);
+        return false;
+      }
       if (busy) {
         this.inFlight = busy;
         busy.then(

@@ -97,6 +97,17 @@ describe('plain-http downloads against a real HTTP server', () => {
     }
   });
 
+  it('stops a body longer than its index says, whether it came with the head or later', async () => {
+    for (const [file, size] of [['small-4.deb', 10], ['big.bin', 3 << 20]] as const) {
+      const err = await downloadToStore(
+        { url: `${upstream.url}/${file}`, what: file, size },
+        { store: new ContentStore(join(root, 'store-long')), retries: 2, minTimeoutMs: 10 },
+      ).catch((e) => e);
+      expect(err.code, file).toBe('INTEGRITY');
+      expect(err.message).toContain(`more than the ${size} bytes its index says`);
+    }
+  });
+
   it('names the URL when something other than HTTP answers, and does not retry it', async () => {
     const url = `http://127.0.0.1:${(notHttp.address() as AddressInfo).port}/big.bin`;
     const err = await downloadToStore({ url, what: 'big.bin' }, { store: new ContentStore(join(root, 'store-ssh')), retries: 3, minTimeoutMs: 10 }).catch((e) => e);
