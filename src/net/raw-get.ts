@@ -180,7 +180,12 @@ class Exchange implements BulkResponse {
       this.finished = { resolve, reject };
       const early = this.early;
       this.early = undefined;
-      if (early && !this.deliver(early)) return;
+      try {
+        if (early && !this.deliver(early)) return;
+      } catch (err) {
+        // A chunked body that does not decode: the connection goes too.
+        return this.fail(err as Error);
+      }
       this.continue();
     });
   }
