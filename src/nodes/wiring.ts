@@ -12,8 +12,11 @@ import type { NodeSession } from './session.js';
  * - the same content again changes nothing and reports `unchanged`.
  * A batch of changes is one shell script run as root in one round trip.
  */
-export const BACKUP_LIST = '/var/lib/ks-bundle/wiring/changed-files';
-export const DIRS_LIST = '/var/lib/ks-bundle/wiring/created-dirs';
+/** Where a node keeps what the installer changed, so that `nodes restore` can undo it. */
+const STATE_ROOT = '/var/lib/ks-bundle';
+const STATE_DIR = `${STATE_ROOT}/wiring`;
+export const BACKUP_LIST = `${STATE_DIR}/changed-files`;
+export const DIRS_LIST = `${STATE_DIR}/created-dirs`;
 export const BAK = '.ks-bundle.bak';
 export const ABSENT = '.ks-bundle.absent';
 
@@ -67,7 +70,7 @@ if [ -f "${DIRS_LIST}" ]; then
   done
   rm -f "${DIRS_LIST}"
 fi
-rmdir -- "${BACKUP_LIST.replace(/\/[^/]*$/, '')}" /var/lib/ks-bundle 2>/dev/null || true`;
+rmdir -- "${STATE_DIR}" "${STATE_ROOT}" 2>/dev/null || true`;
 
 function checkPath(node: string, path: string): void {
   if (!path.startsWith('/') || /[\n\r]/.test(path) || path.split('/').includes('..')) {
@@ -86,7 +89,7 @@ export async function applyFiles(s: NodeSession, changes: FileChange[]): Promise
   if (changes.length === 0) return [];
   const eof = `KSB_EOF_${randomBytes(8).toString('hex')}`;
   // Few forks: on a busy node every process counts (dirname is ${p%/*}; the list's dir is made once).
-  const parts = ['set -e', BACKUP_FN, MKDIRS_FN, WRITE_FN, REMOVE_FN, `t=; trap 'rm -f "$t"' EXIT`, `mkdir -p ${shq(BACKUP_LIST.replace(/\/[^/]*$/, ''))}`];
+  const parts = ['set -e', BACKUP_FN, MKDIRS_FN, WRITE_FN, REMOVE_FN, `t=; trap 'rm -f "$t"' EXIT`, `mkdir -p ${shq(STATE_DIR)}`];
   for (const c of changes) {
     checkPath(s.name, c.path);
     const p = shq(c.path);
