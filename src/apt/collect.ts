@@ -4,7 +4,9 @@
  * `repos/apt/<os>/`, plus the public key `repos/apt/ks-bundle.gpg`. With `--locked`, exactly the locked debs
  * (and the stanzas the lock recorded for them) are used: no index is consulted.
  */
-import type { BundleEntry, Collector, LockEntry } from '../build/context.js';
+import type { BundleEntry } from '../bundle/entry.js';
+import type { Collector } from '../collector/context.js';
+import type { LockEntry } from '../lock/entry.js';
 import { KsBundleError } from '../errors.js';
 import type { AptSpec, Target } from '../manifest/types.js';
 import { downloadToStore } from '../net/download.js';

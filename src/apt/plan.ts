@@ -5,7 +5,7 @@
 import { open, readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve as resolvePath } from 'node:path';
 import { InputError, IntegrityError } from '../errors.js';
-import type { LockEntry } from '../build/context.js';
+import type { LockEntry } from '../lock/entry.js';
 import type { AptSource, AptSpec, Target } from '../manifest/types.js';
 import { baselineFromStatus, baselineRequired } from './baseline.js';
 import { fileOfStanza, PackageIndex } from './index.js';

@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
-import type { BundleEntry } from '../build/context.js';
+import type { BundleEntry } from '../bundle/entry.js';
 import { signCleartext, signDetachedArmored, type SigningKey } from './pgp.js';
 
 export const APT_REPO_ROOT = 'repos/apt';

@@ -1,4 +1,4 @@
-import type { BundleEntry } from '../build/context.js';
+import type { BundleEntry } from '../bundle/entry.js';
 import { HOSTS_INI_TEMPLATE, VARS_YML_TEMPLATE } from '../nodes/templates.js';
 
 /**

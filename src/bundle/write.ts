@@ -5,7 +5,7 @@ import { PassThrough, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import yaml from 'js-yaml';
-import type { BundleEntry } from '../build/context.js';
+import type { BundleEntry } from '../bundle/entry.js';
 import { KsBundleError } from '../errors.js';
 import type { OnProgress } from '../progress/events.js';
 import { noProgress } from '../progress/events.js';

@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander';
-import { buildBundle } from '../build/build.js';
+import { buildBundle } from '../assemble/assemble.js';
 import { createRenderer, progressMode } from './progress.js';
 import { defaultCacheDir, positiveInt } from './options.js';
 import { formatBytes, formatDuration } from '../progress/format.js';

@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import yaml from 'js-yaml';
 import { peekFiles } from '../bundle/peek.js';
 import { BUNDLE_YAML, LOCK } from '../bundle/layout.js';
-import { parseLock } from '../build/lock.js';
+import { parseLock } from '../lock/lock.js';
 import { InputError } from '../errors.js';
 import { formatBytes, table } from '../progress/format.js';
 

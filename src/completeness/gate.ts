@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import type { BundleEntry } from '../build/context.js';
+import type { BundleEntry } from '../bundle/entry.js';
 import { KsBundleError } from '../errors.js';
 import type { Manifest } from '../manifest/types.js';
 import type { OnProgress } from '../progress/events.js';

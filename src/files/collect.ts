@@ -1,6 +1,8 @@
-import type { BuildContext, BundleEntry, KindOutput, LockEntry } from '../build/context.js';
-import { mapLimit } from '../build/parallel.js';
-import { checkLockedDigest, lockedEntry } from '../build/locked.js';
+import type { BuildContext, KindOutput } from '../collector/context.js';
+import type { BundleEntry } from '../bundle/entry.js';
+import type { LockEntry } from '../lock/entry.js';
+import { mapLimit } from '../util/concurrency.js';
+import { checkLockedDigest, lockedEntry } from '../lock/locked.js';
 import type { PinnedFile } from '../manifest/types.js';
 import { downloadToStore } from '../net/download.js';
 

@@ -1,8 +1,9 @@
 import { lstat, mkdir, readdir, stat, realpath } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { extract } from 'tar';
-import type { BuildContext, BundleEntry, KindOutput } from '../build/context.js';
-import { checkLockedDigest, lockedEntry } from '../build/locked.js';
+import type { BuildContext, KindOutput } from '../collector/context.js';
+import type { BundleEntry } from '../bundle/entry.js';
+import { checkLockedDigest, lockedEntry } from '../lock/locked.js';
 import { InputError } from '../errors.js';
 import { downloadToStore } from '../net/download.js';
 import { hashFile, sha256OfString } from '../store/hashing.js';

@@ -1,11 +1,13 @@
-import type { BundleEntry, Collector, LockEntry } from '../build/context.js';
+import type { BundleEntry } from '../bundle/entry.js';
+import type { Collector } from '../collector/context.js';
+import type { LockEntry } from '../lock/entry.js';
 import { HttpError, InputError, KsBundleError } from '../errors.js';
 import { downloadToStore } from '../net/download.js';
 import { pullScope, RegistryClient, baseUrlFor, caFor, registryTrust, type RegistrySettingsLike } from './client.js';
 import { loadCredentials } from './credentials.js';
 import { LAYOUT_DIR, OCI_LAYOUT_BYTES, blobPath, layoutIndex } from './layout.js';
 import { hexOf, type Descriptor } from './media.js';
-import { mapLimit } from '../build/parallel.js';
+import { mapLimit } from '../util/concurrency.js';
 import { formatReference, parseReference, repoName } from './reference.js';
 import { resolveImage, type ResolvedImage } from './resolve.js';
 

@@ -7,7 +7,7 @@ import { RegistryClient, pushScope, registryTrust } from './client.js';
 import { loadCredentials } from './credentials.js';
 import { LAYOUT_DIR, blobPath, readLayout } from './layout.js';
 import { parseManifest, type Descriptor } from './media.js';
-import { mapLimit } from '../build/parallel.js';
+import { mapLimit } from '../util/concurrency.js';
 import { isDomain, isRepoComponent, parseReference } from './reference.js';
 
 export interface PushOptions {

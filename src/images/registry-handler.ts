@@ -1,8 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
-import { sendFile } from '../mirror/send-file.js';
-import { resolveInside } from '../mirror/safe-path.js';
-import type { MirrorContext, MirrorHandler } from '../mirror/types.js';
+import { sendFile } from '../serving/send-file.js';
+import { resolveInside } from '../serving/safe-path.js';
+import type { MirrorContext, MirrorHandler } from '../serving/types.js';
 import { LAYOUT_DIR, LayoutCache, type LayoutView, type RepoView } from './layout.js';
 import { hexOf } from './media.js';
 import { DIGEST, DOCKER_HUB, isDomain, isTag, looksLikeRegistry } from './reference.js';

@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { appendFile, mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { AddressInfo } from 'node:net';
-import type { MirrorContext, MirrorHandler } from './types.js';
+import type { MirrorContext, MirrorHandler } from '../serving/types.js';
 import { registryHandler } from '../images/registry-handler.js';
 import { aptHandler } from '../apt/handler.js';
 import { pipHandler } from '../pip/handler.js';

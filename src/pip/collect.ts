@@ -3,7 +3,9 @@
  * (verified against the index hashes) and a static PEP 503/691 index written around them.
  * With --locked, exactly the locked wheels are fetched instead, and the lock must still cover the requirements.
  */
-import type { BundleEntry, Collector, KindOutput, LockEntry } from '../build/context.js';
+import type { BundleEntry } from '../bundle/entry.js';
+import type { Collector, KindOutput } from '../collector/context.js';
+import type { LockEntry } from '../lock/entry.js';
 import { KsBundleError, redactUrl } from '../errors.js';
 import type { Target } from '../manifest/types.js';
 import { satisfies } from '@renovatebot/pep440';

@@ -8,9 +8,9 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { MirrorHandler } from '../mirror/types.js';
-import { resolveInside, safeSegments } from '../mirror/safe-path.js';
-import { sendFromTree } from '../mirror/send-file.js';
+import type { MirrorHandler } from '../serving/types.js';
+import { resolveInside, safeSegments } from '../serving/safe-path.js';
+import { sendFromTree } from '../serving/send-file.js';
 import { FILES_LINK_PREFIX, PIP_ROOT } from './index-writer.js';
 import { normalizeName, PROJECT_NAME } from './names.js';
 import { PEP691_HTML, PEP691_JSON } from './simple-index.js';

@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collectApt } from '../../src/apt/collect.js';
 import { generateSigningKey, loadSigningKey } from '../../src/apt/pgp.js';
 import { renderAptSource } from '../../src/apt/sources.js';
-import type { KindOutput } from '../../src/build/context.js';
+import type { KindOutput } from '../../src/collector/context.js';
 import { writeBundle } from '../../src/bundle/write.js';
 import { IntegrityError } from '../../src/errors.js';
 import { startMirror, type RunningMirror } from '../../src/mirror/server.js';

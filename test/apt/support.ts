@@ -1,7 +1,7 @@
 /** Shared set-up of the apt tests: the machine's Debian mirror as upstream, a build context, a bundle on disk. */
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { BuildContext } from '../../src/build/context.js';
+import type { BuildContext } from '../../src/collector/context.js';
 import type { AptSource, Manifest, Target } from '../../src/manifest/types.js';
 import { KNOWN_OS } from '../../src/manifest/targets.js';
 import { ContentStore } from '../../src/store/content-store.js';

@@ -12,7 +12,7 @@ import { planTarget } from '../../src/apt/plan.js';
 import { ResolveError } from '../../src/apt/resolve.js';
 import { renderAptSource } from '../../src/apt/sources.js';
 import type { SuiteRelease } from '../../src/apt/upstream.js';
-import type { KindOutput } from '../../src/build/context.js';
+import type { KindOutput } from '../../src/collector/context.js';
 import { writeBundle } from '../../src/bundle/write.js';
 import { startMirror, type RunningMirror } from '../../src/mirror/server.js';
 import { ContentStore } from '../../src/store/content-store.js';

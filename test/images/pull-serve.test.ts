@@ -17,7 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collectImages } from '../../src/images/collect.js';
 import { pushBundleImages } from '../../src/images/push.js';
 import { startMirror, type RunningMirror } from '../../src/mirror/server.js';
-import type { KindOutput } from '../../src/build/context.js';
+import type { KindOutput } from '../../src/collector/context.js';
 import type { ProgressEvent } from '../../src/progress/events.js';
 import { requireTools } from '../support/tools.js';
 import { buildFixtureImages, pushFixture } from '../fixtures/images/build.js';

@@ -150,7 +150,8 @@ export async function upstreamDigest(ref: string, creds?: string): Promise<strin
   return 'sha256:' + sha256Hex(raw);
 }
 
-import type { BuildContext, LockEntry } from '../../src/build/context.js';
+import type { BuildContext } from '../../src/collector/context.js';
+import type { LockEntry } from '../../src/lock/entry.js';
 import type { Manifest } from '../../src/manifest/types.js';
 import type { ProgressEvent } from '../../src/progress/events.js';
 import { ContentStore } from '../../src/store/content-store.js';

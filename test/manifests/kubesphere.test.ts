@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { SITE_MIRRORS, useSiteMirrors } from '../support/site-mirrors.js';
-import { parseLock } from '../../src/build/lock.js';
+import { parseLock } from '../../src/lock/lock.js';
 import { checkCompleteness, viewOfManifest } from '../../src/completeness/index.js';
 import { kubesprayDownloads } from '../../src/kubespray/downloads.js';
 import { mirrorPathOf } from '../../src/kubespray/mirror-vars.js';

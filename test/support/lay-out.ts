@@ -1,6 +1,6 @@
 import { copyFileSync, linkSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import type { KindOutput } from '../../src/build/context.js';
+import type { KindOutput } from '../../src/collector/context.js';
 
 /** Lay a collector's output out as an unpacked bundle folder would hold it (store files hard-linked, data written). */
 export function layOut(out: KindOutput, bundleDir: string): void {

@@ -18,8 +18,10 @@ import { collectImages } from '../images/collect.js';
 import { collectApt } from '../apt/collect.js';
 import { collectPip } from '../pip/collect.js';
 import { checkBuild, enforce } from '../completeness/gate.js';
-import type { BuildContext, BundleEntry, Collector, LockEntry } from './context.js';
-import { diffLocks, readLock, renderLock, type Lock } from './lock.js';
+import type { BuildContext, Collector } from '../collector/context.js';
+import type { BundleEntry } from '../bundle/entry.js';
+import type { LockEntry } from '../lock/entry.js';
+import { diffLocks, readLock, renderLock, type Lock } from '../lock/lock.js';
 
 export interface BuildOptions {
   manifestPath: string;

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import yaml from 'js-yaml';
 import { InputError } from '../errors.js';
-import type { LockEntry } from './context.js';
+import type { LockEntry } from './entry.js';
 
 export interface Lock {
   apiVersion: 'ks-bundle/v1';

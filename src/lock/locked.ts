@@ -1,5 +1,5 @@
 import { KsBundleError } from '../errors.js';
-import type { LockEntry } from './context.js';
+import type { LockEntry } from './entry.js';
 
 /**
  * With --locked, what the manifest asks for must be exactly what the lock holds. Returns the locked entry for a

@@ -1,0 +1,29 @@
+import type { Manifest } from '../manifest/types.js';
+import type { ContentStore } from '../store/content-store.js';
+import type { OnProgress } from '../progress/events.js';
+import type { RetryOptions } from '../net/http.js';
+import type { BundleEntry } from '../bundle/entry.js';
+import type { LockEntry } from '../lock/entry.js';
+
+export interface BuildContext {
+  manifest: Manifest;
+  store: ContentStore;
+  /** Scratch space for generated files; removed after the build. */
+  workDir: string;
+  onProgress: OnProgress;
+  signal?: AbortSignal;
+  /** Parallel downloads. */
+  concurrency: number;
+  retry: RetryOptions;
+  /** With --locked: the previous lock's entries. A collector then fetches exactly these or fails saying what differs. */
+  locked?: LockEntry[];
+  /** Registry credentials file given with --registry-auth (docker config.json format). */
+  registryAuthFile?: string;
+}
+
+export interface KindOutput {
+  entries: BundleEntry[];
+  lock: LockEntry[];
+}
+
+export type Collector = (ctx: BuildContext) => Promise<KindOutput>;
