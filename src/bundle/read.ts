@@ -1,13 +1,14 @@
-import { createReadStream } from 'node:fs';
-import { mkdir, open, stat, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { createGunzip } from 'node:zlib';
 import { Readable } from 'node:stream';
 import { readTar, type EntrySink, type TarEntryInfo } from './tar-reader.js';
+import { openFile, type ByteSource } from '../parts/source.js';
 import type { OnProgress } from '../progress/events.js';
 import { noProgress } from '../progress/events.js';
 import { newSha256 } from '../store/hashing.js';
-import { READ_CHUNK, readChunks } from '../store/chunked-read.js';
+import { READ_CHUNK } from '../store/chunked-read.js';
+import { IntegrityError } from '../errors.js';
 import { BUNDLE_YAML, SUMS } from './layout.js';
 import { compareWithSums, type BundleMeta, type VerifyProblem } from './compare.js';
 import { checkEntryPath, linkTargetInside } from './entry-path.js';
@@ -40,9 +41,11 @@ const SMALL_TEXT = new Set([BUNDLE_YAML, SUMS]);
  * then compare with SHA256SUMS and bundle.yaml. Never unpacks anything that escapes `extractTo`, never buffers a file
  * (bundle.yaml and SHA256SUMS are kept: they are the bundle's own index).
  */
-export async function readBundleTar(file: string, opts: ReadOptions = {}): Promise<BundleReadResult> {
+export async function readBundleTar(input: string | ByteSource, opts: ReadOptions = {}): Promise<BundleReadResult> {
   const onProgress = opts.onProgress ?? noProgress;
-  const total = (await stat(file)).size;
+  const source = typeof input === 'string' ? await openFile(input) : input;
+  const file = source.path;
+  const total = source.size;
   const problems: VerifyProblem[] = [];
   const digests = new Map<string, string>();
   const texts: { sums?: string; bundleYaml?: string } = {};
@@ -119,15 +122,23 @@ export async function readBundleTar(file: string, opts: ReadOptions = {}): Promi
   };
   onProgress({ type: 'start', id: 'verify', label: 'verify bundle', total });
   let corrupt: string | undefined;
+  // The tar reader stops at the end-of-archive marker; the bytes after it (padding, the last parts of a split
+  // bundle) are read too, so that every part is checked and a signature sees every byte.
+  const it = counted(source.chunks())[Symbol.asyncIterator]();
+  const held: AsyncIterable<Buffer> = { [Symbol.asyncIterator]: () => ({ next: () => it.next() }) };
   try {
-    await readTar(await isGzip(file) ? gunzipped(counted(createReadStream(file, { highWaterMark: READ_CHUNK }))) : counted(readChunks(file)), onEntry);
+    await readTar((await isGzip(source)) ? gunzipped(held) : held, onEntry);
   } catch (err: any) {
+    if (err instanceof IntegrityError) throw err;
     corrupt = err.message;
+    source.stop();
   } finally {
     // An archive that ends inside an entry leaves that entry's file open.
     for (const fh of unclosed) await fh.then((h) => h.close(), () => {});
   }
+  for await (const _ of held);
   onProgress({ type: 'done', id: 'verify', bytes: read, cached: false });
+  problems.push(...source.problems);
   if (corrupt || top === undefined) {
     problems.push({ kind: 'corrupt', path: file, message: `truncated or corrupt tar (${corrupt ?? 'no entries'})` });
   }
@@ -135,17 +146,17 @@ export async function readBundleTar(file: string, opts: ReadOptions = {}): Promi
   return { problems: [...problems, ...compared.problems], meta: compared.meta, top, files, bytes, digests, kept };
 }
 
-async function isGzip(file: string): Promise<boolean> {
-  const fh = await open(file, 'r');
-  const magic = Buffer.alloc(2);
-  await fh.read(magic, 0, 2, 0);
-  await fh.close();
+async function isGzip(source: ByteSource): Promise<boolean> {
+  const magic = await source.head(2);
   return magic[0] === 0x1f && magic[1] === 0x8b;
 }
 
 /** A gzip bundle (.tar.gz) is read through gunzip, from fresh buffers: zlib may hold on to a chunk it was given. */
 function gunzipped(input: AsyncIterable<Buffer>): AsyncIterable<Buffer> {
-  return Readable.from(input).pipe(createGunzip({ chunkSize: READ_CHUNK }));
+  const fresh = async function* () {
+    for await (const c of input) yield Buffer.from(c);
+  };
+  return Readable.from(fresh()).pipe(createGunzip({ chunkSize: READ_CHUNK }));
 }
 
 async function writeAll(fh: FileHandle, chunk: Buffer): Promise<void> {

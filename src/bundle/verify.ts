@@ -9,6 +9,7 @@ import { peekFiles } from './peek.js';
 import { readBundleDir } from './read-dir.js';
 import { readBundleTar, type BundleReadResult } from './read.js';
 import type { VerifyProblem } from './compare.js';
+import { openByteSource, tapSource } from '../parts/source.js';
 
 export interface VerifyReport extends BundleReadResult {
   ok: boolean;
@@ -16,16 +17,25 @@ export interface VerifyReport extends BundleReadResult {
   skipped: string[];
 }
 
-/** Verify a bundle tarball (.tar, .tar.gz) or an unpacked bundle folder. */
-export async function verifyBundle(path: string, opts: { onProgress?: OnProgress; keep?: (rel: string) => boolean } = {}): Promise<VerifyReport> {
+export interface VerifyOptions {
+  onProgress?: OnProgress;
+  keep?: (rel: string) => boolean;
+  /** Sees every byte of the tarball in the same read (a signature check); a folder has no tarball bytes. */
+  tap?: (chunk: Buffer) => void | Promise<void>;
+}
+
+/** Verify a bundle tarball (.tar, .tar.gz), a split one (its .parts file) or an unpacked bundle folder. */
+export async function verifyBundle(path: string, opts: VerifyOptions = {}): Promise<VerifyReport> {
   let isDir: boolean;
   try {
     isDir = (await stat(path)).isDirectory();
   } catch {
-    throw new InputError(`${path}: no such bundle`, { hint: 'Give a bundle tarball (.tar, .tar.gz) or an unpacked bundle folder.' });
+    throw new InputError(`${path}: no such bundle`, { hint: 'Give a bundle tarball (.tar, .tar.gz), its .parts file, or an unpacked bundle folder.' });
   }
-  const read = isDir ? await readBundleDir(path, opts) : await readBundleTar(path, opts);
-  return finish(read);
+  if (isDir && opts.tap) throw new InputError(`${path}: an unpacked folder has no signature to check`, { hint: 'The signature covers the tarball: verify the .tar (or its .parts) with --key.' });
+  if (isDir) return finish(await readBundleDir(path, opts));
+  const source = await openByteSource(path);
+  return finish(await readBundleTar(opts.tap ? tapSource(source, opts.tap) : source, opts));
 }
 
 function finish(read: BundleReadResult): VerifyReport {

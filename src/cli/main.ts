@@ -8,6 +8,7 @@ import { installCommand } from './install.js';
 import { pushCommand } from './push.js';
 import { nodesCommand } from './nodes.js';
 import { demoCommand } from './demo.js';
+import { splitCommand } from './split.js';
 import { renderError } from './render-error.js';
 
 export const VERSION = '0.1.0';
@@ -19,7 +20,7 @@ function program(): Command {
     .showHelpAfterError()
     .exitOverride()
     .addHelpText('after', '\nExamples:\n  ks-bundle build -m manifests/demo.yaml\n  ks-bundle verify bundles/demo-0.1.0.tar\n  ./install.sh   (inside an unpacked bundle, on the taskbox)');
-  for (const c of [buildCommand(), verifyCommand(), inspectCommand(), serveCommand(), installCommand(), pushCommand(), nodesCommand(), demoCommand()]) {
+  for (const c of [buildCommand(), verifyCommand(), inspectCommand(), serveCommand(), installCommand(), pushCommand(), nodesCommand(), demoCommand(), splitCommand()]) {
     p.addCommand(c.exitOverride());
   }
   return p;

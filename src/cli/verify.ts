@@ -8,7 +8,7 @@ import { formatBytes, formatDuration } from '../progress/format.js';
 export function verifyCommand(): Command {
   return new Command('verify')
     .description('Check every byte of a bundle against its SHA256SUMS without unpacking it (exit 3 on any problem)')
-    .argument('<bundle>', 'a bundle .tar, .tar.gz, or an unpacked bundle folder')
+    .argument('<bundle>', 'a bundle .tar, .tar.gz, its .parts file (a split bundle), or an unpacked bundle folder')
     .option('--allow-missing', 'only warn when the install would ask for an image or file the bundle lacks')
     .option('--json', 'the report as JSON')
     .addHelpText('after', '\nExample:\n  ks-bundle verify bundles/demo-0.1.0.tar')
