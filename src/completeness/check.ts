@@ -1,7 +1,6 @@
-import yaml from 'js-yaml';
 import { formatReference, parseReference } from '../images/reference.js';
 import { kubesprayDownloads } from '../kubespray/downloads.js';
-import { renderMirrorVars } from '../kubespray/mirror-vars.js';
+import { kubesprayMirrorVars, mirrorRegistry, upstreamImageOf } from '../kubespray/mirror-vars.js';
 import type { Settings } from '../kubespray/release.js';
 import { scanKubernetesYaml } from './k8s-images.js';
 import { kubesphereMinimalImages } from './kubesphere.js';
@@ -15,8 +14,6 @@ export interface BundleView {
   manifests: ReadonlyArray<{ path: string; text: string }>;
   /** Target arches (kubespray's image_arch). */
   arches: readonly string[];
-  /** Registry hosts the bundle holds images of; derived from `images` when absent. */
-  registries?: readonly string[];
 }
 
 export interface CompletenessOptions {
@@ -41,7 +38,7 @@ export interface CompletenessResult {
 
 const KUBESPRAY_DOWNLOADS = 'playbooks/roles/kubespray-defaults/defaults/main/download.yml';
 const KS_INSTALLER_IMAGE = 'docker.io/kubesphere/ks-installer';
-// Any address will do: the check only compares the paths below files_repo.
+// Any address will do: the check only compares the paths below files_repo and the names below the mirror's registry.
 const PROBE_HOST = '192.0.2.1';
 const PROBE_PORT = 5080;
 
@@ -82,9 +79,8 @@ export function checkCompleteness(bundle: BundleView, opts: CompletenessOptions 
 
   let fileCount = 0;
   if (opts.kubespray) {
-    const registries = bundle.registries ?? [...new Set([...have].map((r) => r.split('/')[0]!))];
-    const text = renderMirrorVars({ mirrorHost: PROBE_HOST, port: PROBE_PORT, bundle: { registries, targets: [] }, settings: opts.kubespray.settings });
-    const overrides = stringVars(yaml.load(text));
+    const overrides = stringVars(kubesprayMirrorVars({ mirrorHost: PROBE_HOST, port: PROBE_PORT, bundle: { targets: [] }, settings: opts.kubespray.settings }).mirrorOwned);
+    const registry = mirrorRegistry(PROBE_HOST, PROBE_PORT);
     const filesRepo = overrides.files_repo!;
     const d = kubesprayDownloads(opts.kubespray.settings, bundle.arches, overrides);
     for (const f of d.files) {
@@ -97,7 +93,12 @@ export function checkCompleteness(bundle: BundleView, opts: CompletenessOptions 
       const path = `repos/files/${f.url.slice(filesRepo.length + 1)}`;
       if (!files.has(path)) missing.push({ file: path, wantedBy });
     }
-    for (const i of d.images) want(i.ref, `${KUBESPRAY_DOWNLOADS} (downloads.${i.component})`);
+    for (const i of d.images) {
+      const wantedBy = `${KUBESPRAY_DOWNLOADS} (downloads.${i.component})`;
+      const upstream = upstreamImageOf(i.ref, registry);
+      if (upstream) want(upstream, wantedBy);
+      else missing.push({ image: i.ref, wantedBy: `${wantedBy}: the image is outside the mirror's registry` });
+    }
   }
 
   for (const [image, wantedBy] of wanted) if (!have.has(nameAndTag(image))) missing.push({ image, wantedBy });

@@ -1,4 +1,4 @@
-import { readFile, readdir } from 'node:fs/promises';
+import { readFile, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import yaml from 'js-yaml';
 import { KsBundleError } from '../errors.js';
@@ -6,6 +6,8 @@ import { BUNDLE_YAML } from '../bundle/layout.js';
 import { APT_REPO_ROOT, BUNDLE_KEY_FILE } from '../apt/repo.js';
 import { readLayout } from '../images/layout.js';
 import { parseReference } from '../images/reference.js';
+
+const KUBESPRAY_MARKER = 'playbooks/roles/kubespray-defaults';
 
 /** What the installer needs to know about an unpacked (and verified) bundle. */
 export interface BundleInfo {
@@ -17,8 +19,10 @@ export interface BundleInfo {
   /** The apt repos the bundle serves, by os, with their suite. */
   aptRepos: Map<string, string>;
   aptKey?: string;
-  /** Registries that have images in the bundle: containerd gets a hosts.toml for each. */
+  /** Registries that have images in the bundle: containerd gets a hosts.toml for each unless kubespray owns containerd. */
   registries: string[];
+  /** The bundle's playbooks are kubespray: its containerd role configures the registries (see kubesprayMirrorVars). */
+  kubespray: boolean;
   /** What the taskbox venv gets from the mirror. */
   pipRequirements: string[];
   /** The packages InitInstaller installs on the taskbox from the mirror. */
@@ -42,6 +46,7 @@ export async function readBundleInfo(dir: string): Promise<BundleInfo> {
   const layout = await readLayout(join(dir, 'repos', 'images')).catch(() => undefined);
   for (const repo of layout?.repos.keys() ?? []) registries.add(parseReference(repo).registry);
   const hasKey = await readFile(join(dir, APT_REPO_ROOT, BUNDLE_KEY_FILE)).then(() => true, () => false);
+  const kubespray = await stat(join(dir, KUBESPRAY_MARKER)).then((s) => s.isDirectory(), () => false);
   return {
     dir,
     name: String(meta.name),
@@ -51,6 +56,7 @@ export async function readBundleInfo(dir: string): Promise<BundleInfo> {
     aptRepos,
     aptKey: hasKey ? join(dir, APT_REPO_ROOT, BUNDLE_KEY_FILE) : undefined,
     registries: [...registries].sort(),
+    kubespray,
     pipRequirements: meta.installer?.pip ?? [],
     taskboxPackages: meta.installer?.apt ?? [],
     playbookEntry: meta.installer?.playbook,

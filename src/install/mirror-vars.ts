@@ -1,5 +1,3 @@
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import yaml from 'js-yaml';
 import { renderMirrorVars } from '../kubespray/mirror-vars.js';
 import type { BundleInfo } from './bundle-info.js';
@@ -19,6 +17,6 @@ export function renderInstallVars(info: BundleInfo, mirror: { host: string; port
     ks_bundle_apt_repos: Object.fromEntries([...info.aptRepos.keys()].map((os) => [os, `${base}/apt/${os}`])),
   };
   const text = '# Written by ks-bundle install: every download points at the offline mirror.\n' + yaml.dump(generic, { lineWidth: 200 });
-  if (!existsSync(join(info.dir, 'playbooks', 'roles', 'kubespray-defaults'))) return text;
-  return text + renderMirrorVars({ mirrorHost: mirror.host, port: mirror.port, bundle: { registries: info.registries, targets: info.targets } }).replace(/^---\n/, '');
+  if (!info.kubespray) return text;
+  return text + renderMirrorVars({ mirrorHost: mirror.host, port: mirror.port, bundle: { targets: info.targets } }).replace(/^---\n/, '');
 }

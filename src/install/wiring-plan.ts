@@ -28,9 +28,14 @@ export function pipChanges(mirrorUrl: string): FileChange[] {
   return [{ path: '/etc/pip.conf', content: pipConf({ mirrorUrl }) }];
 }
 
-/** containerd for every registry with images in the bundle; docker's daemon.json only where docker is installed. */
+/**
+ * containerd for every registry with images in the bundle, unless the bundle installs with kubespray: then kubespray's
+ * containerd role owns /etc/containerd, configured through the mirror vars (kubesprayMirrorVars), and a file written
+ * here would be rewritten by it (and deleted again by `nodes restore`). docker's daemon.json only where docker is
+ * installed.
+ */
 export async function registryChanges(s: NodeSession, info: BundleInfo, mirrorUrl: string): Promise<FileChange[]> {
-  const changes: FileChange[] = info.registries.map((r) => ({ path: containerdHostsPath(r), content: containerdHostsToml({ mirrorUrl }) }));
+  const changes: FileChange[] = info.kubespray ? [] : containerdChanges(info.registries, mirrorUrl);
   const docker = (await s.exec('command -v dockerd >/dev/null 2>&1 || [ -d /etc/docker ] && echo yes', { allowFail: true })).stdout.trim() === 'yes';
   if (docker) {
     const existing = (await s.readFile('/etc/docker/daemon.json'))?.toString('utf8');
@@ -43,4 +48,8 @@ export async function registryChanges(s: NodeSession, info: BundleInfo, mirrorUr
     changes.push({ path: '/etc/docker/daemon.json', content: merged });
   }
   return changes;
+}
+
+function containerdChanges(registries: readonly string[], mirrorUrl: string): FileChange[] {
+  return registries.map((r) => ({ path: containerdHostsPath(r), content: containerdHostsToml({ mirrorUrl }) }));
 }

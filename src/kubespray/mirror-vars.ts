@@ -1,4 +1,5 @@
 import yaml from 'js-yaml';
+import { formatReference, parseReference } from '../images/reference.js';
 import { FILE_DOWNLOADS, IMAGE_REPO_DEFAULTS, type Settings } from './release.js';
 import { BUNDLE_SETTINGS } from './settings.js';
 
@@ -7,12 +8,21 @@ export interface MirrorVarsInput {
   mirrorHost: string;
   port: number;
   bundle: {
-    /** Registry hosts the bundle holds images of (docker.io, registry.k8s.io, quay.io, …). */
-    registries: readonly string[];
     targets: ReadonlyArray<{ os: string }>;
   };
   /** kubespray settings the bundle was built for; BUNDLE_SETTINGS by default. */
   settings?: Settings;
+}
+
+/** The variables ks-bundle hands kubespray for an offline install, by who may change them. */
+export interface KubesprayMirrorVars {
+  /**
+   * What points kubespray at the mirror: every `*_download_url`, every `*_image_repo` and containerd's registry
+   * wiring. A user who sets one of these breaks the offline install, so they are ks-bundle's alone.
+   */
+  mirrorOwned: Record<string, unknown>;
+  /** What the nodes need that kubespray v2.24.3 gets wrong by default; conf/vars.yml may still set them. */
+  nodeDefaults: Record<string, unknown>;
 }
 
 /**
@@ -27,45 +37,81 @@ export function mirrorPathOf(upstreamUrl: string): string {
   return m[1]!;
 }
 
+/** `10.0.0.1:5080`, `[fd00::1]:5080`: the mirror as an image registry host. */
+export function mirrorRegistry(mirrorHost: string, port: number): string {
+  return `${mirrorHost.includes(':') && !mirrorHost.startsWith('[') ? `[${mirrorHost}]` : mirrorHost}:${port}`;
+}
+
+/** The name a node pulls an upstream image by: `registry.k8s.io/pause:3.9` → `10.0.0.1:5080/registry.k8s.io/pause:3.9`. */
+export function nodeImageName(upstreamRef: string, registry: string): string {
+  return `${registry}/${formatReference(parseReference(upstreamRef))}`;
+}
+
 /**
- * kubespray's offline variables (docs/offline-environment.md at v2.24.3) pointing every download at the mirror, plus
- * the bundle's pinned settings, as a YAML vars file for `ansible-playbook -e @file`. Pure.
+ * The upstream image a node-side name stands for (`10.0.0.1:5080/quay.io/calico/node:v3.26.4` →
+ * `quay.io/calico/node:v3.26.4`), or undefined when the name does not go to the mirror at `registry`.
+ */
+export function upstreamImageOf(nodeRef: string, registry: string): string | undefined {
+  const r = parseReference(nodeRef);
+  if (r.registry !== registry) return undefined;
+  return formatReference(parseReference(r.repo + (r.tag ? `:${r.tag}` : '') + (r.digest ? `@${r.digest}` : '')));
+}
+
+/**
+ * kubespray v2.24.3's own variables for an offline install from the mirror (docs/offline-environment.md: files from
+ * `files_repo`, images from `registry_host`). Pure.
  *
- * Images keep their upstream names (`*_image_repo` are the upstream hosts): containerd on every node gets the mirror
- * as the only endpoint of each registry (`containerd_registries_mirrors`), so `registry.k8s.io/pause:3.9` is pulled as
- * `/v2/pause/manifests/3.9?ns=registry.k8s.io`, which the mirror serves by its full name. Renaming images onto
- * `registry_host` instead would lose the registry part of the name and need hosts.toml for the mirror's own address.
+ * Images: every `*_image_repo` is the mirror with the upstream registry as the first path component
+ * (`10.0.0.1:5080/registry.k8s.io`), which the mirror's /v2/ resolves by full name. containerd then talks to one
+ * registry only, the mirror, and kubespray's containerd role is the single owner of its configuration:
+ * `containerd_registries_mirrors` holds the mirror alone, so the `certs.d/<mirror>/hosts.toml` kubespray writes has the
+ * mirror as its `[host]` and as its `server` (hosts.toml.j2 always writes `server = "https://<prefix>"`; for an
+ * upstream prefix such as docker.io that server is a fallback to the internet on every miss, which is why the upstream
+ * names are not wired). `containerd_use_config_path` makes the CRI read the same certs.d that kubespray's
+ * `ctr --hosts-dir` pulls and nerdctl read, instead of the legacy `registry.mirrors`.
+ */
+export function kubesprayMirrorVars(input: MirrorVarsInput): KubesprayMirrorVars {
+  const registry = mirrorRegistry(input.mirrorHost, input.port);
+  const base = `http://${registry}`;
+  const owned: Record<string, unknown> = {};
+  owned.files_repo = `${base}/files`;
+  for (const f of FILE_DOWNLOADS) owned[f.urlVar] = `{{ files_repo }}/${mirrorPathOf(f.url)}`;
+  owned.registry_host = registry;
+  for (const [k, upstream] of Object.entries(IMAGE_REPO_DEFAULTS)) owned[k] = `${registry}/${upstream}`;
+  owned.containerd_use_config_path = true;
+  owned.containerd_registries_mirrors = [{ prefix: registry, mirrors: [{ host: base, capabilities: ['pull', 'resolve'], skip_verify: false }] }];
+  const oses = [...new Set(input.bundle.targets.map((t) => t.os))].sort();
+  owned.ks_bundle_apt_repos = Object.fromEntries(oses.map((o) => [o, `${base}/apt/${o}`]));
+  owned.ks_bundle_pip_index_url = `${base}/pypi/simple/`;
+  return { mirrorOwned: owned, nodeDefaults: nodeDefaults() };
+}
+
+/**
+ * kubelet's resolv.conf. kubespray v2.24.3 picks /run/systemd/resolve/resolv.conf only on the Ubuntu releases it has a
+ * vars file for (18, 20, 22; roles/kubernetes/node/vars/), so on Ubuntu 24.04 kubelet hands pods the systemd-resolved
+ * stub (127.0.0.53) and CoreDNS, forwarding to it from inside its pod, loops. The right file depends on whether
+ * systemd-resolved runs, which kubespray's preinstall role registers on every host (`systemd_resolved_enabled`, the
+ * rc of `systemctl is-active systemd-resolved`) before the node role reads this; when that task did not run, Ubuntu
+ * (where it is on by default) gets the real file as kubespray's vars would give it.
+ */
+const KUBE_RESOLV_CONF =
+  "{{ '/run/systemd/resolve/resolv.conf' if (systemd_resolved_enabled.rc | default(0 if ansible_distribution == 'Ubuntu' else 1)) == 0 else '/etc/resolv.conf' }}";
+
+function nodeDefaults(): Record<string, unknown> {
+  return { kube_resolv_conf: KUBE_RESOLV_CONF };
+}
+
+/**
+ * The vars file for `ansible-playbook -e @file`: the bundle's settings, the node defaults, then the mirror's own
+ * variables (last, so nothing above can undo them). Pure.
  */
 export function renderMirrorVars(input: MirrorVarsInput): string {
-  const hostPort = `${formatHost(input.mirrorHost)}:${input.port}`;
-  const base = `http://${hostPort}`;
-  const settings = input.settings ?? BUNDLE_SETTINGS;
-  const vars: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(settings)) vars[k] = v;
-  vars.registry_host = hostPort;
-  vars.registry_addr = hostPort;
-  vars.files_repo = `${base}/files`;
-  for (const [k, v] of Object.entries(IMAGE_REPO_DEFAULTS)) vars[k] = v;
-  for (const f of FILE_DOWNLOADS) vars[f.urlVar] = `{{ files_repo }}/${mirrorPathOf(f.url)}`;
-  const registries = [...new Set(input.bundle.registries)].sort();
-  vars.containerd_registries_mirrors = registries.map((prefix) => ({
-    prefix,
-    mirrors: [{ host: base, capabilities: ['pull', 'resolve'], skip_verify: true }],
-  }));
-  const oses = [...new Set(input.bundle.targets.map((t) => t.os))].sort();
-  // Only used by kubespray for docker-ce/containerd package repos; set so nothing can point outside.
-  if (oses.some((o) => o.startsWith('ubuntu-'))) vars.ubuntu_repo = `${base}/apt/ubuntu-{{ ansible_distribution_version }}`;
-  if (oses.some((o) => o.startsWith('debian-'))) vars.debian_repo = `${base}/apt/debian-{{ ansible_distribution_major_version }}`;
-  vars.ks_bundle_apt_repos = Object.fromEntries(oses.map((o) => [o, `${base}/apt/${o}`]));
-  vars.ks_bundle_pip_index_url = `${base}/pypi/simple/`;
+  const { mirrorOwned, nodeDefaults } = kubesprayMirrorVars(input);
+  const vars: Record<string, unknown> = { ...(input.settings ?? BUNDLE_SETTINGS), ...nodeDefaults, ...mirrorOwned };
   const header = [
-    `# kubespray's offline variables: every download comes from the ks-bundle mirror ${base}`,
+    `# kubespray's offline variables: every download comes from the ks-bundle mirror http://${mirrorRegistry(input.mirrorHost, input.port)}`,
     '# Written by ks-bundle at install time; edit conf/vars.yml instead of this file.',
     '',
   ].join('\n');
   return header + yaml.dump(vars, { lineWidth: 200, noRefs: true, sortKeys: false, quotingType: '"', forceQuotes: false });
-}
-
-function formatHost(host: string): string {
-  return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
 }

@@ -47,6 +47,8 @@ export const VERSIONS: Readonly<Record<string, string>> = {
   runc_version: 'v1.1.14',
   containerd_version: '1.7.22',
   calico_version: 'v3.26.4',
+  flannel_version: 'v0.22.0',
+  flannel_cni_version: 'v1.1.2',
   cni_version: 'v1.3.0',
   pod_infra_version: '3.9',
   helm_version: 'v3.13.1',
@@ -79,6 +81,7 @@ export const IMAGE_REPO_DEFAULTS: Readonly<Record<string, string>> = {
 
 const on = (s: Settings, k: string) => s[k] === true;
 const calico = (s: Settings) => s.kube_network_plugin === 'calico';
+const flannel = (s: Settings) => s.kube_network_plugin === 'flannel';
 const containerd = (s: Settings) => s.container_manager === 'containerd';
 const coredns = (s: Settings) => s.dns_mode === 'coredns' || s.dns_mode === 'coredns_dual';
 
@@ -157,6 +160,8 @@ export const IMAGE_DOWNLOADS: readonly ImageDownload[] = [
   { component: 'calico_policy', repo: '{{ quay_image_repo }}/calico/kube-controllers', tag: '{{ calico_policy_version }}', enabled: (s) => on(s, 'enable_network_policy') && calico(s) },
   { component: 'calico_typha', repo: '{{ quay_image_repo }}/calico/typha', tag: '{{ calico_typha_version }}', enabled: (s) => on(s, 'typha_enabled') },
   { component: 'calico_apiserver', repo: '{{ quay_image_repo }}/calico/apiserver', tag: '{{ calico_apiserver_version }}', enabled: (s) => on(s, 'calico_apiserver_enabled') },
+  { component: 'flannel', repo: '{{ docker_image_repo }}/flannel/flannel', tag: '{{ flannel_version }}', enabled: flannel },
+  { component: 'flannel_init', repo: '{{ docker_image_repo }}/flannel/flannel-cni-plugin', tag: '{{ flannel_cni_version }}', enabled: flannel },
   { component: 'pod_infra', repo: '{{ kube_image_repo }}/pause', tag: '{{ pod_infra_version }}', enabled: () => true },
   { component: 'nginx', repo: '{{ docker_image_repo }}/library/nginx', tag: '{{ nginx_image_tag }}', enabled: (s) => on(s, 'loadbalancer_apiserver_localhost') && s.loadbalancer_apiserver_type === 'nginx' },
   { component: 'haproxy', repo: '{{ docker_image_repo }}/library/haproxy', tag: '{{ haproxy_image_tag }}', enabled: (s) => on(s, 'loadbalancer_apiserver_localhost') && s.loadbalancer_apiserver_type === 'haproxy' },

@@ -27,7 +27,7 @@ describe('the mirror vars file as Ansible renders it', () => {
     requireTools('ansible-playbook');
     const dir = await mkdtemp(join(tmpdir(), 'ks-mirrorvars-'));
     dirs.push(dir);
-    const text = renderMirrorVars({ mirrorHost: '10.0.0.1', port: 5080, bundle: { registries: ['docker.io'], targets: [{ os: 'debian-12' }] } });
+    const text = renderMirrorVars({ mirrorHost: '10.0.0.1', port: 5080, bundle: { targets: [{ os: 'debian-12' }] } });
     await writeFile(join(dir, 'mirror.yml'), text);
     const overrides = Object.fromEntries(Object.entries(yaml.load(text) as Record<string, unknown>).filter(([, v]) => typeof v === 'string')) as Record<string, string>;
     const wanted = kubesprayDownloads(BUNDLE_SETTINGS, ['amd64', 'arm64'], overrides).files;

@@ -3,11 +3,10 @@ import { fileURLToPath } from 'node:url';
 import yaml from 'js-yaml';
 import { describe, expect, it } from 'vitest';
 import { kubesprayDownloads, kubesprayVars } from '../../src/kubespray/downloads.js';
-import { renderMirrorVars } from '../../src/kubespray/mirror-vars.js';
+import { kubesprayMirrorVars, nodeImageName, renderMirrorVars, upstreamImageOf } from '../../src/kubespray/mirror-vars.js';
 import { FILE_DOWNLOADS } from '../../src/kubespray/release.js';
 import { BUNDLE_SETTINGS } from '../../src/kubespray/settings.js';
 import { renderTemplate } from '../../src/kubespray/template.js';
-import { parseReference } from '../../src/images/reference.js';
 import { loadManifest } from '../../src/manifest/load.js';
 import { useSiteMirrors } from '../support/site-mirrors.js';
 
@@ -16,33 +15,56 @@ useSiteMirrors();
 
 async function render() {
   const m = await loadManifest(join(root, 'manifests/kubesphere.yaml'));
-  const registries = [...new Set(m.images.map((i) => parseReference(i).registry))];
-  const text = renderMirrorVars({ mirrorHost: '10.0.0.1', port: 5080, bundle: { registries, targets: m.targets } });
-  return { m, registries, text, vars: yaml.load(text) as Record<string, any> };
+  const text = renderMirrorVars({ mirrorHost: '10.0.0.1', port: 5080, bundle: { targets: m.targets } });
+  return { m, text, vars: yaml.load(text) as Record<string, any> };
 }
 
 describe('renderMirrorVars for the kubesphere manifest, taskbox 10.0.0.1:5080', () => {
-  it('points files, registry and package sources at the mirror', async () => {
+  it('points files, images and package sources at the mirror', async () => {
     const { vars } = await render();
     expect(vars.files_repo).toBe('http://10.0.0.1:5080/files');
     expect(vars.registry_host).toBe('10.0.0.1:5080');
-    expect(vars.registry_addr).toBe('10.0.0.1:5080');
     expect(vars.kube_version).toBe('v1.26.15');
-    // Images keep their upstream names; containerd sends them to the mirror with ?ns=<registry>.
-    expect(vars).toMatchObject({ kube_image_repo: 'registry.k8s.io', docker_image_repo: 'docker.io', quay_image_repo: 'quay.io', gcr_image_repo: 'gcr.io', github_image_repo: 'ghcr.io' });
-    expect(vars.ubuntu_repo).toBe('http://10.0.0.1:5080/apt/ubuntu-{{ ansible_distribution_version }}');
-    expect(vars.debian_repo).toBe('http://10.0.0.1:5080/apt/debian-{{ ansible_distribution_major_version }}');
+    // Image names go to the mirror, the upstream registry kept as the first path component.
+    expect(vars).toMatchObject({
+      kube_image_repo: '10.0.0.1:5080/registry.k8s.io',
+      docker_image_repo: '10.0.0.1:5080/docker.io',
+      quay_image_repo: '10.0.0.1:5080/quay.io',
+      gcr_image_repo: '10.0.0.1:5080/gcr.io',
+      github_image_repo: '10.0.0.1:5080/ghcr.io',
+    });
+    // kubespray reads none of these; they must not come back.
+    for (const k of ['registry_addr', 'ubuntu_repo', 'debian_repo']) expect(vars).not.toHaveProperty(k);
     expect(vars.ks_bundle_apt_repos).toEqual({ 'debian-12': 'http://10.0.0.1:5080/apt/debian-12', 'ubuntu-22.04': 'http://10.0.0.1:5080/apt/ubuntu-22.04', 'ubuntu-24.04': 'http://10.0.0.1:5080/apt/ubuntu-24.04' });
     expect(vars.ks_bundle_pip_index_url).toBe('http://10.0.0.1:5080/pypi/simple/');
   });
 
-  it('gives containerd the mirror as the only endpoint of every registry the bundle holds images of', async () => {
-    const { vars, registries } = await render();
-    expect(vars.containerd_registries_mirrors.map((r: any) => r.prefix)).toEqual([...registries].sort());
-    expect(registries.sort()).toEqual(['docker.io', 'quay.io', 'registry.k8s.io']);
-    for (const r of vars.containerd_registries_mirrors) {
-      expect(r.mirrors).toEqual([{ host: 'http://10.0.0.1:5080', capabilities: ['pull', 'resolve'], skip_verify: true }]);
+  it('gives containerd one registry, the mirror, read by the CRI and ctr alike through certs.d', async () => {
+    const { vars } = await render();
+    expect(vars.containerd_use_config_path).toBe(true);
+    expect(vars.containerd_registries_mirrors).toEqual([{ prefix: '10.0.0.1:5080', mirrors: [{ host: 'http://10.0.0.1:5080', capabilities: ['pull', 'resolve'], skip_verify: false }] }]);
+  });
+
+  it('sends every image kubespray pulls, for any network plugin, to the mirror under its upstream name', () => {
+    const { mirrorOwned } = kubesprayMirrorVars({ mirrorHost: '10.0.0.1', port: 5080, bundle: { targets: [] } });
+    const strings = Object.fromEntries(Object.entries(mirrorOwned).filter(([, v]) => typeof v === 'string')) as Record<string, string>;
+    for (const plugin of ['calico', 'flannel']) {
+      const images = kubesprayDownloads({ ...BUNDLE_SETTINGS, kube_network_plugin: plugin }, ['amd64'], strings).images;
+      for (const i of images) {
+        expect(i.ref.startsWith('10.0.0.1:5080/'), i.ref).toBe(true);
+        expect(nodeImageName(upstreamImageOf(i.ref, '10.0.0.1:5080')!, '10.0.0.1:5080')).toBe(i.ref);
+      }
+      expect(images.map((i) => i.ref)).toContain(plugin === 'flannel' ? '10.0.0.1:5080/docker.io/flannel/flannel:v0.22.0' : '10.0.0.1:5080/quay.io/calico/node:v3.26.4');
     }
+    expect(upstreamImageOf('10.0.0.1:5080/registry.k8s.io/pause:3.9', '10.0.0.1:5080')).toBe('registry.k8s.io/pause:3.9');
+    expect(upstreamImageOf('10.0.0.1:5080/kubesphere/ks-apiserver:v3.4.1', '10.0.0.1:5080')).toBe('docker.io/kubesphere/ks-apiserver:v3.4.1');
+    expect(upstreamImageOf('registry.k8s.io/pause:3.9', '10.0.0.1:5080')).toBeUndefined();
+  });
+
+  it('keeps kube_resolv_conf out of the mirror-owned keys (conf/vars.yml may set it)', () => {
+    const { mirrorOwned, nodeDefaults } = kubesprayMirrorVars({ mirrorHost: '10.0.0.1', port: 5080, bundle: { targets: [] } });
+    expect(Object.keys(nodeDefaults)).toEqual(['kube_resolv_conf']);
+    expect(mirrorOwned).not.toHaveProperty('kube_resolv_conf');
   });
 
   it('turns every *_download_url into a file the manifest bundles at that path, for each arch', async () => {
@@ -68,7 +90,8 @@ describe('renderMirrorVars for the kubesphere manifest, taskbox 10.0.0.1:5080', 
     const { text } = await render();
     const hosts = [...text.matchAll(/https?:\/\/([^/\s"]+)/g)].map((x) => x[1]);
     expect(new Set(hosts)).toEqual(new Set(['10.0.0.1:5080']));
-    const v6 = renderMirrorVars({ mirrorHost: 'fd00::1', port: 5080, bundle: { registries: ['docker.io'], targets: [{ os: 'debian-12' }] } });
-    expect((yaml.load(v6) as any).files_repo).toBe('http://[fd00::1]:5080/files');
+    const v6 = yaml.load(renderMirrorVars({ mirrorHost: 'fd00::1', port: 5080, bundle: { targets: [{ os: 'debian-12' }] } })) as any;
+    expect(v6.files_repo).toBe('http://[fd00::1]:5080/files');
+    expect(v6.kube_image_repo).toBe('[fd00::1]:5080/registry.k8s.io');
   });
 });

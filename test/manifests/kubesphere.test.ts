@@ -76,11 +76,12 @@ describe('manifests/kubesphere.yaml', () => {
   it('passes the completeness check: kubespray through the mirror vars, and KubeSphere from its installer workload', async () => {
     const m = await loadManifest(manifestFile);
     const view = viewOfManifest(m, new Map([['kubesphere-installer.yaml', await readFile(installerFixture, 'utf8')]]));
-    for (const settings of [BUNDLE_SETTINGS, { ...BUNDLE_SETTINGS, rbd_provisioner_enabled: true }]) {
+    for (const settings of [BUNDLE_SETTINGS, { ...BUNDLE_SETTINGS, rbd_provisioner_enabled: true }, { ...BUNDLE_SETTINGS, kube_network_plugin: 'flannel' }]) {
       const r = checkCompleteness(view, { kubespray: { settings } });
       expect(r.missing).toEqual([]);
       expect(r.warnings).toEqual([]);
-      expect(r.checked.files).toBe(24); // 12 downloads × 2 arches (calico's CRD archive is one file for both)
+      // 12 downloads × 2 arches (calico's CRD archive is one file for both); flannel drops calicoctl and the CRDs.
+      expect(r.checked.files).toBe(settings.kube_network_plugin === 'flannel' ? 20 : 24);
     }
   });
 
@@ -93,6 +94,17 @@ describe('manifests/kubesphere.yaml', () => {
     expect(r.missing).toEqual([
       { file: 'repos/files/dl.k8s.io/release/v1.26.15/bin/linux/arm64/kubeadm', wantedBy: 'playbooks/roles/kubespray-defaults/defaults/main/download.yml (downloads.kubeadm, kubeadm_download_url, arm64)' },
       { image: 'registry.k8s.io/pause:3.9', wantedBy: 'playbooks/roles/kubespray-defaults/defaults/main/download.yml (downloads.pod_infra)' },
+    ]);
+  });
+
+  it("names flannel's two images, in kubespray's terms, when kube_network_plugin is flannel and they are not bundled", async () => {
+    const m = await loadManifest(manifestFile);
+    const view = viewOfManifest(m, new Map());
+    const images = view.images.filter((i) => !i.startsWith('docker.io/flannel/'));
+    const r = checkCompleteness({ ...view, images }, { kubespray: { settings: { ...BUNDLE_SETTINGS, kube_network_plugin: 'flannel' } } });
+    expect(r.missing).toEqual([
+      { image: 'docker.io/flannel/flannel:v0.22.0', wantedBy: 'playbooks/roles/kubespray-defaults/defaults/main/download.yml (downloads.flannel)' },
+      { image: 'docker.io/flannel/flannel-cni-plugin:v1.1.2', wantedBy: 'playbooks/roles/kubespray-defaults/defaults/main/download.yml (downloads.flannel_init)' },
     ]);
   });
 });
