@@ -9,6 +9,9 @@ import { ContentStore } from '../store/content-store.js';
 import { writeFileAtomic } from '../store/atomic.js';
 import { FORMAT_VERSION, LOCK } from '../bundle/layout.js';
 import { writeBundle, type Compression, type WrittenBundle } from '../bundle/write.js';
+import type { BundleMeta, CountedKind } from '../bundle/meta.js';
+import { kubesprayOfBuild } from '../kubespray/settings.js';
+import { parseReference } from '../images/reference.js';
 import { INIT_INSTALLER_SH, INSTALL_SH } from '../bundle/scripts.js';
 import { confEntries } from '../bundle/conf.js';
 import { collectFiles } from '../files/collect.js';
@@ -123,7 +126,7 @@ export async function buildBundle(opts: BuildOptions): Promise<BuildResult> {
       name: manifest.name,
       version: manifest.version,
       entries,
-      meta: bundleMeta(manifest, artifacts),
+      meta: bundleMeta(manifest, artifacts, entries.map((e) => e.path)),
       out,
       asDirectory,
       compress,
@@ -148,10 +151,21 @@ function text(path: string, content: string, mode = 0o644): BundleEntry {
 /** What InitInstaller installs on the taskbox from the mirror, when the manifest bundles it. */
 const TASKBOX_PACKAGES = ['python3-venv', 'python3-pip', 'sshpass'];
 
-function bundleMeta(m: Manifest, artifacts: LockEntry[]): Record<string, unknown> {
+/**
+ * bundle.yaml: what the bundle is, and what this build decided that the install must not guess again: the apt repos
+ * it serves, the registries it holds images of, and whether (and how) its playbooks are kubespray and KubeSphere.
+ */
+function bundleMeta(m: Manifest, artifacts: LockEntry[], paths: string[]): Omit<BundleMeta, 'sha256sums'> {
   const count = (k: LockEntry['kind']) => artifacts.filter((a) => a.kind === k).length;
   const bytes = (k: LockEntry['kind']) => artifacts.filter((a) => a.kind === k).reduce((n, a) => n + a.size, 0);
-  const kinds: LockEntry['kind'][] = ['runtime', 'file', 'manifest', 'playbooks', 'image', 'blob', 'deb', 'wheel'];
+  const kinds: CountedKind[] = ['runtime', 'file', 'manifest', 'playbooks', 'image', 'blob', 'deb', 'wheel'];
+  const aptRepos: Record<string, string> = {};
+  for (const p of paths) {
+    const hit = /^repos\/apt\/([^/]+)\/dists\/([^/]+)\/Release$/.exec(p);
+    if (hit) aptRepos[hit[1]!] = hit[2]!;
+  }
+  const kubespray = kubesprayOfBuild(paths);
+  const ksInstaller = m.images.map(parseReference).find((r) => r.registry === 'docker.io' && r.repo === 'kubesphere/ks-installer');
   return {
     apiVersion: 'ks-bundle/v1',
     kind: 'Bundle',
@@ -165,7 +179,11 @@ function bundleMeta(m: Manifest, artifacts: LockEntry[]): Record<string, unknown
     installer: {
       apt: TASKBOX_PACKAGES.filter((p) => m.apt?.packages.includes(p)),
       pip: m.pip?.requirements ?? [],
-      playbook: m.playbooks?.entry,
+      ...(m.playbooks?.entry ? { playbook: m.playbooks.entry } : {}),
     },
+    aptRepos,
+    registries: [...new Set(m.images.map((r) => parseReference(r).registry))].sort(),
+    ...(kubespray ? { kubespray: { version: kubespray.version, settings: { ...kubespray.settings } } } : {}),
+    ...(ksInstaller?.tag ? { kubesphere: { version: ksInstaller.tag } } : {}),
   };
 }

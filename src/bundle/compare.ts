@@ -1,9 +1,9 @@
-import yaml from 'js-yaml';
 import { BUNDLE_YAML, SUMS, isUncovered } from './layout.js';
 import { parseSums } from './sha256sums.js';
+import { parseBundleMeta, type BundleMeta } from './meta.js';
 import { sha256OfString } from '../store/hashing.js';
 
-export type ProblemKind = 'changed' | 'missing' | 'unlisted' | 'sums-mismatch' | 'corrupt' | 'unsafe-path' | 'bad-entry';
+export type ProblemKind = 'changed' | 'missing' | 'unlisted' | 'sums-mismatch' | 'corrupt' | 'unsafe-path' | 'bad-entry' | 'bad-meta';
 
 export interface VerifyProblem {
   kind: ProblemKind;
@@ -11,38 +11,39 @@ export interface VerifyProblem {
   message: string;
 }
 
-export interface BundleMeta {
+export interface Compared {
+  problems: VerifyProblem[];
+  /** bundle.yaml, checked; set only when it has no problem of its own. */
+  meta?: BundleMeta;
+  /** The format version bundle.yaml declares, even one this ks-bundle does not read. */
   formatVersion?: number;
-  name?: string;
-  version?: string;
-  sha256sums?: string;
-  [key: string]: unknown;
 }
 
 /**
  * Compare what a bundle holds (path → sha256 of every regular file, as read) with its own SHA256SUMS and
  * bundle.yaml. Pure: every problem is listed, not only the first.
  */
-export function compareWithSums(actual: Map<string, string>, texts: { sums?: string; bundleYaml?: string }): { problems: VerifyProblem[]; meta?: BundleMeta } {
+export function compareWithSums(actual: Map<string, string>, texts: { sums?: string; bundleYaml?: string }): Compared {
   const problems: VerifyProblem[] = [];
   let meta: BundleMeta | undefined;
+  let formatVersion: number | undefined;
   if (texts.bundleYaml === undefined) problems.push({ kind: 'missing', path: BUNDLE_YAML, message: 'bundle.yaml is missing' });
   else {
-    try {
-      meta = yaml.load(texts.bundleYaml, { schema: yaml.CORE_SCHEMA }) as BundleMeta;
-    } catch (err: any) {
-      problems.push({ kind: 'corrupt', path: BUNDLE_YAML, message: `bundle.yaml is not YAML: ${err.reason ?? err.message}` });
-    }
+    const parsed = parseBundleMeta(texts.bundleYaml, BUNDLE_YAML);
+    meta = parsed.meta;
+    formatVersion = parsed.formatVersion;
+    for (const p of parsed.problems) problems.push({ kind: 'bad-meta', path: BUNDLE_YAML, message: `line ${p.line}: ${p.path ? `${p.path}: ` : ''}${p.message}` });
   }
   if (texts.sums === undefined) {
     problems.push({ kind: 'missing', path: SUMS, message: 'SHA256SUMS is missing' });
-    return { problems, meta };
+    return { problems, meta, formatVersion };
   }
   if (meta && meta.sha256sums !== sha256OfString(texts.sums)) {
-    problems.push({ kind: 'sums-mismatch', path: SUMS, message: `SHA256SUMS does not match the sha256sums in bundle.yaml (${meta.sha256sums ?? 'none'})` });
+    problems.push({ kind: 'sums-mismatch', path: SUMS, message: `SHA256SUMS does not match the sha256sums in bundle.yaml (${meta.sha256sums})` });
   }
-  const { sums, badLines } = parseSums(texts.sums);
+  const { sums, badLines, duplicates } = parseSums(texts.sums);
   for (const line of badLines) problems.push({ kind: 'corrupt', path: SUMS, message: `line ${line} is not "<sha256>  <path>"` });
+  for (const { path, line } of duplicates) problems.push({ kind: 'corrupt', path: SUMS, message: `line ${line} lists ${path} a second time` });
   for (const [path, want] of sums) {
     const got = actual.get(path);
     if (got === undefined) problems.push({ kind: 'missing', path, message: 'listed in SHA256SUMS but not in the bundle' });
@@ -51,5 +52,5 @@ export function compareWithSums(actual: Map<string, string>, texts: { sums?: str
   for (const path of actual.keys()) {
     if (!sums.has(path) && !isUncovered(path)) problems.push({ kind: 'unlisted', path, message: 'in the bundle but not listed in SHA256SUMS' });
   }
-  return { problems, meta };
+  return { problems, meta, formatVersion };
 }

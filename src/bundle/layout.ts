@@ -1,5 +1,11 @@
-/** Names and rules of the bundle format. Bump FORMAT_VERSION whenever what a bundle holds changes meaning. */
-export const FORMAT_VERSION = 1;
+import { pathComponentProblem } from '../util/path-name.js';
+
+/**
+ * Names and rules of the bundle format. Bump FORMAT_VERSION whenever what a bundle holds changes meaning.
+ * 2: bundle.yaml records the build's decisions (aptRepos, registries, kubespray, kubesphere), and its name and
+ * version must be path components.
+ */
+export const FORMAT_VERSION = 2;
 export const BUNDLE_YAML = 'bundle.yaml';
 export const SUMS = 'SHA256SUMS';
 export const LOCK = 'bundle.lock.yaml';
@@ -17,7 +23,10 @@ export function isUncovered(path: string): boolean {
   return path === BUNDLE_YAML || path === SUMS || isUserEditable(path);
 }
 
+/** The bundle's top folder in the tarball, and its folder once unpacked. Only for checked names (meta.ts does). */
 export function topDirName(name: string, version: string): string {
+  const problem = pathComponentProblem(name) ?? pathComponentProblem(version);
+  if (problem) throw new Error(`internal: an unchecked bundle name reached topDirName (${problem})`);
   return `${name}-${version}`;
 }
 

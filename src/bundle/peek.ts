@@ -1,50 +1,36 @@
-import { createReadStream } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
-import { join } from 'node:path';
-import { Parser, type ReadEntry } from 'tar';
-import { InputError } from '../errors.js';
+import { readTar } from './tar-reader.js';
+import { tarStream } from './read.js';
+import type { ByteSource } from '../parts/source.js';
+
+/** Files peeked at are small text (bundle.yaml, the lock); anything larger is not what a bundle puts there. */
+const MAX_PEEK_BYTES = 64 << 20;
+
+class Found extends Error {}
 
 /**
- * Read a few small files (bundle.yaml, the lock) out of a bundle without reading the rest: the writer puts them
- * first, so a tarball is read only until they are found.
+ * Read a few small files (bundle.yaml, the lock) out of a bundle tarball without reading the rest: the writer puts
+ * them first, so a tarball is read only until they are found. Nothing is verified here; a corrupt archive throws
+ * (TarFormatError, or zlib's error), it never reads as "not there".
  */
-export async function peekFiles(bundle: string, names: string[]): Promise<Map<string, string>> {
+export async function peekTar(source: ByteSource, names: readonly string[]): Promise<Map<string, string>> {
   const found = new Map<string, string>();
-  let st;
   try {
-    st = await stat(bundle);
-  } catch {
-    throw new InputError(`${bundle}: no such bundle`);
-  }
-  if (st.isDirectory()) {
-    for (const n of names) {
-      const text = await readFile(join(bundle, n), 'utf8').catch(() => undefined);
-      if (text !== undefined) found.set(n, text);
-    }
-    return found;
-  }
-  const input = createReadStream(bundle, { highWaterMark: 1 << 20 });
-  await new Promise<void>((resolve) => {
-    const parser = new Parser({
-      onReadEntry: (entry: ReadEntry) => {
-        const rel = entry.path.split('/').slice(1).join('/');
-        if (!names.includes(rel)) return void entry.resume();
-        const chunks: Buffer[] = [];
-        entry.on('data', (c: Buffer) => chunks.push(c));
-        entry.on('end', () => {
+    await readTar(await tarStream(source, source.chunks()), (entry) => {
+      const rel = entry.path.split('/').slice(1).join('/');
+      if (!names.includes(rel) || found.has(rel) || !['File', 'OldFile', 'ContiguousFile'].includes(entry.type) || entry.size > MAX_PEEK_BYTES) return undefined;
+      const chunks: Buffer[] = [];
+      return {
+        write: (chunk) => void chunks.push(Buffer.from(chunk)),
+        end: () => {
           found.set(rel, Buffer.concat(chunks).toString('utf8'));
-          if (found.size === names.length) {
-            input.destroy();
-            resolve();
-          }
-        });
-      },
+          if (found.size === names.length) throw new Found();
+        },
+      };
     });
-    parser.on('end', () => resolve());
-    parser.on('error', () => resolve());
-    input.on('error', () => resolve());
-    input.on('close', () => resolve());
-    input.pipe(parser);
-  });
+  } catch (err) {
+    if (!(err instanceof Found)) throw err;
+  } finally {
+    source.stop();
+  }
   return found;
 }

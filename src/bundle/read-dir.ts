@@ -39,7 +39,7 @@ export async function readBundleDir(root: string, opts: { onProgress?: OnProgres
   const compared = compareWithSums(digests, texts);
   const kept = new Map<string, string>();
   for (const f of files) if (opts.keep?.(f.rel)) kept.set(f.rel, await readFile(join(root, f.rel), 'utf8'));
-  return { problems: [...problems, ...compared.problems], meta: compared.meta, top: undefined, files: files.length, bytes: total, digests, kept };
+  return { problems: [...problems, ...compared.problems], meta: compared.meta, formatVersion: compared.formatVersion, top: undefined, files: files.length, bytes: total, digests, kept };
 }
 
 async function walk(root: string, dir: string, out: Array<{ rel: string; size: number }>, problems: VerifyProblem[]): Promise<void> {

@@ -3,19 +3,23 @@ import { dirname, join } from 'node:path';
 import { createGunzip } from 'node:zlib';
 import { Readable } from 'node:stream';
 import { readTar, type EntrySink, type TarEntryInfo } from './tar-reader.js';
-import { openFile, type ByteSource } from '../parts/source.js';
 import type { OnProgress } from '../progress/events.js';
 import { noProgress } from '../progress/events.js';
 import { newSha256 } from '../store/hashing.js';
 import { READ_CHUNK } from '../store/chunked-read.js';
 import { IntegrityError } from '../errors.js';
 import { BUNDLE_YAML, SUMS } from './layout.js';
-import { compareWithSums, type BundleMeta, type VerifyProblem } from './compare.js';
+import { compareWithSums, type VerifyProblem } from './compare.js';
+import type { BundleMeta } from './meta.js';
+import type { ByteSource } from '../parts/source.js';
 import { checkEntryPath, linkTargetInside } from './entry-path.js';
 
 export interface BundleReadResult {
   problems: VerifyProblem[];
+  /** bundle.yaml, checked; set only when it has no problem. */
   meta?: BundleMeta;
+  /** The format version bundle.yaml declares, even one this ks-bundle does not read. */
+  formatVersion?: number;
   /** The single top folder of the archive. */
   top?: string;
   files: number;
@@ -41,10 +45,8 @@ const SMALL_TEXT = new Set([BUNDLE_YAML, SUMS]);
  * then compare with SHA256SUMS and bundle.yaml. Never unpacks anything that escapes `extractTo`, never buffers a file
  * (bundle.yaml and SHA256SUMS are kept: they are the bundle's own index).
  */
-export async function readBundleTar(input: string | ByteSource, opts: ReadOptions = {}): Promise<BundleReadResult> {
+export async function readBundleTar(source: ByteSource, opts: ReadOptions = {}): Promise<BundleReadResult> {
   const onProgress = opts.onProgress ?? noProgress;
-  const source = typeof input === 'string' ? await openFile(input) : input;
-  const file = source.path;
   const total = source.size;
   const problems: VerifyProblem[] = [];
   const digests = new Map<string, string>();
@@ -127,7 +129,7 @@ export async function readBundleTar(input: string | ByteSource, opts: ReadOption
   const it = counted(source.chunks())[Symbol.asyncIterator]();
   const held: AsyncIterable<Buffer> = { [Symbol.asyncIterator]: () => ({ next: () => it.next() }) };
   try {
-    await readTar((await isGzip(source)) ? gunzipped(held) : held, onEntry);
+    await readTar(await tarStream(source, held), onEntry);
   } catch (err: any) {
     if (err instanceof IntegrityError) throw err;
     corrupt = err.message;
@@ -140,15 +142,16 @@ export async function readBundleTar(input: string | ByteSource, opts: ReadOption
   onProgress({ type: 'done', id: 'verify', bytes: read, cached: false });
   problems.push(...source.problems);
   if (corrupt || top === undefined) {
-    problems.push({ kind: 'corrupt', path: file, message: `truncated or corrupt tar (${corrupt ?? 'no entries'})` });
+    problems.push({ kind: 'corrupt', path: source.path, message: `truncated or corrupt tar (${corrupt ?? 'no entries'})` });
   }
   const compared = compareWithSums(digests, texts);
-  return { problems: [...problems, ...compared.problems], meta: compared.meta, top, files, bytes, digests, kept };
+  return { problems: [...problems, ...compared.problems], meta: compared.meta, formatVersion: compared.formatVersion, top, files, bytes, digests, kept };
 }
 
-async function isGzip(source: ByteSource): Promise<boolean> {
+/** The tar bytes of `raw` (a source's chunks), through gunzip when the source is a .tar.gz. */
+export async function tarStream(source: ByteSource, raw: AsyncIterable<Buffer>): Promise<AsyncIterable<Buffer>> {
   const magic = await source.head(2);
-  return magic[0] === 0x1f && magic[1] === 0x8b;
+  return magic[0] === 0x1f && magic[1] === 0x8b ? gunzipped(raw) : raw;
 }
 
 /** A gzip bundle (.tar.gz) is read through gunzip, from fresh buffers: zlib may hold on to a chunk it was given. */
@@ -156,7 +159,12 @@ function gunzipped(input: AsyncIterable<Buffer>): AsyncIterable<Buffer> {
   const fresh = async function* () {
     for await (const c of input) yield Buffer.from(c);
   };
-  return Readable.from(fresh()).pipe(createGunzip({ chunkSize: READ_CHUNK }));
+  const raw = Readable.from(fresh());
+  const gunzip = createGunzip({ chunkSize: READ_CHUNK });
+  raw.on('error', (err) => gunzip.destroy(err));
+  // A reader that stops early closes gunzip; the input goes with it (a file is closed, not left to the GC).
+  gunzip.on('close', () => raw.destroy());
+  return raw.pipe(gunzip);
 }
 
 async function writeAll(fh: FileHandle, chunk: Buffer): Promise<void> {

@@ -4,7 +4,6 @@ import { basename, dirname, join } from 'node:path';
 import { PassThrough, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
-import yaml from 'js-yaml';
 import type { BundleEntry } from '../bundle/entry.js';
 import { KsBundleError } from '../errors.js';
 import type { OnProgress } from '../progress/events.js';
@@ -13,6 +12,7 @@ import { hashFile, newSha256, sha256OfString } from '../store/hashing.js';
 import { tempSibling, writeFileAtomic } from '../store/atomic.js';
 import { BUNDLE_YAML, SUMS, isUncovered, topDirName } from './layout.js';
 import { renderSums } from './sha256sums.js';
+import { renderBundleMeta, type BundleMeta } from './meta.js';
 import { writeTarStream, type TarItem } from './tar-writer.js';
 import { packTarFile } from './tar-pack-thread.js';
 
@@ -23,7 +23,7 @@ export interface WriteBundleOptions {
   version: string;
   entries: BundleEntry[];
   /** bundle.yaml's content; `sha256sums` is added here. */
-  meta: Record<string, unknown>;
+  meta: Omit<BundleMeta, 'sha256sums'>;
   /** A `.tar`/`.tar.gz` file, or a folder (ending in `/` or an existing directory) for an unpacked bundle. */
   out: string;
   asDirectory: boolean;
@@ -47,9 +47,9 @@ export async function writeBundle(opts: WriteBundleOptions): Promise<WrittenBund
   const onProgress = opts.onProgress ?? noProgress;
   const entries = await withDigests(checkUnique(opts.entries));
   const sums = renderSums(entries.filter((e) => !isUncovered(e.path)).map((e) => [e.path, e.sha256!] as [string, string]));
-  const meta = { ...opts.meta, sha256sums: sha256OfString(sums) };
+  const meta: BundleMeta = { ...opts.meta, sha256sums: sha256OfString(sums) };
   const head: BundleEntry[] = [
-    { path: BUNDLE_YAML, data: Buffer.from(yaml.dump(meta, { lineWidth: 120, noRefs: true })), size: 0 },
+    { path: BUNDLE_YAML, data: Buffer.from(renderBundleMeta(meta)), size: 0 },
     { path: SUMS, data: Buffer.from(sums), size: 0 },
   ].map((e) => ({ ...e, size: e.data!.length }));
   const ordered = [...head, ...entries.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))];

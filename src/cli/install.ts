@@ -3,8 +3,7 @@ import { createInterface } from 'node:readline/promises';
 import { installOffline } from '../install/offline.js';
 import { KsBundleError } from '../errors.js';
 import { createRenderer, progressMode } from './progress.js';
-import { port } from './options.js';
-import { defaultDataDir } from './serve.js';
+import { defaultDataDir, port } from './options.js';
 
 export function installCommand(): Command {
   return new Command('install')

@@ -1,8 +1,8 @@
 import { Command } from 'commander';
 import { pushBundleImages } from '../images/push.js';
 import { createRenderer, progressMode } from './progress.js';
-import { defaultDataDir, prepareBundleDir } from './serve.js';
-import { positiveInt } from './options.js';
+import { openBundle } from '../bundle/open.js';
+import { defaultDataDir, positiveInt } from './options.js';
 import { formatBytes } from '../progress/format.js';
 
 export function pushCommand(): Command {
@@ -20,7 +20,7 @@ export function pushCommand(): Command {
     .action(async (bundle: string, o) => {
       const renderer = createRenderer(progressMode(!!o.json));
       try {
-        const dir = await prepareBundleDir(bundle, o.dataDir, renderer.onProgress);
+        const { dir } = await (await openBundle(bundle)).unpack({ dataDir: o.dataDir, onProgress: renderer.onProgress });
         const s = await pushBundleImages(dir, { registry: o.registry, authFile: o.registryAuth, insecure: !!o.insecure, ca: o.ca, concurrency: o.concurrency, onProgress: renderer.onProgress });
         renderer.stop();
         process.stdout.write(

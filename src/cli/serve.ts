@@ -1,32 +1,10 @@
 import { Command } from 'commander';
-import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startMirror } from '../mirror/server.js';
-import { unpackBundle, verifyBundle, integrityError } from '../bundle/verify.js';
-import { peekFiles } from '../bundle/peek.js';
-import { BUNDLE_YAML } from '../bundle/layout.js';
-import yaml from 'js-yaml';
+import { openBundle } from '../bundle/open.js';
 import { writeFileAtomic } from '../store/atomic.js';
 import { createRenderer, progressMode } from './progress.js';
-import { port } from './options.js';
-
-export function defaultDataDir(): string {
-  return process.getuid?.() === 0 ? '/var/lib/ks-bundle' : join(process.env.HOME ?? '.', '.local', 'share', 'ks-bundle');
-}
-
-/** A tarball is verified and unpacked (once) under the data dir; a folder is verified where it is. */
-export async function prepareBundleDir(bundle: string, dataDir: string, onProgress = createRenderer(progressMode(false)).onProgress, verify = true): Promise<string> {
-  if ((await stat(bundle)).isDirectory()) {
-    if (!verify) return bundle;
-    const report = await verifyBundle(bundle, { onProgress });
-    if (!report.ok) throw integrityError(bundle, report.problems);
-    return bundle;
-  }
-  const meta = yaml.load((await peekFiles(bundle, [BUNDLE_YAML])).get(BUNDLE_YAML) ?? '{}') as { name?: string; version?: string };
-  const dest = join(dataDir, `${meta.name ?? 'bundle'}-${meta.version ?? '0'}`);
-  await unpackBundle(bundle, dest, { onProgress });
-  return dest;
-}
+import { defaultDataDir, port } from './options.js';
 
 export function serveCommand(): Command {
   return new Command('serve')
@@ -37,11 +15,14 @@ export function serveCommand(): Command {
     .option('--data-dir <dir>', 'where a tarball is unpacked', defaultDataDir())
     .option('--log-dir <dir>', 'write access.log and misses.jsonl here')
     .option('--pid-file <file>', 'write the server pid here')
-    .option('--no-verify', 'serve a folder without checking it first (the installer has just verified it)')
+    .option('--no-verify', 'serve a folder without checking it first (the installer has just verified it); a tarball is always verified')
     .addHelpText('after', '\nExample:\n  ks-bundle serve bundles/demo-0.1.0.tar --port 5080\n  curl http://127.0.0.1:5080/healthz')
     .action(async (bundle: string, o) => {
       const renderer = createRenderer(progressMode(false));
-      const dir = await prepareBundleDir(bundle, o.dataDir, renderer.onProgress, o.verify).finally(() => renderer.stop());
+      const opened = await openBundle(bundle)
+        .then((b) => b.unpack({ dataDir: o.dataDir, onProgress: renderer.onProgress, verify: o.verify }))
+        .finally(() => renderer.stop());
+      const dir = opened.dir;
       const mirror = await startMirror({
         bundleDir: dir,
         host: o.host,

@@ -1,5 +1,7 @@
 import { Command } from 'commander';
-import { verifyBundle, integrityError } from '../bundle/verify.js';
+import { integrityError } from '../bundle/verify.js';
+import { openBundle } from '../bundle/open.js';
+import { FORMAT_VERSION } from '../bundle/layout.js';
 import { createRenderer, progressMode } from './progress.js';
 import { checkCompleteness } from '../completeness/check.js';
 import { completenessOptions, enforce, keptForCompleteness, viewOfRead } from '../completeness/gate.js';
@@ -15,9 +17,10 @@ export function verifyCommand(): Command {
     .action(async (bundle: string, o) => {
       const renderer = createRenderer(o.json ? 'quiet' : progressMode(false));
       const t0 = Date.now();
-      const report = await verifyBundle(bundle, { onProgress: renderer.onProgress, keep: keptForCompleteness }).finally(() => renderer.stop());
-      const arches = ((report.meta?.targets ?? []) as Array<{ arch: string }>).map((t) => t.arch);
-      const completeness = checkCompleteness(viewOfRead(report.digests.keys(), report.kept, arches), completenessOptions(report.digests.keys()));
+      const opened = await openBundle(bundle);
+      const report = await opened.verify({ onProgress: renderer.onProgress, keep: keptForCompleteness }).finally(() => renderer.stop());
+      const arches = (report.meta?.targets ?? []).map((t) => t.arch);
+      const completeness = checkCompleteness(viewOfRead(report.digests.keys(), report.kept, arches), completenessOptions(report.meta?.kubespray));
       if (o.json) {
         const { digests: _d, kept: _k, ...rest } = report;
         process.stdout.write(JSON.stringify({ ...rest, completeness }, null, 2) + '\n');
@@ -25,8 +28,9 @@ export function verifyCommand(): Command {
         else if (completeness.missing.length && !o.allowMissing) process.exitCode = 1;
         return;
       }
-      const m = report.meta ?? {};
-      process.stdout.write(`bundle   ${m.name ?? '?'} ${m.version ?? '?'} (format ${m.formatVersion ?? '?'})\n`);
+      const m = report.meta;
+      const format = report.formatVersion === undefined ? 'format unknown' : `format ${report.formatVersion}`;
+      process.stdout.write(`bundle   ${m ? `${m.name} ${m.version}` : '?'} (${format}; this ks-bundle reads format ${FORMAT_VERSION})\n`);
       process.stdout.write(`checked  ${report.files} files, ${formatBytes(report.bytes)} in ${formatDuration(Date.now() - t0)}\n`);
       if (report.skipped.length) process.stdout.write(`skipped  ${report.skipped.join(', ')} (yours to edit; the .example copies are checked)\n`);
       if (!report.ok) throw integrityError(bundle, report.problems);

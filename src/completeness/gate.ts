@@ -3,19 +3,17 @@ import type { BundleEntry } from '../bundle/entry.js';
 import { KsBundleError } from '../errors.js';
 import type { Manifest } from '../manifest/types.js';
 import type { OnProgress } from '../progress/events.js';
-import { BUNDLE_SETTINGS } from '../kubespray/settings.js';
+import { kubesprayOfBuild } from '../kubespray/settings.js';
+import type { Settings } from '../kubespray/release.js';
+import type { BundleMeta } from '../bundle/meta.js';
 import { checkCompleteness, formatMissing, type BundleView, type CompletenessResult } from './check.js';
 import { viewOfBundleDir, viewOfManifest } from './bundle-view.js';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 
-const KUBESPRAY_MARKER = 'playbooks/roles/kubespray-defaults/defaults/main/download.yml';
 const REF_NAME = 'org.opencontainers.image.ref.name';
 
-/** Kubespray's downloads are checked when the bundle's playbooks are kubespray. */
-export function completenessOptions(paths: Iterable<string>) {
-  for (const p of paths) if (p === KUBESPRAY_MARKER) return { kubespray: { settings: BUNDLE_SETTINGS } };
-  return {};
+/** Kubespray's downloads are checked when the bundle's playbooks are kubespray (bundle.yaml says so). */
+export function completenessOptions(kubespray: { settings: Settings } | undefined) {
+  return kubespray ? { kubespray: { settings: kubespray.settings } } : {};
 }
 
 /** The check on a build about to be written: the manifest's pins plus the bundled Kubernetes YAML's text. */
@@ -26,7 +24,7 @@ export async function checkBuild(manifest: Manifest, entries: BundleEntry[]): Pr
     // Kubernetes YAML is small text; it is read whole to be scanned.
     texts.set(e.path.slice('manifests/'.length), e.data ? e.data.toString('utf8') : await readFile(e.file!, 'utf8'));
   }
-  return checkCompleteness(viewOfManifest(manifest, texts), completenessOptions(entries.map((e) => e.path)));
+  return checkCompleteness(viewOfManifest(manifest, texts), completenessOptions(kubesprayOfBuild(entries.map((e) => e.path))));
 }
 
 /** The same view from what a stream verify kept: file paths, index.json and the manifests' text. */
@@ -62,8 +60,8 @@ export function enforce(result: CompletenessResult, where: string, allowMissing:
   });
 }
 
-/** The check on an unpacked bundle, before install. */
-export async function checkBundleDir(dir: string, arches: readonly string[]): Promise<CompletenessResult> {
-  const marker = existsSync(join(dir, KUBESPRAY_MARKER)) ? [KUBESPRAY_MARKER] : [];
-  return checkCompleteness(await viewOfBundleDir(dir, arches), completenessOptions(marker));
+/** The check on an unpacked, verified bundle, before install. */
+export async function checkBundleDir(dir: string, meta: BundleMeta): Promise<CompletenessResult> {
+  const arches = [...new Set(meta.targets.map((t) => t.arch))];
+  return checkCompleteness(await viewOfBundleDir(dir, arches), completenessOptions(meta.kubespray));
 }

@@ -18,5 +18,6 @@ export function renderInstallVars(info: BundleInfo, mirror: { host: string; port
   };
   const text = '# Written by ks-bundle install: every download points at the offline mirror.\n' + yaml.dump(generic, { lineWidth: 200 });
   if (!info.kubespray) return text;
-  return text + renderMirrorVars({ mirrorHost: mirror.host, port: mirror.port, bundle: { targets: info.targets } }).replace(/^---\n/, '');
+  const vars = renderMirrorVars({ mirrorHost: mirror.host, port: mirror.port, bundle: { targets: info.targets }, settings: info.kubespray.settings });
+  return text + vars.replace(/^---\n/, '');
 }

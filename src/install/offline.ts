@@ -1,19 +1,17 @@
-import { readFile, stat, mkdir } from 'node:fs/promises';
+import { readFile, mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { homedir } from 'node:os';
 import { KsBundleError, ValidationError } from '../errors.js';
 import type { OnProgress } from '../progress/events.js';
-import { verifyBundle, unpackBundle, integrityError } from '../bundle/verify.js';
-import { peekFiles } from '../bundle/peek.js';
-import { BUNDLE_YAML } from '../bundle/layout.js';
+import { openBundle } from '../bundle/open.js';
+import { topDirName } from '../bundle/layout.js';
 import { parseInventory, type Inventory } from '../nodes/inventory.js';
 import { validateInventory, type InstallMode } from '../nodes/validate-inventory.js';
 import { validateVars } from '../nodes/vars.js';
 import { nodeTarget } from '../nodes/target.js';
 import { LocalSession } from '../nodes/local.js';
 import { writeFileAtomic } from '../store/atomic.js';
-import yaml from 'js-yaml';
-import { readBundleInfo } from './bundle-info.js';
+import { bundleInfo } from './bundle-info.js';
 import { startMirrorService } from './mirror-service.js';
 import { initTaskbox } from './taskbox.js';
 import { preflight, preflightTable, type HostCheck } from './preflight.js';
@@ -58,9 +56,9 @@ export interface InstallOutcome {
 export async function installOffline(o: InstallOptions): Promise<InstallOutcome> {
   const say = o.print;
   // 0. Inputs, before anything changes anywhere.
-  const bundlePath = resolve(o.bundle);
-  const isDir = (await stat(bundlePath).catch(() => undefined))?.isDirectory();
-  if (isDir === undefined) throw new KsBundleError('INVALID_INPUT', `${o.bundle}: no such bundle`);
+  const bundle = await openBundle(resolve(o.bundle));
+  const isDir = bundle.kind === 'folder';
+  const bundlePath = bundle.path;
   const inventoryFile = resolve(o.inventory ?? join(isDir ? bundlePath : '.', 'conf', 'hosts.ini'));
   const varsFile = resolve(o.vars ?? join(isDir ? bundlePath : '.', 'conf', 'vars.yml'));
   // InitInstaller alone (the seed's offline appendix) needs neither the inventory nor the cluster vars.
@@ -69,20 +67,13 @@ export async function installOffline(o: InstallOptions): Promise<InstallOutcome>
 
   // 1-2. Verify every byte, then unpack (a folder bundle is used where it is).
   say('[1/8] verify the bundle');
-  let bundleDir = bundlePath;
-  if (isDir) {
-    const report = await verifyBundle(bundlePath, { onProgress: o.onProgress });
-    if (!report.ok) throw integrityError(bundlePath, report.problems);
-  } else {
-    const meta = yaml.load((await peekFiles(bundlePath, [BUNDLE_YAML])).get(BUNDLE_YAML) ?? '{}') as { name?: string; version?: string };
-    bundleDir = join(o.dataDir, `${meta.name}-${meta.version}`);
-    say(`[2/8] unpack into ${bundleDir}`);
-    const { reused } = await unpackBundle(bundlePath, bundleDir, { onProgress: o.onProgress });
-    if (reused) say('      already unpacked from this bundle; kept');
-  }
-  const info = await readBundleInfo(bundleDir);
-  enforce(await checkBundleDir(bundleDir, [...new Set(info.targets.map((t) => t.arch))]), bundleDir, o.allowMissing, o.onProgress);
-  const stateDir = join(o.dataDir, 'state', `${info.name}-${info.version}`);
+  if (!isDir) say(`[2/8] unpack under ${o.dataDir}`);
+  const opened = await bundle.unpack({ dataDir: o.dataDir, onProgress: o.onProgress });
+  const bundleDir = opened.dir;
+  if (!isDir) say(opened.reused ? `      already unpacked from this bundle in ${bundleDir}; verified again and kept` : `      into ${bundleDir}`);
+  const info = bundleInfo(opened);
+  enforce(await checkBundleDir(bundleDir, opened.meta), bundleDir, o.allowMissing, o.onProgress);
+  const stateDir = join(o.dataDir, 'state', topDirName(info.name, info.version));
   await mkdir(stateDir, { recursive: true, mode: 0o700 });
   const state = await StateFile.open(stateDir, info.sha256sums);
 

@@ -1,4 +1,4 @@
-import type { Settings } from './release.js';
+import { KUBESPRAY_VERSION, type Settings } from './release.js';
 
 /**
  * What the default bundle installs with kubespray: the Kubernetes line KubeSphere v3.4.1 supports (its README lists
@@ -12,3 +12,15 @@ export const BUNDLE_SETTINGS: Settings = {
   helm_enabled: true,
   local_volume_provisioner_enabled: true,
 };
+
+/** The file only kubespray's playbooks have: a bundle whose playbooks hold it installs with kubespray. */
+export const KUBESPRAY_MARKER = 'playbooks/roles/kubespray-defaults/defaults/main/download.yml';
+
+/**
+ * Decided once, when a bundle is built, from the files it will hold, and recorded in its bundle.yaml: whether its
+ * playbooks are kubespray, which release, and the settings its downloads were chosen for.
+ */
+export function kubesprayOfBuild(paths: Iterable<string>): { version: string; settings: Settings } | undefined {
+  for (const p of paths) if (p === KUBESPRAY_MARKER) return { version: KUBESPRAY_VERSION, settings: BUNDLE_SETTINGS };
+  return undefined;
+}

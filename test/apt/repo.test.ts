@@ -23,6 +23,7 @@ import { ensureRootfs } from '../testbed/rootfs.js';
 import { exec as run } from './exec.js';
 import { requireTools } from '../support/tools.js';
 import { ALL_PACKAGES, APT_TEST_STORE, aptManifest, buildContext, debianTarget, machineDebianSources } from './support.js';
+import { testMeta } from '../support/bundle-meta.js';
 
 const target = debianTarget('amd64');
 const REPO = 'repos/apt/debian-12';
@@ -41,7 +42,7 @@ beforeAll(async () => {
   rootfs = await ensureRootfs();
   first = await collectApt(buildContext(aptManifest({ packages: ALL_PACKAGES, targets: [target] }), APT_TEST_STORE));
   bundleDir = join(work, 'bundle');
-  await writeBundle({ name: 'apt-test', version: '0.0.1', entries: first.entries, meta: {}, out: bundleDir, asDirectory: true, compress: 'none' });
+  await writeBundle({ name: 'apt-test', version: '0.0.1', entries: first.entries, meta: testMeta('apt-test', '0.0.1'), out: bundleDir, asDirectory: true, compress: 'none' });
   mirror = await startMirror({ bundleDir, port: 0 });
 });
 

@@ -19,6 +19,7 @@ import { ContentStore } from '../../src/store/content-store.js';
 import { requireTools } from '../support/tools.js';
 import { exec } from './exec.js';
 import { APT_TEST_STORE, LISTS, aptManifest, buildContext, debianTarget } from './support.js';
+import { testMeta } from '../support/bundle-meta.js';
 
 let work: string;
 let out: KindOutput;
@@ -33,7 +34,7 @@ beforeAll(async () => {
   const manifest = aptManifest({ packages: LISTS.k8sPrereqs, targets: [debianTarget('amd64'), debianTarget('arm64')] });
   out = await collectApt(buildContext(manifest, APT_TEST_STORE));
   bundleDir = join(work, 'bundle');
-  await writeBundle({ name: 'apt-targets', version: '0.0.1', entries: out.entries, meta: {}, out: bundleDir, asDirectory: true, compress: 'none' });
+  await writeBundle({ name: 'apt-targets', version: '0.0.1', entries: out.entries, meta: testMeta('apt-targets', '0.0.1'), out: bundleDir, asDirectory: true, compress: 'none' });
   mirror = await startMirror({ bundleDir, port: 0 });
 });
 

@@ -28,6 +28,10 @@ with tarfile.open(src) as tin, tarfile.open(dst, 'w', format=tarfile.PAX_FORMAT)
             old = hashlib.sha256(data[f'{top}/{FILE}']).hexdigest()
             new = hashlib.sha256(bytes([data[f'{top}/{FILE}'][0] ^ 1]) + data[f'{top}/{FILE}'][1:]).hexdigest()
             body = body.replace(old.encode(), new.encode())
+        if case == 'version-escape' and rel == 'bundle.yaml':
+            body = body.replace(b'version: 1.0.0', b'version: /../../victim')
+        if case == 'no-name' and rel == 'bundle.yaml':
+            body = b''.join(l for l in body.splitlines(True) if not l.startswith((b'name:', b'version:')))
         if body is not None:
             m.size = len(body)
             tout.addfile(m, io.BytesIO(body))

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeBundle } from '../../src/bundle/write.js';
 import { sha256sum } from '../support/sha256sum.js';
 import { requireTools } from '../support/tools.js';
+import { testMeta } from '../support/bundle-meta.js';
 
 let dir: string;
 beforeAll(async () => {
@@ -29,7 +30,7 @@ async function pack(out: string, entries: Array<{ path: string; file: string; si
     size: e.size >= 0 ? e.size : Number(execFileSync('stat', ['-c', '%s', e.file], { encoding: 'utf8' })),
     sha256: e.sha256 ?? sha256sum(e.file),
   }));
-  return writeBundle({ name: 'pack', version: '1.0.0', entries: sized, meta: { formatVersion: 1 }, out, asDirectory: false, compress: 'none' });
+  return writeBundle({ name: 'pack', version: '1.0.0', entries: sized, meta: testMeta('pack', '1.0.0'), out, asDirectory: false, compress: 'none' });
 }
 
 describe('packing a bundle', () => {

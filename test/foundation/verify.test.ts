@@ -5,7 +5,7 @@ import { mkdir, mkdtemp, readdir, rm, truncate, writeFile, stat, open } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { unpackBundle } from '../../src/bundle/verify.js';
+import { openBundle } from '../../src/bundle/open.js';
 import { REPO, runCli } from '../support/cli.js';
 import { startFaultUpstream, type FaultUpstream } from '../support/fault-upstream.js';
 import { sha256sum } from '../support/sha256sum.js';
@@ -132,18 +132,58 @@ describe('safe unpack (serve unpacks a tarball before serving it)', () => {
   });
 });
 
-describe('unpack into the data dir', () => {
-  it('unpacks once; a rerun verifies the tarball again but writes nothing; a damaged tarball leaves the folder as it was', async () => {
-    const dest = join(dir, 'data-reuse', 'v-1.0.0');
-    const first = await unpackBundle(good, dest);
-    expect(first.reused).toBe(false);
-    const before = (await stat(join(dest, 'repos/files/a.bin'))).ino;
-    const again = await unpackBundle(good, dest);
-    expect(again.reused).toBe(true);
-    expect((await stat(join(dest, 'repos/files/a.bin'))).ino).toBe(before);
-    await expect(unpackBundle(await craft('changed'), dest)).rejects.toThrow(/changed: repos\/files\/a\.bin/);
-    expect(sha256sum(join(dest, 'repos/files/a.bin'))).toBe(sha256sum(join(dir, 'up', 'a.bin')));
-    expect((await readdir(join(dir, 'data-reuse'))).sort()).toEqual(['v-1.0.0']);
+describe("bundle.yaml's name and version decide the unpack folder only once checked", () => {
+  it('a version that climbs out of the data dir: exit 3 naming bundle.yaml, the folder it aims at untouched', async () => {
+    const bad = await craft('version-escape');
+    // The folder `join(data, 'v-/../../victim')` would be: the test's own dir/victim, with a file in it.
+    const data = join(dir, 'data-escape', 'd');
+    const victim = join(dir, 'data-escape', 'victim');
+    await mkdir(victim, { recursive: true });
+    await writeFile(join(victim, 'keep.txt'), 'mine');
+    for (const args of [['serve', bad, '--data-dir', data, '--port', '0'], ['verify', bad], ['inspect', bad]]) {
+      const r = await runCli(args);
+      expect(r.code, `${args[0]}: ${r.stderr}`).toBe(args[0] === 'inspect' ? 2 : 3);
+      expect(r.stderr).toMatch(/bundle\.yaml.*version: "\/\.\.\/\.\.\/victim" contains "\/": it becomes a folder or file name/);
+    }
+    expect(await readdir(victim)).toEqual(['keep.txt']);
+    expect(await readdir(data)).toEqual([]);
+  });
+
+  it('a bundle without name or version is refused, not unpacked into "undefined-undefined"', async () => {
+    const bad = await craft('no-name');
+    const data = join(dir, 'data-noname');
+    const r = await runCli(['serve', bad, '--data-dir', data, '--port', '0']);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/bad-meta: bundle\.yaml: line 1: missing required key "name"/);
+    expect(r.stderr).toMatch(/missing required key "version"/);
+    expect(await readdir(data)).toEqual([]);
   });
 });
 
+describe('unpack into the data dir', () => {
+  it('unpacks once; a rerun verifies the tarball and the folder again but writes nothing; a damaged tarball leaves the folder as it was', async () => {
+    const data = join(dir, 'data-reuse');
+    const dest = join(data, 'v-1.0.0');
+    const unpack = async (tarball: string) => (await openBundle(tarball)).unpack({ dataDir: data });
+    const first = await unpack(good);
+    expect(first).toMatchObject({ dir: dest, reused: false });
+    const before = (await stat(join(dest, 'repos/files/a.bin'))).ino;
+    const again = await unpack(good);
+    expect(again.reused).toBe(true);
+    expect((await stat(join(dest, 'repos/files/a.bin'))).ino).toBe(before);
+    await expect(unpack(await craft('changed'))).rejects.toThrow(/changed: repos\/files\/a\.bin/);
+    expect(sha256sum(join(dest, 'repos/files/a.bin'))).toBe(sha256sum(join(dir, 'up', 'a.bin')));
+    expect((await readdir(data)).sort()).toEqual(['v-1.0.0']);
+  });
+
+  it('a folder whose content changed since it was unpacked is not trusted for its marker: it is unpacked again', async () => {
+    const data = join(dir, 'data-marker');
+    const dest = join(data, 'v-1.0.0');
+    const unpack = async () => (await openBundle(good)).unpack({ dataDir: data });
+    await unpack();
+    await writeFile(join(dest, 'repos/files/a.bin'), 'planted after the first unpack');
+    const again = await unpack();
+    expect(again.reused).toBe(false);
+    expect(sha256sum(join(dest, 'repos/files/a.bin'))).toBe(sha256sum(join(dir, 'up', 'a.bin')));
+  });
+});

@@ -1,0 +1,140 @@
+import { readFile, stat, mkdir, mkdtemp, rm, rename } from 'node:fs/promises';
+import { join } from 'node:path';
+import { InputError, IntegrityError } from '../errors.js';
+import type { OnProgress } from '../progress/events.js';
+import { writeFileAtomic } from '../store/atomic.js';
+import { formatProblem } from '../errors.js';
+import { BUNDLE_YAML, UNPACKED_MARKER, topDirName } from './layout.js';
+import { parseBundleMeta, type BundleMeta } from './meta.js';
+import { peekTar } from './peek.js';
+import { openByteSource, type ByteSource } from '../parts/source.js';
+import { integrityError, verifyFolder, verifyTarball, type VerifyOptions, type VerifyReport } from './verify.js';
+
+/** A bundle's folder on disk, checked, with its bundle.yaml. */
+export interface UnpackedBundle {
+  dir: string;
+  meta: BundleMeta;
+  /** A tarball already unpacked there earlier, verified again and kept. */
+  reused: boolean;
+}
+
+/**
+ * One bundle, however it is kept: a tarball (.tar, .tar.gz, or split into parts) or an unpacked folder. Every command that reads a
+ * bundle starts here; nothing read from it is used before it is verified, except by `peek` (inspect), which says so.
+ */
+export interface Bundle {
+  /** The path the user gave. */
+  readonly path: string;
+  readonly kind: 'tarball' | 'folder';
+  /** Check every byte against SHA256SUMS, and SHA256SUMS against bundle.yaml; writes nothing. */
+  verify(opts?: VerifyOptions): Promise<VerifyReport>;
+  /** Small files (bundle.yaml, the lock) by path in the bundle, unverified; a corrupt archive throws IntegrityError. */
+  peek(names: readonly string[]): Promise<Map<string, string>>;
+  /**
+   * A verified folder of the bundle. A tarball is verified and unpacked in one pass under `dataDir`, into
+   * `<name>-<version>/` (names from the verified bundle.yaml); a folder unpacked there before is verified again and
+   * kept. A folder bundle is verified where it is; `verify: false` only reads its bundle.yaml (a caller that has
+   * just verified it, in this run).
+   */
+  unpack(opts: { dataDir: string; onProgress?: OnProgress; verify?: boolean }): Promise<UnpackedBundle>;
+}
+
+export async function openBundle(path: string): Promise<Bundle> {
+  const st = await stat(path).catch(() => undefined);
+  const hint = 'Give a bundle tarball (.tar, .tar.gz), its .parts file (a split bundle), or an unpacked bundle folder.';
+  if (!st) throw new InputError(`${path}: no such bundle`, { hint });
+  if (st.isDirectory()) return folderBundle(path);
+  if (st.isFile()) return tarballBundle(path, () => openByteSource(path));
+  throw new InputError(`${path}: not a file or a folder`, { hint });
+}
+
+function folderBundle(dir: string): Bundle {
+  return {
+    path: dir,
+    kind: 'folder',
+    verify: (opts) => verifyFolder(dir, opts),
+    async peek(names) {
+      const found = new Map<string, string>();
+      for (const n of names) {
+        const text = await readFile(join(dir, n), 'utf8').catch(() => undefined);
+        if (text !== undefined) found.set(n, text);
+      }
+      return found;
+    },
+    async unpack(opts) {
+      if (opts.verify === false) return { dir, meta: await metaOfFolder(dir), reused: false };
+      const report = await verifyFolder(dir, { onProgress: opts.onProgress });
+      if (!report.ok || !report.meta) throw integrityError(dir, report.problems);
+      return { dir, meta: report.meta, reused: false };
+    },
+  };
+}
+
+/** `open` gives a fresh source for each read: a source keeps the state of one read (a stop, a damaged part). */
+function tarballBundle(path: string, open: () => Promise<ByteSource>): Bundle {
+  const peek = async (names: readonly string[]) =>
+    peekTar(await open(), names).catch((err: Error) => {
+      if (err instanceof IntegrityError) throw err;
+      throw new IntegrityError(`${path}: truncated or corrupt tar (${err.message})`, { hint: 'Copy the bundle again from its source and compare it with its .sha256 file.', cause: err });
+    });
+  return {
+    path,
+    kind: 'tarball',
+    verify: async (opts) => verifyTarball(await open(), opts),
+    peek,
+    async unpack(opts) {
+      const reused = await reuseEarlierUnpack(open, opts.dataDir, opts.onProgress, peek);
+      if (reused) return reused;
+      await mkdir(opts.dataDir, { recursive: true });
+      // Unpacked under a temp name first: the folder's name comes from bundle.yaml, known only once verified.
+      const tmp = await mkdtemp(join(opts.dataDir, '.unpack-'));
+      try {
+        const report = await verifyTarball(await open(), { onProgress: opts.onProgress, extractTo: tmp });
+        if (!report.ok || !report.meta) throw integrityError(path, report.problems);
+        const dest = join(opts.dataDir, topDirName(report.meta.name, report.meta.version));
+        await writeFileAtomic(join(tmp, UNPACKED_MARKER), report.meta.sha256sums + '\n');
+        await rm(dest, { recursive: true, force: true });
+        await rename(tmp, dest);
+        return { dir: dest, meta: report.meta, reused: false };
+      } catch (err) {
+        await rm(tmp, { recursive: true, force: true });
+        throw err;
+      }
+    },
+  };
+}
+
+/**
+ * A folder this tarball was unpacked into before is kept only when both verify, the tarball and the folder, against
+ * the same SHA256SUMS: the marker in the folder only says which bundle to compare with, it proves nothing. The name
+ * of the folder to look at comes from the unverified bundle.yaml, checked as a path component; nothing is written
+ * or removed on its word.
+ */
+async function reuseEarlierUnpack(
+  open: () => Promise<ByteSource>,
+  dataDir: string,
+  onProgress: OnProgress | undefined,
+  peek: (names: readonly string[]) => Promise<Map<string, string>>,
+): Promise<UnpackedBundle | undefined> {
+  const claimed = parseBundleMeta((await peek([BUNDLE_YAML])).get(BUNDLE_YAML) ?? '').meta;
+  if (!claimed) return undefined;
+  const dir = join(dataDir, topDirName(claimed.name, claimed.version));
+  const marker = (await readFile(join(dir, UNPACKED_MARKER), 'utf8').catch(() => '')).trim();
+  if (marker !== claimed.sha256sums) return undefined;
+  const source = await open();
+  const [tarball, folder] = await Promise.all([verifyTarball(source, { onProgress }), verifyFolder(dir)]);
+  if (!tarball.ok || !tarball.meta) throw integrityError(source.path, tarball.problems);
+  const same = folder.ok && folder.meta?.sha256sums === tarball.meta.sha256sums && topDirName(tarball.meta.name, tarball.meta.version) === topDirName(claimed.name, claimed.version);
+  return same ? { dir, meta: tarball.meta, reused: true } : undefined;
+}
+
+/** bundle.yaml of a folder the caller verified itself. */
+async function metaOfFolder(dir: string): Promise<BundleMeta> {
+  const file = join(dir, BUNDLE_YAML);
+  const text = await readFile(file, 'utf8').catch(() => {
+    throw new InputError(`${dir}: not an unpacked ks-bundle bundle (no readable ${BUNDLE_YAML})`);
+  });
+  const parsed = parseBundleMeta(text, file);
+  if (!parsed.meta) throw new IntegrityError(`${file}: not a valid bundle.yaml\n${parsed.problems.map((p) => '  ' + formatProblem(p)).join('\n')}`);
+  return parsed.meta;
+}
