@@ -93,16 +93,72 @@ export class HttpError extends KsBundleError {
   }
 }
 
-/** Strip user:password@ from URLs before they reach a message or a log. */
+/**
+ * Query parameters that carry a secret: tokens, passwords, API keys, and the signatures and credentials of
+ * pre-signed object-storage URLs (S3 `X-Amz-Signature`/`X-Amz-Credential`/`X-Amz-Security-Token`, GCS
+ * `X-Goog-Signature`, Azure SAS `sig`).
+ */
+const SECRET_PARAM = /token|secret|passw|signature|credential|api[-_]?key|^key$|^sig$|^auth|session/i;
+
+/**
+ * The one redaction of URLs: `user:password@` becomes `***@`, and the value of every secret-looking query parameter
+ * becomes `***`. Whatever is stored (lock, bundle.yaml, the cache's source records) or printed (errors, progress,
+ * logs) passes through here; the request itself uses the URL as given.
+ */
 export function redactUrl(url: string): string {
+  let u: URL;
   try {
-    const u = new URL(url);
-    if (u.username || u.password) {
-      u.username = '***';
-      u.password = '';
+    u = new URL(url);
+  } catch {
+    return url.replace(/\/\/[^/@\s]*@/, '//***@').replace(/([?&][^=&#\s]+=)[^&#\s]*/g, (m, head: string) => (SECRET_PARAM.test(head.slice(1, -1)) ? head + '***' : m));
+  }
+  if (u.username || u.password) {
+    u.username = '***';
+    u.password = '';
+  }
+  // Only touch the query when a secret is there, so an ordinary URL keeps its exact spelling.
+  if ([...u.searchParams.keys()].some((k) => SECRET_PARAM.test(k))) {
+    const kept = [...u.searchParams].map(([k, v]) => [k, SECRET_PARAM.test(k) ? '***' : v] as [string, string]);
+    u.search = '';
+    for (const [k, v] of kept) u.searchParams.append(k, v);
+  }
+  return u.toString();
+}
+
+/** Every http(s) URL inside a free text (an upstream's error, a stack trace) redacted as `redactUrl` does. */
+export function redactUrlsIn(text: string): string {
+  return text.replace(/\bhttps?:\/\/[^\s"'<>()]+/gi, (m) => redactUrl(m));
+}
+
+/**
+ * The inverse for a URL read back from a lock: when `redacted` is on the same origin as one of the URLs the manifest
+ * gives (which hold the credentials), it gets that URL's `user:password@` and the values of its secret query
+ * parameters back. A lock thus never holds a secret, and `--locked` still sends it.
+ */
+export function withCredentialsOf(redacted: string, givenUrls: readonly string[]): string {
+  let u: URL;
+  try {
+    u = new URL(redacted);
+  } catch {
+    return redacted;
+  }
+  for (const given of givenUrls) {
+    let g: URL;
+    try {
+      g = new URL(given);
+    } catch {
+      continue;
+    }
+    if (g.origin !== u.origin) continue;
+    if (u.username === '***') {
+      u.username = g.username;
+      u.password = g.password;
+    }
+    for (const [k, v] of [...u.searchParams]) {
+      const secret = g.searchParams.get(k);
+      if (v === '***' && secret !== null) u.searchParams.set(k, secret);
     }
     return u.toString();
-  } catch {
-    return url.replace(/\/\/[^/@\s]*@/, '//***@');
   }
+  return redacted;
 }

@@ -7,7 +7,7 @@
 import type { BundleEntry } from '../bundle/entry.js';
 import type { Collector } from '../collector/context.js';
 import type { LockEntry } from '../lock/entry.js';
-import { KsBundleError } from '../errors.js';
+import { KsBundleError, redactUrl, withCredentialsOf } from '../errors.js';
 import type { AptSpec, Target } from '../manifest/types.js';
 import { downloadToStore } from '../net/download.js';
 import { planTarget, type PlannedDeb } from './plan.js';
@@ -41,7 +41,7 @@ export const collectApt: Collector = async (ctx) => {
   if (ctx.locked) {
     for (const e of ctx.locked.filter((l) => l.kind === 'index')) lock.push(e);
     for (const t of targets) {
-      const debs = ctx.locked.filter((l) => l.kind === 'deb' && l.extra?.['os'] === t.os && l.extra?.['targetArch'] === t.arch).map(debFromLock);
+      const debs = ctx.locked.filter((l) => l.kind === 'deb' && l.extra?.['os'] === t.os && l.extra?.['targetArch'] === t.arch).map((l) => debFromLock(l, spec.sources.map((src) => src.url)));
       if (!debs.length) throw new KsBundleError('RESOLVE', `--locked: the lock has no debs for target ${t.os}/${t.arch}`, { hint: 'Build without --locked to resolve this target, then commit the new lock.' });
       // The manifest may have gained packages since the lock was written (a status baseline may legitimately
       // leave a requested package out: the target already has it).
@@ -102,14 +102,15 @@ function debLock(r: OsRepo, arch: string, d: PlannedDeb): LockEntry {
     kind: 'deb',
     name: `${r.os}/${arch}/${d.name}=${d.version}:${d.arch}`,
     version: d.version,
-    source: d.url,
+    source: redactUrl(d.url),
     size: d.size,
     sha256: d.sha256,
     extra: { pkg: d.name, arch: d.arch, os: r.os, targetArch: arch, filename: d.pool, index: d.index, repoDate: r.date.toISOString(), stanza: d.stanza },
   };
 }
 
-function debFromLock(l: LockEntry): PlannedDeb {
+/** A locked deb as a download; its URL gets the credentials of the manifest's source back (the lock holds none). */
+function debFromLock(l: LockEntry, sourceUrls: string[]): PlannedDeb {
   const x = l.extra ?? {};
   if (typeof x['stanza'] !== 'string' || typeof x['filename'] !== 'string') {
     throw new KsBundleError('INVALID_INPUT', `lock entry deb ${l.name} lacks its stanza or filename`, { hint: 'Rebuild without --locked to regenerate the lock.' });
@@ -122,7 +123,7 @@ function debFromLock(l: LockEntry): PlannedDeb {
     pool: x['filename'],
     sha256: l.sha256,
     size: l.size,
-    url: l.source,
+    url: withCredentialsOf(l.source, sourceUrls),
     index: String(x['index'] ?? ''),
     chain: [],
   };

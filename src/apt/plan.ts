@@ -4,7 +4,7 @@
  */
 import { open, readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve as resolvePath } from 'node:path';
-import { InputError, IntegrityError } from '../errors.js';
+import { InputError, IntegrityError, redactUrl } from '../errors.js';
 import type { LockEntry } from '../lock/entry.js';
 import type { AptSource, AptSpec, Target } from '../manifest/types.js';
 import { baselineFromStatus, baselineRequired } from './baseline.js';
@@ -86,7 +86,7 @@ export async function planTarget(
         indexLock.push({
           kind: 'index',
           name,
-          source: got.url,
+          source: redactUrl(got.url),
           size: got.blob.size,
           sha256: got.blob.sha256,
           extra: { compressed: got.compressed, date: rel.release.date?.toISOString(), release: rel.stored.sha256 },

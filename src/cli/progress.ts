@@ -1,6 +1,7 @@
 import cliProgress from 'cli-progress';
 import type { OnProgress, ProgressEvent } from '../progress/events.js';
 import { formatBytes } from '../progress/format.js';
+import { safeForTerminal } from '../text/terminal.js';
 
 export type ProgressMode = 'tty' | 'plain' | 'json' | 'quiet';
 
@@ -14,14 +15,22 @@ export interface Renderer {
   stop(): void;
 }
 
-/** Bars on a TTY (one per artifact in flight and one overall), plain lines otherwise, JSON lines with --json. */
+/**
+ * Bars on a TTY (one per artifact in flight and one overall), plain lines otherwise, JSON lines with --json. Every
+ * text field of an event passes `safeForTerminal` first: labels and reasons carry names and URLs from upstreams.
+ */
 export function createRenderer(mode: ProgressMode, stream: NodeJS.WriteStream = process.stderr): Renderer {
   if (mode === 'quiet') return { onProgress: () => {}, stop: () => {} };
-  if (mode === 'json') {
-    return { onProgress: (e) => void process.stdout.write(JSON.stringify({ event: e.type, ...e }) + '\n'), stop: () => {} };
-  }
-  if (mode === 'plain') return plainRenderer(stream);
-  return barRenderer(stream);
+  const inner = mode === 'json' ? jsonRenderer() : mode === 'plain' ? plainRenderer(stream) : barRenderer(stream);
+  return { onProgress: (e) => inner.onProgress(sanitized(e)), stop: () => inner.stop() };
+}
+
+function sanitized(e: ProgressEvent): ProgressEvent {
+  return Object.fromEntries(Object.entries(e).map(([k, v]) => [k, typeof v === 'string' ? safeForTerminal(v) : v])) as ProgressEvent;
+}
+
+function jsonRenderer(): Renderer {
+  return { onProgress: (e) => void process.stdout.write(JSON.stringify({ event: e.type, ...e }) + '\n'), stop: () => {} };
 }
 
 function plainRenderer(stream: NodeJS.WriteStream): Renderer {

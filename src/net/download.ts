@@ -1,6 +1,6 @@
 import { mkdir, rm, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { HttpError, IntegrityError, KsBundleError } from '../errors.js';
+import { HttpError, IntegrityError, KsBundleError, redactUrl } from '../errors.js';
 import type { OnProgress } from '../progress/events.js';
 import { noProgress } from '../progress/events.js';
 import { ContentStore, checkExpected, type StoredBlob } from '../store/content-store.js';
@@ -23,6 +23,11 @@ export interface DownloadSpec {
   headers?: Headers | (() => Promise<Headers>);
   /** A private CA for some hosts (a registry's `ca`). */
   tls?: TlsTrust;
+  /**
+   * The lock names this URL as the source (a pinned file): a cached blob counts only if it came from this URL, so a
+   * changed URL is fetched and verified once. Content-addressed kinds (layers, debs, wheels) share blobs across URLs.
+   */
+  sourceMustMatch?: boolean;
 }
 
 export interface DownloadOptions extends RetryOptions {
@@ -44,17 +49,24 @@ export interface DownloadResult extends StoredBlob {
  * honoured); the digest and size are checked before the blob gets its name, and a wrong partial is deleted.
  */
 export async function downloadToStore(spec: DownloadSpec, opts: DownloadOptions): Promise<DownloadResult> {
+  const key = spec.sha256 ?? 'url-' + sha256OfString(spec.url);
+  // Two artifacts with one digest share the partial file: one download, and the other finds the blob.
+  return opts.store.exclusive(key, () => download(spec, opts, key));
+}
+
+async function download(spec: DownloadSpec, opts: DownloadOptions, key: string): Promise<DownloadResult> {
   const { store } = opts;
   const onProgress = opts.onProgress ?? noProgress;
   const id = opts.id ?? spec.what;
+  const shown = redactUrl(spec.url);
   if (spec.sha256) {
-    const have = await store.has(spec.sha256, spec.size);
+    const have = await store.has(spec.sha256, spec.size, spec.sourceMustMatch ? spec.url : undefined);
     if (have) {
       onProgress({ type: 'done', id, bytes: have.size, cached: true });
       return { ...have, cached: true, transferred: 0 };
     }
   }
-  const partial = store.partialPathOf(spec.sha256 ?? 'url-' + sha256OfString(spec.url));
+  const partial = store.partialPathOf(key);
   await mkdir(dirname(partial), { recursive: true });
   const sri = spec.integrity ? parseIntegrity(spec.integrity) : undefined;
   let transferred = 0;
@@ -97,7 +109,7 @@ export async function downloadToStore(spec: DownloadSpec, opts: DownloadOptions)
           size += chunk.length;
           transferred += chunk.length;
           // More than the index promised is wrong: stop before filling the disk.
-          if (spec.size !== undefined && size > spec.size) throw new IntegrityError(`${spec.what} (${spec.url}): more than the ${spec.size} bytes its index says`);
+          if (spec.size !== undefined && size > spec.size) throw new IntegrityError(`${spec.what} (${shown}): more than the ${spec.size} bytes its index says`);
           onProgress({ type: 'advance', id, bytes: size, total });
           return out.write(chunk);
         });
@@ -109,10 +121,10 @@ export async function downloadToStore(spec: DownloadSpec, opts: DownloadOptions)
       if (failed) throw failed;
       if (written.size !== size) throw new Error(`${spec.what}: ${written.size} bytes written of ${size} received`);
       const got = { sha256: written.digests[0]!, size };
-      checkExpected(got, { sha256: spec.sha256, size: spec.size }, `${spec.what} (${spec.url})`);
+      checkExpected(got, { sha256: spec.sha256, size: spec.size }, `${spec.what} (${shown})`);
       const sriGot = written.digests[1];
       if (sri && sriGot !== sri.digest) {
-        throw new IntegrityError(`${spec.what} (${spec.url}): ${sri.algorithm} ${sriGot}, expected ${sri.digest}`, {
+        throw new IntegrityError(`${spec.what} (${shown}): ${sri.algorithm} ${sriGot}, expected ${sri.digest}`, {
           hint: 'The download does not match its published integrity value; nothing was stored.',
         });
       }
@@ -124,7 +136,7 @@ export async function downloadToStore(spec: DownloadSpec, opts: DownloadOptions)
     if (err instanceof KsBundleError && err.code === 'INTEGRITY') await rm(partial, { force: true });
     throw err;
   });
-  const stored = await store.commit(partial, actual, {}, spec.what);
+  const stored = await store.commit(partial, actual, {}, spec.what, spec.sourceMustMatch ? spec.url : undefined);
   onProgress({ type: 'done', id, bytes: stored.size, cached: false });
   return { ...stored, cached: false, transferred };
 }

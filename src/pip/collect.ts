@@ -6,7 +6,7 @@
 import type { BundleEntry } from '../bundle/entry.js';
 import type { Collector, KindOutput } from '../collector/context.js';
 import type { LockEntry } from '../lock/entry.js';
-import { KsBundleError, redactUrl } from '../errors.js';
+import { KsBundleError, redactUrl, withCredentialsOf } from '../errors.js';
 import type { Target } from '../manifest/types.js';
 import { satisfies } from '@renovatebot/pep440';
 import { IndexClient } from './client.js';
@@ -49,7 +49,7 @@ export const collectPip: Collector = async (ctx) => {
   const picked = new Map<string, Picked>();
 
   if (ctx.locked) {
-    for (const p of lockedWheels(ctx.locked, roots, targets)) picked.set(p.file.filename, p);
+    for (const p of lockedWheels(ctx.locked, roots, targets, spec.index)) picked.set(p.file.filename, p);
   } else {
     for (const target of targets) {
       ctx.onProgress({ type: 'phase', phase: 'pip', message: `resolving ${spec.requirements.length} requirements for ${describeTarget(target)}` });
@@ -108,7 +108,7 @@ async function writeOutput(list: Picked[], blobs: { sha256: string; size: number
  * The locked wheels as download jobs. The lock must still answer the manifest: every requirement that applies to
  * a target needs a locked wheel of that project and a satisfying version for that target.
  */
-function lockedWheels(locked: LockEntry[], roots: ReturnType<typeof parseRequirement>[], targets: PipTarget[]): Picked[] {
+function lockedWheels(locked: LockEntry[], roots: ReturnType<typeof parseRequirement>[], targets: PipTarget[], index: string): Picked[] {
   const wheels = locked.filter((e) => e.kind === 'wheel');
   const out: Picked[] = wheels.map((e) => {
     const wheel = parseWheelFilename(e.name);
@@ -119,7 +119,7 @@ function lockedWheels(locked: LockEntry[], roots: ReturnType<typeof parseRequire
       version: e.version ?? wheel.version,
       distribution: wheel.distribution,
       targets: Array.isArray(e.extra?.targets) ? (e.extra!.targets as string[]) : [],
-      file: { filename: e.name, url: e.source, sha256: e.sha256, yanked: false },
+      file: { filename: e.name, url: withCredentialsOf(e.source, [index]), sha256: e.sha256, yanked: false },
     };
   });
   const problems: string[] = [];

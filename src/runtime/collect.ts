@@ -6,7 +6,7 @@ import type { BuildContext, KindOutput } from '../collector/context.js';
 import type { BundleEntry } from '../bundle/entry.js';
 import type { LockEntry } from '../lock/entry.js';
 import { lockedEntry } from '../lock/locked.js';
-import { InputError, KsBundleError } from '../errors.js';
+import { InputError, KsBundleError, redactUrl } from '../errors.js';
 import { ARCH_NAMES } from '../manifest/targets.js';
 import { request } from '../net/http.js';
 import { downloadToStore } from '../net/download.js';
@@ -65,9 +65,9 @@ async function nodeFor(ctx: BuildContext, arch: string): Promise<NodeBinary> {
   if (spec.source === 'url') {
     const pin = spec.urls?.[arch];
     if (!pin) throw new InputError(`${ctx.manifest.file}: spec.runtime.urls has no entry for ${arch}`);
-    const blob = await downloadToStore({ url: pin.url, sha256: pin.sha256, what: `node runtime ${arch}` }, { store: ctx.store, onProgress: ctx.onProgress, ...ctx.retry });
+    const blob = await downloadToStore({ url: pin.url, sha256: pin.sha256, what: `node runtime ${arch}`, sourceMustMatch: true }, { store: ctx.store, onProgress: ctx.onProgress, ...ctx.retry, signal: ctx.signal });
     const bin = pin.url.endsWith('.tar.gz') || pin.url.endsWith('.tgz') || pin.url.endsWith('.tar.xz') ? await binFromTarball(ctx, blob.path, `node runtime ${arch}`) : blob;
-    return { ...bin, version: spec.version ?? 'pinned', source: pin.url };
+    return { ...bin, version: spec.version ?? 'pinned', source: redactUrl(pin.url) };
   }
   return fromNpm(ctx, arch, spec.version ?? (locked?.version as string | undefined) ?? DEFAULT_NODE_VERSION, locked);
 }

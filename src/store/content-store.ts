@@ -1,9 +1,9 @@
 import { createReadStream, createWriteStream } from 'node:fs';
-import { link, mkdir, rename, rm, stat, copyFile } from 'node:fs/promises';
+import { appendFile, mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Transform, type Readable } from 'node:stream';
-import { IntegrityError } from '../errors.js';
+import { IntegrityError, redactUrl } from '../errors.js';
 import { SHA256_HEX, hashFile, newSha256 } from './hashing.js';
 import { READ_CHUNK } from './chunked-read.js';
 import { tempSibling } from './atomic.js';
@@ -22,10 +22,32 @@ export interface Expected {
 /**
  * The build side's one cache, keyed by sha256: `<root>/sha256/<2 hex>/<64 hex>`. A blob appears under its name
  * only after its digest matched (temp file + rename), so whatever is there is whole and right; resume is "skip
- * what is there". Partial downloads live in `<root>/partial/` until they complete.
+ * what is there". Partial downloads live in `<root>/partial/` until they complete. `<root>/sources/<2 hex>/<64 hex>`
+ * lists the URLs (redacted) a blob was downloaded from, one a line, so a lock never names a URL that was not fetched.
  */
 export class ContentStore {
+  /** Work on one key (a digest's partial file) that is under way, so a second caller waits instead of colliding. */
+  private readonly busy = new Map<string, Promise<unknown>>();
+
   constructor(readonly root: string) {}
+
+  /**
+   * Run `work` alone for `key`: two artifacts with the same digest share one partial file, so the second waits for
+   * the first, then finds the blob in the store.
+   */
+  async exclusive<T>(key: string, work: () => Promise<T>): Promise<T> {
+    const before = this.busy.get(key);
+    const mine = (async () => {
+      await before?.catch(() => {});
+      return work();
+    })();
+    this.busy.set(key, mine);
+    try {
+      return await mine;
+    } finally {
+      if (this.busy.get(key) === mine) this.busy.delete(key);
+    }
+  }
 
   pathOf(sha256: string): string {
     if (!SHA256_HEX.test(sha256)) throw new Error(`not a sha256 hex digest: ${sha256}`);
@@ -36,26 +58,49 @@ export class ContentStore {
     return join(this.root, 'partial', key.replace(/[^A-Za-z0-9._-]/g, '_') + '.partial');
   }
 
-  async has(sha256: string, size?: number): Promise<StoredBlob | undefined> {
+  /**
+   * The stored blob, if there is one of that size. With `fetchedFrom`, only a blob that was downloaded from that URL
+   * counts: a pinned file whose URL changed is fetched again, so the new URL is proven to serve these bytes.
+   */
+  async has(sha256: string, size?: number, fetchedFrom?: string): Promise<StoredBlob | undefined> {
     const path = this.pathOf(sha256);
     try {
       const st = await stat(path);
       if (size !== undefined && st.size !== size) return undefined;
+      if (fetchedFrom !== undefined && !(await this.sourcesOf(sha256)).includes(redactUrl(fetchedFrom))) return undefined;
       return { sha256, size: st.size, path };
     } catch {
       return undefined;
     }
   }
 
+  /** The URLs (redacted) a blob was downloaded from. */
+  async sourcesOf(sha256: string): Promise<string[]> {
+    const text = await readFile(this.sourcesPathOf(sha256), 'utf8').catch(() => '');
+    return text.split('\n').filter(Boolean);
+  }
+
+  private sourcesPathOf(sha256: string): string {
+    return join(this.root, 'sources', sha256.slice(0, 2), sha256);
+  }
+
   /**
    * Move a finished file (hashed as it was written) into the store. Checks it against `expected` first; a file
    * that does not match is deleted and never enters the store.
    */
-  async commit(tmpPath: string, actual: { sha256: string; size: number }, expected: Expected, what: string): Promise<StoredBlob> {
+  async commit(tmpPath: string, actual: { sha256: string; size: number }, expected: Expected, what: string, fetchedFrom?: string): Promise<StoredBlob> {
     checkExpected(actual, expected, what);
     const path = this.pathOf(actual.sha256);
     await mkdir(join(path, '..'), { recursive: true });
     await rename(tmpPath, path);
+    if (fetchedFrom !== undefined) {
+      const source = redactUrl(fetchedFrom);
+      if (!(await this.sourcesOf(actual.sha256)).includes(source)) {
+        const record = this.sourcesPathOf(actual.sha256);
+        await mkdir(join(record, '..'), { recursive: true });
+        await appendFile(record, source + '\n');
+      }
+    }
     return { sha256: actual.sha256, size: actual.size, path };
   }
 
@@ -96,18 +141,6 @@ export class ContentStore {
   async putFile(file: string, expected: Expected, what: string): Promise<StoredBlob> {
     const known = expected.sha256 ? expected : await hashFile(file);
     return this.put(createReadStream(file, { highWaterMark: READ_CHUNK }), { ...expected, ...known }, what);
-  }
-
-  /** Place a stored blob at `dest`: a hard link where the filesystem allows it, a copy otherwise. */
-  async materialize(sha256: string, dest: string): Promise<void> {
-    const src = this.pathOf(sha256);
-    await mkdir(join(dest, '..'), { recursive: true });
-    await rm(dest, { force: true });
-    try {
-      await link(src, dest);
-    } catch {
-      await copyFile(src, dest);
-    }
   }
 }
 
