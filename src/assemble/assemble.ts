@@ -18,6 +18,7 @@ import { collectFiles } from '../files/collect.js';
 import { collectPlaybooks } from '../files/playbooks.js';
 import { collectRuntime } from '../runtime/collect.js';
 import { collectImages } from '../images/collect.js';
+import { checkImageReferences } from '../images/manifest-check.js';
 import { collectApt } from '../apt/collect.js';
 import { collectPip } from '../pip/collect.js';
 import { checkBuild, enforce } from '../completeness/gate.js';
@@ -59,7 +60,10 @@ export function defaultLockPath(manifestFile: string): string {
 
 export async function buildBundle(opts: BuildOptions): Promise<BuildResult> {
   const onProgress = opts.onProgress ?? noProgress;
-  const manifest = await loadManifest(opts.manifestPath);
+  const manifest = await loadManifest(opts.manifestPath, {
+    checks: [checkImageReferences],
+    onWarning: (message) => onProgress({ type: 'log', level: 'warn', message }),
+  });
   if (opts.runtime) manifest.runtime = { ...manifest.runtime, source: opts.runtime };
   const lockFile = resolve(opts.lockFile ?? defaultLockPath(manifest.file));
   const locked = opts.locked ? await readLock(lockFile) : undefined;

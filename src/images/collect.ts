@@ -38,7 +38,8 @@ export const collectImages: Collector = async (ctx) => {
   const lockedDigests = lockedImageDigests(ctx.locked);
 
   onProgress({ type: 'phase', phase: 'images', message: `resolving ${manifest.images.length} image references` });
-  const refs = uniq(manifest.images).map((s) => parseReference(s));
+  // Validation has parsed every reference and warned about spellings of one image; each is fetched once.
+  const refs = [...new Map(manifest.images.map((s) => parseReference(s)).map((r) => [formatReference(r), r])).values()];
   const images = await mapLimit(refs, ctx.concurrency, async (ref) => {
     const name = formatReference(ref);
     let lockedDigest: string | undefined;

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import yaml from 'js-yaml';
 import { InputError } from '../errors.js';
+import { loadYamlLimited, YamlLimitError } from '../util/yaml.js';
 import type { LockEntry } from './entry.js';
 
 export interface Lock {
@@ -22,9 +23,10 @@ export function renderLock(lock: Lock): string {
 export function parseLock(text: string, file: string): Lock {
   let doc: any;
   try {
-    doc = yaml.load(text, { schema: yaml.CORE_SCHEMA });
-  } catch (err: any) {
-    throw new InputError(`${file}:${(err.mark?.line ?? 0) + 1}: not a lock file: ${err.reason ?? err.message}`);
+    doc = loadYamlLimited(text, { filename: file, limits: { maxBytes: 256 * 1024 * 1024, maxNodes: 5_000_000 } });
+  } catch (err) {
+    if (!(err instanceof YamlLimitError)) throw err;
+    throw new InputError(`${file}:${err.line}:${err.column}: not a lock file: ${err.message}`);
   }
   if (doc?.kind !== 'BundleLock' || !Array.isArray(doc.artifacts)) throw new InputError(`${file}: not a ks-bundle lock (kind: BundleLock with artifacts)`);
   return doc as Lock;

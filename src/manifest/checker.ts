@@ -8,6 +8,8 @@ import { nearestName } from '../text/nearest.js';
  */
 export class Checker {
   readonly problems: Problem[] = [];
+  /** Things that are allowed but probably not meant, each with its place; the loader passes them on. */
+  readonly warnings: Problem[] = [];
   private readonly deferred: Array<() => Promise<void>> = [];
 
   constructor(readonly file: string, private readonly positions: Map<string, Position>) {}
@@ -25,6 +27,16 @@ export class Checker {
   report(path: string, message: string): void {
     const { line, column } = positionOf(this.positions, path);
     this.problems.push({ file: this.file, line, column, path, message });
+  }
+
+  warn(path: string, message: string): void {
+    const { line, column } = positionOf(this.positions, path);
+    this.warnings.push({ file: this.file, line, column, path, message });
+  }
+
+  /** The line a path stands on, for messages that name a second place. */
+  lineOf(path: string): number {
+    return positionOf(this.positions, path).line;
   }
 
   object(value: unknown, path: string, allowed: readonly string[], required: readonly string[] = []): Record<string, unknown> | undefined {
@@ -47,7 +59,14 @@ export class Checker {
 
   string(value: unknown, path: string, opts: { pattern?: RegExp; patternHint?: string; oneOf?: readonly string[] } = {}): string | undefined {
     if (value === undefined) return undefined;
-    if (typeof value === 'number') value = String(value);
+    if (typeof value === 'number') {
+      // Not String(value): YAML has already turned 1.10 into 1.1 and 1e3 into 1000. Only quotes keep the text.
+      const written = positionOf(this.positions, path).source ?? String(value);
+      const key = path.slice(Math.max(path.lastIndexOf('.'), path.lastIndexOf('[')) + 1).replace(/\]$/, '');
+      const shown = /^\d+$/.test(key) ? `- "${written}"` : `${key}: "${written}"`;
+      this.report(path, `${written} is a number to YAML (it reads ${value}), not the text you wrote; put it in quotes: ${shown}`);
+      return undefined;
+    }
     if (typeof value !== 'string' || value === '') {
       this.report(path, `expected a non-empty string, got ${describe(value)}`);
       return undefined;

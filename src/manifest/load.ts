@@ -1,7 +1,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { InputError, ValidationError, type Problem } from '../errors.js';
+import { InputError, ValidationError, formatProblem, type Problem } from '../errors.js';
 import { sha256OfString } from '../store/hashing.js';
 import { Checker } from './checker.js';
 import type { Manifest } from './types.js';
@@ -9,9 +9,18 @@ import { loadUpstreams } from './upstreams.js';
 import { validateManifest } from './validate.js';
 import { parseYamlWithPositions } from './yaml-positions.js';
 
+/**
+ * A check a content kind adds to validation, so its problems join the others with their file:line (the kinds sit
+ * above manifest/ in the layering, so they are passed in rather than imported).
+ */
+export type ManifestCheck = (manifest: Manifest, c: Checker) => void;
+
 export interface LoadOptions {
   /** Folder of shared upstream definitions; found next to the manifest's folder when not given. */
   reposDir?: string;
+  checks?: ManifestCheck[];
+  /** Told each warning (`file:line:column: path: message`); warnings are dropped when not given. */
+  onWarning?: (message: string) => void;
 }
 
 /** Read, parse and validate a manifest. Throws a ValidationError listing every problem with file:line:column. */
@@ -30,12 +39,14 @@ export async function loadManifest(path: string, opts: LoadOptions = {}): Promis
   try {
     parsed = parseYamlWithPositions(text, file);
   } catch (err: any) {
-    problems.push({ file, line: (err.mark?.line ?? 0) + 1, column: (err.mark?.column ?? 0) + 1, path: '', message: `YAML syntax: ${err.reason ?? err.message}` });
+    problems.push({ file, line: err.line ?? 1, column: err.column ?? 1, path: '', message: err.message });
     throw new ValidationError(file, problems);
   }
   const c = new Checker(file, parsed.positions);
   const manifest = validateManifest(c, parsed.value, { file, sha256: sha256OfString(text), baseDir: dirname(file), upstreams });
+  for (const check of opts.checks ?? []) check(manifest, c);
   await c.settle();
+  for (const w of c.warnings) opts.onWarning?.(formatProblem(w));
   problems.push(...c.problems);
   if (problems.length) throw new ValidationError(file, problems, 'Fix the lines above; the manifest format is in the README under "The manifest".');
   return manifest;

@@ -60,7 +60,7 @@ export async function loadUpstreams(dir: string | undefined, problems: Problem[]
     try {
       parsed = parseYamlWithPositions(text, file);
     } catch (err: any) {
-      problems.push({ file, line: (err.mark?.line ?? 0) + 1, column: (err.mark?.column ?? 0) + 1, path: '', message: err.reason ?? err.message });
+      problems.push({ file, line: err.line ?? 1, column: err.column ?? 1, path: '', message: err.message });
       continue;
     }
     const c = new Checker(file, parsed.positions);

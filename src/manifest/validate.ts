@@ -4,6 +4,7 @@ import { ARCHES, KNOWN_OS } from './targets.js';
 import { Checker } from './checker.js';
 import { checkAptSource, checkRegistry, type Upstreams } from './upstreams.js';
 import { URL_OR_ENV, expandEnv } from './env.js';
+import { artifactNameClashes, artifactNameProblem } from './artifact-names.js';
 
 const SHA256 = /^[0-9a-f]{64}$/;
 const HTTP_URL = /^https?:\/\/\S+$/;
@@ -157,25 +158,41 @@ function readPip(c: Checker, value: unknown, upstreams: Upstreams): PipSpec | un
 
 function readPinned(c: Checker, value: unknown, path: string): PinnedFile[] {
   const out: PinnedFile[] = [];
-  const names = new Map<string, number>();
+  const at: string[] = [];
   (c.array(value, path) ?? []).forEach((v, i) => {
     const p = `${path}[${i}]`;
     const o = c.object(v, p, ['url', 'sha256', 'name'], ['url', 'sha256']);
     if (!o) return;
     const url = c.string(o.url, `${p}.url`, { pattern: HTTP_URL, patternHint: 'an http(s) URL' });
     const sha256 = c.string(o.sha256, `${p}.sha256`, { pattern: SHA256, patternHint: 'a 64-digit lowercase hex sha256' });
-    const name = c.string(o.name, `${p}.name`, { pattern: /^[A-Za-z0-9._+-]+(\/[A-Za-z0-9._+-]+)*$/, patternHint: 'a relative file name without ".."' });
+    const given = c.string(o.name, `${p}.name`);
+    if (o.name !== undefined && !given) return;
     if (!url || !sha256) return;
-    const finalName = name ?? decodeURIComponent(new URL(url).pathname.split('/').pop() || '');
-    if (!finalName || finalName.split('/').some((s) => s === '..' || s === '.')) {
-      c.report(p, 'cannot derive a file name from the URL; give "name"');
+    const name = given ?? fileNameOf(url);
+    const problem = artifactNameProblem(name);
+    if (problem) {
+      c.report(given ? `${p}.name` : p, given ? `"${name}" ${problem}` : `the URL's file name "${name}" ${problem}; give "name"`);
       return;
     }
-    if (names.has(finalName)) c.report(p, `name "${finalName}" is already used by ${path}[${names.get(finalName)}]`);
-    names.set(finalName, i);
-    out.push({ url, sha256, name: finalName });
+    out.push({ url, sha256, name });
+    at.push(given ? `${p}.name` : p);
   });
+  for (const [first, second] of artifactNameClashes(out.map((f) => f.name))) {
+    const [a, b] = [out[first]!.name, out[second]!.name];
+    const why = a === b ? `name "${b}" is already used by` : b.startsWith(a + '/') ? `name "${b}" would be inside "${a}", the file of` : `name "${b}" would be the folder of "${a}", the file of`;
+    c.report(at[second]!, `${why} ${at[first]!.replace(/\.name$/, '')} (line ${c.lineOf(at[first]!)}); one name is one path under the bundle's folder for this kind`);
+  }
   return out;
+}
+
+/** The last segment of a URL's path, decoded: what `name` defaults to. */
+function fileNameOf(url: string): string {
+  const last = new URL(url).pathname.split('/').pop() ?? '';
+  try {
+    return decodeURIComponent(last);
+  } catch {
+    return last;
+  }
 }
 
 function readPlaybooks(c: Checker, value: unknown, baseDir: string): PlaybooksSpec | undefined {

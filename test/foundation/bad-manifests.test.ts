@@ -21,7 +21,31 @@ const CASES: Array<{ name: string; yaml: string; expect: Array<[string, RegExp]>
   { name: 'playbooks with url and path', yaml: HEAD + 'spec:\n  targets: [{os: debian-12, arch: amd64}]\n  playbooks: {url: "https://x.invalid/a.tar.gz", path: ./pb, entry: site.yml}\n', expect: [['6:3', /exactly one of "url".*or "path"/]] },
   { name: 'wrong kind and apiVersion', yaml: 'apiVersion: v2\nkind: Bundle\nmetadata: {name: x, version: 1}\nspec:\n  targets: [{os: debian-12, arch: amd64}]\n', expect: [['1:1', /apiVersion: "v2" is not one of ks-bundle\/v1/], ['2:1', /kind: "Bundle" is not one of BundleManifest/]] },
   { name: 'bad name and duplicate target', yaml: 'apiVersion: ks-bundle/v1\nkind: BundleManifest\nmetadata: {name: "Bad Name", version: 1.0}\nspec:\n  targets: [{os: debian-12, arch: amd64}, {os: debian-12, arch: amd64}]\n', expect: [['3:12', /metadata\.name: "Bad Name" is not a lowercase name/], ['5:43', /target debian-12\/amd64 is listed twice/]] },
-  { name: 'YAML syntax error', yaml: HEAD + 'spec:\n  targets: [{os: debian-12, arch: amd64}\n  images: [x]\n', expect: [['', /YAML syntax/]] },
+  { name: 'YAML syntax error', yaml: HEAD + 'spec:\n  targets: [{os: debian-12, arch: amd64}\n  images: [x]\n', expect: [['', /not valid YAML/]] },
+  {
+    name: 'unquoted versions that YAML reads as numbers',
+    yaml: 'apiVersion: ks-bundle/v1\nkind: BundleManifest\nmetadata: {name: v, version: 1.10}\nspec:\n  targets:\n    - {os: debian-12, arch: amd64, python: 3.10}\n  runtime: {source: npm, version: 22}\n',
+    expect: [
+      ['3:21', /metadata\.version: 1\.10 is a number to YAML \(it reads 1\.1\).*quotes: version: "1\.10"/],
+      ['6:36', /spec\.targets\[0\]\.python: 3\.10 is a number to YAML \(it reads 3\.1\).*python: "3\.10"/],
+      ['7:26', /spec\.runtime\.version: 22 is a number to YAML/],
+    ],
+  },
+  {
+    name: 'artifact names that clash as paths, and one that is not a name',
+    yaml:
+      HEAD +
+      'spec:\n  targets: [{os: debian-12, arch: amd64}]\n  files:\n' +
+      `    - {url: "http://h.invalid/a", sha256: ${SHA}}\n` +
+      `    - {url: "http://h.invalid/x", sha256: ${SHA}, name: a/b}\n` +
+      `    - {url: "http://h.invalid/a", sha256: ${SHA}}\n` +
+      `    - {url: "http://h.invalid/%1b%5b2Jgone", sha256: ${SHA}}\n`,
+    expect: [
+      ['8:109', /spec\.files\[1\]\.name: name "a\/b" would be inside "a", the file of spec\.files\[0\] \(line 7\)/],
+      ['9:7', /spec\.files\[2\]: name "a" is already used by spec\.files\[0\] \(line 7\)/],
+      ['10:7', /spec\.files\[3\]: the URL's file name "\\x1b\[2Jgone" is not made of letters/],
+    ],
+  },
   { name: 'list where a mapping belongs', yaml: HEAD + 'spec:\n  targets: [{os: debian-12, arch: amd64}]\n  pip: [ansible]\n', expect: [['6:3', /spec\.pip: expected a mapping, got a list/]] },
 ];
 
@@ -33,11 +57,39 @@ describe('bad manifests', () => {
     const r = await runCli(['build', '-m', file, '--cache', join(dir, 'cache'), '-o', join(dir, 'out.tar')]);
     expect(r.code).toBe(2);
     expect(r.stderr).not.toMatch(/\n\s+at .+\(.+:\d+:\d+\)/);
+    // Whatever the manifest holds, the terminal gets no control character but the newline.
+    expect(r.stderr).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/);
     for (const [where, words] of wanted) {
       const line = r.stderr.split('\n').find((l) => words.test(l));
       expect(line, `stderr:\n${r.stderr}`).toBeDefined();
       expect(line).toContain(`${file}:${where}`);
     }
+  });
+
+  it('refuses an alias bomb at once, with exit 2 and a short message', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'ksb-bad-'));
+    const file = join(dir, 'manifest.yaml');
+    const levels = ['x0: &x0 [a, a, a, a, a, a, a, a, a]', ...Array.from({ length: 9 }, (_, i) => `x${i + 1}: &x${i + 1} [${Array(9).fill(`*x${i}`).join(', ')}]`)];
+    await writeFile(file, HEAD + levels.join('\n') + '\nspec: {targets: [{os: debian-12, arch: amd64}], images: *x9}\n');
+    const r = await runCli(['build', '-m', file, '--cache', join(dir, 'cache')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`${file}:1:1: expands to more than 200000 values (too many aliases?)`);
+    expect(r.stderr.length).toBeLessThan(2000);
+  });
+
+  it('reports every bad image reference at its line in one run, and warns about two spellings of one image', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'ksb-bad-'));
+    const file = join(dir, 'manifest.yaml');
+    const images = ['busybox', 'Bad/Upper:1', 'docker.io/library/busybox', 'quay.io/x/y@sha256:123', 'index.docker.io/library/busybox:latest', 'ok/tag:-bad'];
+    await writeFile(file, HEAD + 'spec:\n  targets: [{os: debian-12, arch: amd64}]\n  images:\n' + images.map((i) => `    - ${i}\n`).join(''));
+    const r = await runCli(['build', '-m', file, '--cache', join(dir, 'cache')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/3 problems/);
+    expect(r.stderr).toContain(`${file}:8:7: spec.images[1]: image reference "Bad/Upper:1": "Bad" is not a valid repository name component`);
+    expect(r.stderr).toContain(`${file}:10:7: spec.images[3]: image reference "quay.io/x/y@sha256:123": the digest must be sha256:<64 lowercase hex>`);
+    expect(r.stderr).toContain(`${file}:12:7: spec.images[5]: image reference "ok/tag:-bad": "-bad" is not a valid tag`);
+    expect(r.stderr).toContain(`warning: ${file}:9:7: spec.images[2]: "docker.io/library/busybox" is the same image as "busybox" (spec.images[0], line 7), both docker.io/library/busybox:latest`);
+    expect(r.stderr).toContain(`warning: ${file}:11:7: spec.images[4]: "index.docker.io/library/busybox:latest" is the same image as "busybox" (spec.images[0], line 7)`);
   });
 
   it('reports all problems of a file in one run', async () => {

@@ -25,7 +25,8 @@ import { dockerConfig, htpasswd, imagesContext, layOut, sha256Hex, startRegistry
 
 const execFileP = promisify(execFile);
 const CREDS = 'builder:s3cret-pass';
-const IMAGES = ['busybox:1.36', 'docker.io/library/app:1.0', 'library/multi:1.0'];
+// Three spellings of one busybox: the bundle holds it once.
+const IMAGES = ['busybox:1.36', 'docker.io/library/app:1.0', 'library/multi:1.0', 'docker.io/library/busybox:1.36', 'index.docker.io/library/busybox:1.36'];
 
 let tmp: string;
 let upstream: Registry;

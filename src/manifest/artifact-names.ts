@@ -1,0 +1,41 @@
+/**
+ * The names of pinned artifacts (`files`, `manifests`) become paths under their kind's folder in the bundle
+ * (`repos/files/<name>`, `manifests/<name>`) and on the mirror. One name must be one path: relative, made of plain
+ * segments, and not the folder of another name (`a` and `a/b` cannot both be files). Pure.
+ */
+const SEGMENT = /^[A-Za-z0-9_+-][A-Za-z0-9._+-]*$/;
+
+/** Why `name` cannot be an artifact path, or undefined when it can. */
+export function artifactNameProblem(name: string): string | undefined {
+  if (!name) return 'is empty';
+  if (name.length > 200) return 'is longer than 200 characters';
+  const segments = name.split('/');
+  for (const s of segments) {
+    if (s === '') return 'has an empty segment (a leading, trailing or double "/")';
+    if (s === '.' || s === '..') return `has a "${s}" segment`;
+    if (!SEGMENT.test(s)) {
+      const what = segments.length === 1 ? 'is' : `has a segment "${s}" that is`;
+      return `${what} not made of letters, digits and . _ + - (or starts with ".")`;
+    }
+  }
+  return undefined;
+}
+
+/** Pairs of names that are the same or where one is a folder of the other: [earlier index, later index]. */
+export function artifactNameClashes(names: readonly string[]): Array<[number, number]> {
+  const firstAt = new Map<string, number>();
+  names.forEach((n, i) => {
+    if (!firstAt.has(n)) firstAt.set(n, i);
+  });
+  const out: Array<[number, number]> = [];
+  names.forEach((n, i) => {
+    const same = firstAt.get(n)!;
+    if (same !== i) out.push([same, i]);
+    const segments = n.split('/');
+    for (let k = 1; k < segments.length; k++) {
+      const folder = firstAt.get(segments.slice(0, k).join('/'));
+      if (folder !== undefined) out.push([Math.min(folder, i), Math.max(folder, i)]);
+    }
+  });
+  return out.sort((x, y) => x[1] - y[1] || x[0] - y[0]);
+}
