@@ -36,7 +36,15 @@ export interface Bundle {
    * kept. A folder bundle is verified where it is; `verify: false` only reads its bundle.yaml (a caller that has
    * just verified it, in this run).
    */
-  unpack(opts: { dataDir: string; onProgress?: OnProgress; verify?: boolean }): Promise<UnpackedBundle>;
+  unpack(opts: { dataDir: string; onProgress?: OnProgress; verify?: boolean; check?: ByteCheck }): Promise<UnpackedBundle>;
+}
+
+/** A check over a tarball's bytes (its signature) that rides the verifying read and must pass before it is unpacked. */
+export interface ByteCheck {
+  update(chunk: Buffer): void;
+  /** The tarball is read again from its start. */
+  restart(): void;
+  finish(): Promise<unknown>;
 }
 
 export async function openBundle(path: string): Promise<Bundle> {
@@ -62,6 +70,7 @@ function folderBundle(dir: string): Bundle {
       return found;
     },
     async unpack(opts) {
+      if (opts.check) throw new InputError(`${dir}: an unpacked folder has no signature to check`, { hint: 'The signature covers the tarball: give the .tar (or its .parts).' });
       if (opts.verify === false) return { dir, meta: await metaOfFolder(dir), reused: false };
       const report = await verifyFolder(dir, { onProgress: opts.onProgress });
       if (!report.ok || !report.meta) throw integrityError(dir, report.problems);
@@ -83,14 +92,18 @@ function tarballBundle(path: string, open: () => Promise<ByteSource>): Bundle {
     verify: async (opts) => verifyTarball(await open(), opts),
     peek,
     async unpack(opts) {
-      const reused = await reuseEarlierUnpack(open, opts.dataDir, opts.onProgress, peek);
+      const tap = opts.check && ((chunk: Buffer) => opts.check!.update(chunk));
+      const reused = await reuseEarlierUnpack(open, opts.dataDir, opts.onProgress, peek, tap);
+      if (reused) await opts.check?.finish();
       if (reused) return reused;
       await mkdir(opts.dataDir, { recursive: true });
       // Unpacked under a temp name first: the folder's name comes from bundle.yaml, known only once verified.
       const tmp = await mkdtemp(join(opts.dataDir, '.unpack-'));
       try {
-        const report = await verifyTarball(await open(), { onProgress: opts.onProgress, extractTo: tmp });
+        opts.check?.restart(); // a kept unpack that did not match was read once already
+        const report = await verifyTarball(await open(), { onProgress: opts.onProgress, extractTo: tmp, tap });
         if (!report.ok || !report.meta) throw integrityError(path, report.problems);
+        await opts.check?.finish();
         const dest = join(opts.dataDir, topDirName(report.meta.name, report.meta.version));
         await writeFileAtomic(join(tmp, UNPACKED_MARKER), report.meta.sha256sums + '\n');
         await rm(dest, { recursive: true, force: true });
@@ -115,6 +128,7 @@ async function reuseEarlierUnpack(
   dataDir: string,
   onProgress: OnProgress | undefined,
   peek: (names: readonly string[]) => Promise<Map<string, string>>,
+  tap: ((chunk: Buffer) => void) | undefined,
 ): Promise<UnpackedBundle | undefined> {
   const claimed = parseBundleMeta((await peek([BUNDLE_YAML])).get(BUNDLE_YAML) ?? '').meta;
   if (!claimed) return undefined;
@@ -122,7 +136,7 @@ async function reuseEarlierUnpack(
   const marker = (await readFile(join(dir, UNPACKED_MARKER), 'utf8').catch(() => '')).trim();
   if (marker !== claimed.sha256sums) return undefined;
   const source = await open();
-  const [tarball, folder] = await Promise.all([verifyTarball(source, { onProgress }), verifyFolder(dir)]);
+  const [tarball, folder] = await Promise.all([verifyTarball(source, { onProgress, tap }), verifyFolder(dir)]);
   if (!tarball.ok || !tarball.meta) throw integrityError(source.path, tarball.problems);
   const same = folder.ok && folder.meta?.sha256sums === tarball.meta.sha256sums && topDirName(tarball.meta.name, tarball.meta.version) === topDirName(claimed.name, claimed.version);
   return same ? { dir, meta: tarball.meta, reused: true } : undefined;

@@ -23,8 +23,15 @@ export function installCommand(): Command {
     .option('--ignore-preflight', 'hardware below the minimum only warns')
     .option('--allow-missing', 'install even when the bundle lacks an image or file the install will ask for')
     .addOption(new Option('--only <steps>', 'run only some steps: init = verify, unpack, mirror, taskbox (InitInstaller.sh)').choices(['init']))
+    .option('--key <public.asc>', 'require BUNDLE.asc beside the tarball (or its .parts) to be a signature by this key (exit 3 if not)')
     .option('--json', 'progress as JSON lines')
-    .addHelpText('after', '\nExample:\n  bin/ks-bundle install --offline . -i conf/hosts.ini -c conf/vars.yml --mode multi-node --yes')
+    .addHelpText(
+      'after',
+      '\nA taskbox can require a signed bundle for every install: put `signatureKey: /path/to/vendor-public.asc` in\n' +
+        '/etc/ks-bundle/config.yaml (KS_BUNDLE_CONFIG names another file); installs then take the tarball, not a folder.\n' +
+        '\nExample:\n  bin/ks-bundle install --offline . -i conf/hosts.ini -c conf/vars.yml --mode multi-node --yes\n' +
+        '  ks-bundle install --offline /media/usb/demo-0.1.0.tar --key vendor-public.asc --mode all-in-one --yes',
+    )
     .action(async (bundle: string, o) => {
       const renderer = createRenderer(progressMode(!!o.json));
       if (!o.mode && o.only !== 'init') throw new KsBundleError('USAGE', 'give the installation mode: --mode all-in-one or --mode multi-node');
@@ -47,6 +54,8 @@ export function installCommand(): Command {
           ignorePreflight: !!o.ignorePreflight,
           allowMissing: !!o.allowMissing,
           only: o.only,
+          key: o.key,
+          siteConfigFile: process.env.KS_BUNDLE_CONFIG || undefined,
           confirm: interactive ? ask : undefined,
           onProgress: renderer.onProgress,
           print: (t) => process.stdout.write(t + '\n'),

@@ -9,6 +9,8 @@ import { pushCommand } from './push.js';
 import { nodesCommand } from './nodes.js';
 import { demoCommand } from './demo.js';
 import { splitCommand } from './split.js';
+import { keygenCommand } from './keygen.js';
+import { signCommand } from './sign.js';
 import { renderError } from './render-error.js';
 
 export const VERSION = '0.1.0';
@@ -20,7 +22,7 @@ function program(): Command {
     .showHelpAfterError()
     .exitOverride()
     .addHelpText('after', '\nExamples:\n  ks-bundle build -m manifests/demo.yaml\n  ks-bundle verify bundles/demo-0.1.0.tar\n  ./install.sh   (inside an unpacked bundle, on the taskbox)');
-  for (const c of [buildCommand(), verifyCommand(), inspectCommand(), serveCommand(), installCommand(), pushCommand(), nodesCommand(), demoCommand(), splitCommand()]) {
+  for (const c of [buildCommand(), verifyCommand(), inspectCommand(), serveCommand(), installCommand(), pushCommand(), nodesCommand(), demoCommand(), splitCommand(), keygenCommand(), signCommand()]) {
     p.addCommand(c.exitOverride());
   }
   return p;

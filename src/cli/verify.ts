@@ -6,24 +6,29 @@ import { createRenderer, progressMode } from './progress.js';
 import { checkCompleteness } from '../completeness/check.js';
 import { completenessOptions, enforce, keptForCompleteness, viewOfRead } from '../completeness/gate.js';
 import { formatBytes, formatDuration } from '../progress/format.js';
+import { bundleSignatureCheck, signatureFileOf } from '../signature/bundle-signature.js';
 
 export function verifyCommand(): Command {
   return new Command('verify')
     .description('Check every byte of a bundle against its SHA256SUMS without unpacking it (exit 3 on any problem)')
     .argument('<bundle>', 'a bundle .tar, .tar.gz, its .parts file (a split bundle), or an unpacked bundle folder')
     .option('--allow-missing', 'only warn when the install would ask for an image or file the bundle lacks')
+    .option('--key <public.asc>', "check BUNDLE.asc (beside the tarball or its .parts) with this key, in the same read; exit 3 if missing, another key's or not matching")
     .option('--json', 'the report as JSON')
-    .addHelpText('after', '\nExample:\n  ks-bundle verify bundles/demo-0.1.0.tar')
+    .addHelpText('after', '\nExamples:\n  ks-bundle verify bundles/demo-0.1.0.tar\n  ks-bundle verify bundles/demo-0.1.0.tar.parts --key vendor-public.asc')
     .action(async (bundle: string, o) => {
       const renderer = createRenderer(o.json ? 'quiet' : progressMode(false));
       const t0 = Date.now();
       const opened = await openBundle(bundle);
-      const report = await opened.verify({ onProgress: renderer.onProgress, keep: keptForCompleteness }).finally(() => renderer.stop());
+      const signature = o.key ? await bundleSignatureCheck(bundle, o.key) : undefined;
+      const report = await opened.verify({ onProgress: renderer.onProgress, keep: keptForCompleteness, tap: signature?.update }).finally(() => renderer.stop());
+      // Checked only over bytes that all matched: a bundle with problems fails on them first.
+      const signed = signature && report.ok ? await signature.finish() : undefined;
       const arches = (report.meta?.targets ?? []).map((t) => t.arch);
       const completeness = checkCompleteness(viewOfRead(report.digests.keys(), report.kept, arches), completenessOptions(report.meta?.kubespray));
       if (o.json) {
         const { digests: _d, kept: _k, ...rest } = report;
-        process.stdout.write(JSON.stringify({ ...rest, completeness }, null, 2) + '\n');
+        process.stdout.write(JSON.stringify({ ...rest, signature: signed, completeness }, null, 2) + '\n');
         if (!report.ok) process.exitCode = 3;
         else if (completeness.missing.length && !o.allowMissing) process.exitCode = 1;
         return;
@@ -35,6 +40,7 @@ export function verifyCommand(): Command {
       if (report.skipped.length) process.stdout.write(`skipped  ${report.skipped.join(', ')} (yours to edit; the .example copies are checked)\n`);
       if (!report.ok) throw integrityError(bundle, report.problems);
       process.stdout.write('ok       every file matches SHA256SUMS, and SHA256SUMS matches bundle.yaml\n');
+      if (signed) process.stdout.write(`signed   by ${signed.fingerprint} on ${signed.created.toISOString()} (${signatureFileOf(bundle)})\n`);
       enforce(completeness, bundle, !!o.allowMissing, (e) => e.type === 'log' && process.stderr.write(`warning: ${e.message}\n`));
       process.stdout.write(`complete ${completeness.checked.images} image(s) and ${completeness.checked.files} file(s) the install asks for are all in the bundle\n`);
     });

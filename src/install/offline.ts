@@ -21,6 +21,8 @@ import { renderInstallVars } from './mirror-vars.js';
 import { clusterBanner, fetchMisses, formatMisses } from './report.js';
 import { StateFile } from './state.js';
 import { checkBundleDir, enforce } from '../completeness/gate.js';
+import { bundleSignatureCheck } from '../signature/bundle-signature.js';
+import { readSiteConfig, SITE_CONFIG_FILE } from './site-config.js';
 
 export interface InstallOptions {
   bundle: string;
@@ -38,6 +40,10 @@ export interface InstallOptions {
   ignorePreflight: boolean;
   /** Install even when the bundle lacks something the install will ask for. */
   allowMissing: boolean;
+  /** A public key: the tarball's `.asc` must be its signature (read in the same pass as the checksums). */
+  key?: string;
+  /** The taskbox's settings file (SITE_CONFIG_FILE); its `signatureKey` makes a signature required. */
+  siteConfigFile?: string;
   /** `init`: steps 1-4 only (scripts/InitInstaller.sh). */
   only?: 'init';
   confirm?: (summary: string) => Promise<boolean>;
@@ -65,10 +71,19 @@ export async function installOffline(o: InstallOptions): Promise<InstallOutcome>
   const inventory = o.only === 'init' ? undefined : await loadInventory(inventoryFile, o.mode);
   if (inventory) await checkVars(varsFile, o.mode);
 
-  // 1-2. Verify every byte, then unpack (a folder bundle is used where it is).
-  say('[1/8] verify the bundle');
+  const site = await readSiteConfig(o.siteConfigFile ?? SITE_CONFIG_FILE);
+  const key = o.key ?? site.signatureKey;
+  if (key && isDir) {
+    throw new KsBundleError('USAGE', `${o.bundle}: an unpacked folder has no signature to check, and ${o.key ? '--key asks for one' : `${o.siteConfigFile ?? SITE_CONFIG_FILE} requires one (signatureKey)`}`, {
+      hint: 'The signature covers the tarball: run `bin/ks-bundle install --offline /path/to/BUNDLE.tar` (or its .parts) with BUNDLE.tar.asc beside it.',
+    });
+  }
+  const signature = key ? await bundleSignatureCheck(bundlePath, key) : undefined;
+
+  // 1-2. Verify every byte (and the signature, in the same read), then unpack (a folder bundle is used where it is).
+  say(`[1/8] verify the bundle${signature ? ` and its signature (${key})` : ''}`);
   if (!isDir) say(`[2/8] unpack under ${o.dataDir}`);
-  const opened = await bundle.unpack({ dataDir: o.dataDir, onProgress: o.onProgress });
+  const opened = await bundle.unpack({ dataDir: o.dataDir, onProgress: o.onProgress, check: signature });
   const bundleDir = opened.dir;
   if (!isDir) say(opened.reused ? `      already unpacked from this bundle in ${bundleDir}; verified again and kept` : `      into ${bundleDir}`);
   const info = bundleInfo(opened);

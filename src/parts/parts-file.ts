@@ -11,6 +11,10 @@ export interface PartRef {
 
 export const PARTS_SUFFIX = '.parts';
 
+export function isPartsFile(path: string): boolean {
+  return path.endsWith(PARTS_SUFFIX);
+}
+
 /** `B.part001`, `B.part002`, …: three digits, more when a bundle has over 999 parts (names still sort in order). */
 export function partName(bundleName: string, index: number, count: number): string {
   return `${bundleName}.part${String(index + 1).padStart(Math.max(3, String(count).length), '0')}`;

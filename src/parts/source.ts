@@ -3,7 +3,7 @@ import { basename, dirname, join } from 'node:path';
 import { IntegrityError, InputError } from '../errors.js';
 import { readChunks } from '../store/chunked-read.js';
 import { newSha256 } from '../store/hashing.js';
-import { PARTS_SUFFIX, parseParts, type PartRef } from './parts-file.js';
+import { PARTS_SUFFIX, isPartsFile, parseParts, type PartRef } from './parts-file.js';
 
 /** A damaged part, found while its bytes streamed past; reading goes on so every problem is listed. */
 export interface PartProblem {
@@ -33,10 +33,6 @@ export interface ByteSource {
   stop(): void;
   /** Damaged parts, known once their last byte has been read. */
   problems: PartProblem[];
-}
-
-export function isPartsFile(path: string): boolean {
-  return path.endsWith(PARTS_SUFFIX);
 }
 
 /** A tarball, or a split one when `path` ends in `.parts`. */
