@@ -19,7 +19,7 @@ export function splitCommand(): Command {
     .addHelpText(
       'after',
       '\nWrites BUNDLE.part001, BUNDLE.part002, ... (their plain concatenation is BUNDLE) and BUNDLE.parts.\n' +
-        'verify takes BUNDLE.parts in place of BUNDLE.\n' +
+        'verify, serve and install --offline take BUNDLE.parts in place of BUNDLE; a signature (BUNDLE.asc) still applies.\n' +
         '\nExample:\n  ks-bundle split bundles/demo-0.1.0.tar --size 700M\n  cd bundles && sha256sum -c demo-0.1.0.tar.parts\n  ks-bundle verify bundles/demo-0.1.0.tar.parts',
     )
     .action(async (bundle: string, o: { size: number }) => {

@@ -1,10 +1,10 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readdir, rm, writeFile, open, unlink, copyFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../support/cli.js';
+import { CLI, runCli } from '../support/cli.js';
 import { startFaultUpstream, type FaultUpstream } from '../support/fault-upstream.js';
 import { sha256sum } from '../support/sha256sum.js';
 import { requireTools } from '../support/tools.js';
@@ -127,5 +127,28 @@ describe('verify a split bundle', () => {
     const r = await runCli(['verify', join(d, 'x.tar.parts')]);
     expect(r.code).toBe(3);
     expect(r.stderr).toContain(`${join(d, 'x.tar.parts')}:2:`);
+  });
+
+  it('serve BUNDLE.parts unpacks from the parts and serves the files: curl gets the bytes the bundle holds', async () => {
+    const s = await splitCopy('serve', '512K');
+    await unlink(s.tar);
+    const dataDir = join(s.dir, 'data');
+    const child = spawn(process.execPath, [CLI, 'serve', join(s.dir, 's.tar.parts'), '--host', '127.0.0.1', '--port', '0', '--data-dir', dataDir], { stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      let out = '';
+      child.stdout.on('data', (d) => (out += d));
+      const url = await new Promise<string>((resolve, reject) => {
+        child.stdout.on('data', () => {
+          const m = /at (http:\/\/127\.0\.0\.1:\d+)\//.exec(out);
+          if (m) resolve(m[1]!);
+        });
+        child.on('exit', (code) => reject(new Error(`serve exited ${code}: ${out}`)));
+      });
+      execFileSync('curl', ['-sf', '-o', join(s.dir, 'a.got'), `${url}/files/a.bin`]);
+      execFileSync('cmp', [join(s.dir, 'a.got'), join(dir, 'up', 'a.bin')]);
+    } finally {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('close', r));
+    }
   });
 });
