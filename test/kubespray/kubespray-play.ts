@@ -20,8 +20,9 @@ export interface KubesprayPlay {
   extraVarFiles: string[];
   /** Facts of this machine (`gather_subset: min`), for templates that read ansible_system and the like. */
   facts?: boolean;
-  /** Play-level vars (below -e in precedence), e.g. stand-ins for the facts of another OS. */
-  vars?: Record<string, unknown>;
+  /** An inventory (YAML) and the pattern the play runs on; localhost alone by default. */
+  inventory?: Record<string, unknown>;
+  hosts?: string;
 }
 
 export function kubesprayVarsFiles(kubespray: string, roles: string[]): string[] {
@@ -36,18 +37,19 @@ export function kubesprayVarsFiles(kubespray: string, roles: string[]): string[]
 export async function runKubesprayPlay(dir: string, name: string, p: KubesprayPlay): Promise<string> {
   const play = [
     {
-      hosts: 'localhost',
+      hosts: p.hosts ?? 'localhost',
       gather_facts: p.facts ?? false,
       ...(p.facts ? { gather_subset: ['min'] } : {}),
       vars_files: kubesprayVarsFiles(p.kubespray, p.roles),
-      ...(p.vars ? { vars: p.vars } : {}),
       tasks: p.tasks,
     },
   ];
   const file = join(dir, `${name}.yml`);
   writeFileSync(file, yaml.dump(play, { lineWidth: -1 }));
   const env = { ...process.env, ANSIBLE_LOCALHOST_WARNING: 'false', ANSIBLE_INVENTORY_UNPARSED_WARNING: 'false', ANSIBLE_NOCOLOR: '1', ANSIBLE_ROLES_PATH: join(p.kubespray, 'roles') };
-  const args = ['-i', 'localhost,', '-c', 'local', ...p.extraVarFiles.flatMap((f) => ['-e', `@${f}`]), file];
+  let inventory = 'localhost,';
+  if (p.inventory) writeFileSync((inventory = join(dir, `${name}.inventory.yml`)), yaml.dump(p.inventory));
+  const args = ['-i', inventory, '-c', 'local', ...p.extraVarFiles.flatMap((f) => ['-e', `@${f}`]), file];
   try {
     return (await run('ansible-playbook', args, { env, cwd: dir, maxBuffer: 1 << 26 })).stdout;
   } catch (err: any) {
