@@ -68,7 +68,7 @@ describe("kubelet's resolvConf on systemd-resolved nodes", () => {
     const got = await kubeletResolvConf('kubespray-alone', []);
     expect(got['ubuntu24-resolved']).toBe(STUB_LOOPS);
     expect(got['ubuntu22-resolved']).toBe(REAL);
-  }, 180_000);
+  }, 400_000);
 
   it("with the installer's vars, every host where systemd-resolved runs gets its real file, the others /etc/resolv.conf", async () => {
     writeFileSync(join(tmp, 'mirror-vars.yml'), renderMirrorVars({ mirrorHost: '10.0.0.1', port: 5080, bundle: { targets: [{ os: 'ubuntu-24.04' }] } }));
@@ -80,5 +80,5 @@ describe("kubelet's resolvConf on systemd-resolved nodes", () => {
       'debian12-plain': '/etc/resolv.conf',
       'debian12-resolved': REAL,
     });
-  }, 180_000);
+  }, 400_000);
 });
