@@ -19,7 +19,7 @@ import { isRoot, requireTools } from '../support/tools.js';
 const MIRROR = 'http://10.0.0.1:5080';
 const info = (kubespray: boolean): BundleInfo => ({
   dir: '/nonexistent', name: 'b', version: '1', sha256sums: '', targets: [], aptRepos: new Map(), registries: ['docker.io', 'quay.io', 'registry.k8s.io'],
-  kubespray, pipRequirements: [], taskboxPackages: [],
+  pipRequirements: [], taskboxPackages: [], ...(kubespray ? { kubespray: { version: 'v2.24.3', settings: {} } } : {}),
 });
 // What kubespray's containerd role leaves on a node (the config and the mirror's hosts.toml), written here as it would be.
 const KUBESPRAY_FILES = ['/etc/containerd/config.toml', '/etc/containerd/certs.d/10.0.0.1:5080/hosts.toml'];
