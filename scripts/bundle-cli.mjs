@@ -1,7 +1,8 @@
 // Packs the CLI and its dependencies into one self-contained ESM file, dist/ks-bundle.mjs: the installer every
 // bundle carries as bin/ks-bundle.mjs, so a taskbox needs nothing but tar.
 import { build } from 'esbuild';
-import { chmodSync } from 'node:fs';
+import { chmodSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
 
 await build({
   entryPoints: ['src/cli/main.ts'],
@@ -11,7 +12,19 @@ await build({
   format: 'esm',
   target: 'node20',
   // ssh2's native helpers are optional; it falls back to pure JS without them.
-  external: ['cpu-features', '*.node'],
+  // The CycloneDX library's validators and XML writer are optional plug-ins it loads only when asked (we write JSON
+  // and validate in tests): left out, they are simply absent at run time.
+  external: ['cpu-features', 'ajv', 'ajv-formats', 'ajv-formats-draft2019', 'xmlbuilder2', 'libxmljs2'],
+  plugins: [
+    {
+      // Native addons (`x.node` binaries) stay outside the bundle; a module named `x.node.js` (the CycloneDX library's
+      // Node entry points, required as `./x.node`) is JavaScript and goes in.
+      name: 'native-addons-external',
+      setup(b) {
+        b.onResolve({ filter: /\.node$/ }, (args) => (existsSync(join(args.resolveDir, args.path) + '.js') ? undefined : { path: args.path, external: true }));
+      },
+    },
+  ],
   // CommonJS dependencies read require, __filename and __dirname at load time (ssh2's agent.js resolves a path
   // with __dirname when imported): an ESM file has none of them, so the banner defines all three.
   banner: {

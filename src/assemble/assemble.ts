@@ -7,7 +7,8 @@ import type { OnProgress } from '../progress/events.js';
 import { noProgress } from '../progress/events.js';
 import { ContentStore } from '../store/content-store.js';
 import { writeFileAtomic } from '../store/atomic.js';
-import { FORMAT_VERSION, LOCK } from '../bundle/layout.js';
+import { FORMAT_VERSION, LOCK, SBOM } from '../bundle/layout.js';
+import { bundleSbom } from '../sbom/bundle-sbom.js';
 import { writeBundle, type Compression, type WrittenBundle } from '../bundle/write.js';
 import type { BundleMeta, CountedKind } from '../bundle/meta.js';
 import { kubesprayOfBuild } from '../kubespray/settings.js';
@@ -124,6 +125,7 @@ export async function buildBundle(opts: BuildOptions): Promise<BuildResult> {
       text('install.sh', INSTALL_SH, 0o755),
       text('scripts/InitInstaller.sh', INIT_INSTALLER_SH, 0o755),
       text(LOCK, lockText),
+      text(SBOM, bundleSbom(lock, (path) => collected.find((e) => e.path === path)?.data?.toString('utf8'))),
     ];
     onProgress({ type: 'phase', phase: 'pack', message: `packing ${entries.length} files` });
     const bundle = await writeBundle({

@@ -9,6 +9,8 @@ export const FORMAT_VERSION = 2;
 export const BUNDLE_YAML = 'bundle.yaml';
 export const SUMS = 'SHA256SUMS';
 export const LOCK = 'bundle.lock.yaml';
+/** CycloneDX JSON of every artifact, listed in SHA256SUMS like any other file. */
+export const SBOM = 'sbom.cdx.json';
 
 /**
  * conf/ is the user's: hosts.ini, vars.yml and any file they add there (a second inventory, say) are edited before

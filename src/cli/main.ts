@@ -11,6 +11,8 @@ import { demoCommand } from './demo.js';
 import { splitCommand } from './split.js';
 import { keygenCommand } from './keygen.js';
 import { signCommand } from './sign.js';
+import { sbomCommand } from './sbom.js';
+import { diffCommand } from './diff.js';
 import { renderError } from './render-error.js';
 
 export const VERSION = '0.1.0';
@@ -22,7 +24,7 @@ function program(): Command {
     .showHelpAfterError()
     .exitOverride()
     .addHelpText('after', '\nExamples:\n  ks-bundle build -m manifests/demo.yaml\n  ks-bundle verify bundles/demo-0.1.0.tar\n  ./install.sh   (inside an unpacked bundle, on the taskbox)');
-  for (const c of [buildCommand(), verifyCommand(), inspectCommand(), serveCommand(), installCommand(), pushCommand(), nodesCommand(), demoCommand(), splitCommand(), keygenCommand(), signCommand()]) {
+  for (const c of [buildCommand(), verifyCommand(), inspectCommand(), serveCommand(), installCommand(), pushCommand(), nodesCommand(), demoCommand(), splitCommand(), keygenCommand(), signCommand(), sbomCommand(), diffCommand()]) {
     p.addCommand(c.exitOverride());
   }
   return p;

@@ -6,6 +6,10 @@ export interface CoreMetadata {
   requiresPython?: string;
   requiresDist: string[];
   providesExtra: string[];
+  /** PEP 639 `License-Expression` (SPDX), the free-text `License`, and the `License ::` trove classifiers. */
+  licenseExpression?: string;
+  license?: string;
+  licenseClassifiers: string[];
 }
 
 /** Headers end at the first blank line; a line starting with whitespace continues the previous header. */
@@ -28,5 +32,8 @@ export function parseMetadata(text: string): CoreMetadata {
     requiresPython: all('requires-python')[0] || undefined,
     requiresDist: all('requires-dist'),
     providesExtra: all('provides-extra'),
+    licenseExpression: all('license-expression')[0] || undefined,
+    license: all('license')[0] || undefined,
+    licenseClassifiers: all('classifier').filter((c) => c.startsWith('License ::')),
   };
 }

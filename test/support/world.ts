@@ -121,9 +121,10 @@ export async function startWheelUpstream(): Promise<Handle> {
  * `http://127.0.0.1:PORT/debian/<rest>` → `<this machine's Debian mirror>/<rest>`, GET and HEAD only, streamed
  * both ways (a deb never sits in memory). Anything else is 405/404: the proxy opens no other door.
  */
-export async function startAptProxy(): Promise<Handle> {
-  const port = WORLD_PORTS.apt;
-  await claim(port, 'the Debian proxy');
+export async function startAptProxy(opts: { anyPort?: boolean } = {}): Promise<Handle> {
+  // The demo's fixed port, or (anyPort) one the system picks, for tests that run beside a demo.
+  let port: number = opts.anyPort ? 0 : WORLD_PORTS.apt;
+  if (!opts.anyPort) await claim(port, 'the Debian proxy');
   const upstream = new URL(debianMirrorUrl('bookworm') + '/');
   const server: Server = createServer((req, res) => {
     if (req.method !== 'GET' && req.method !== 'HEAD') {
@@ -164,6 +165,7 @@ export async function startAptProxy(): Promise<Handle> {
     server.once('error', reject);
     server.listen(port, '127.0.0.1', () => resolve());
   });
+  port = (server.address() as { port: number }).port;
   return {
     url: `http://127.0.0.1:${port}/debian`,
     close: () =>
