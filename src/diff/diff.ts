@@ -20,11 +20,13 @@ const project = (s: string) => s.toLowerCase().replace(/[-_.]+/g, '-');
 /**
  * The artifacts of a lock as users name them. Layers are part of their image and apt's indexes of the mirror, so
  * neither is listed; a wheel built for several platforms is one project at one version; a deb is named by its
- * package, with `:arch` only when the lock holds it for more than one architecture. Pure.
+ * package, with `:arch` only when the lock (or `context`, both sides of a diff) holds it for more than one
+ * architecture. Pure.
  */
-export function namedArtifacts(artifacts: LockEntry[]): NamedArtifact[] {
+export function namedArtifacts(artifacts: LockEntry[], context: LockEntry[] = artifacts): NamedArtifact[] {
+  // Arches counted over both sides of a diff, so one deb is named the same on each.
   const debArches = new Map<string, Set<string>>();
-  for (const a of artifacts) {
+  for (const a of context) {
     if (a.kind !== 'deb') continue;
     const pkg = String(a.extra?.['pkg'] ?? a.name);
     if (!debArches.has(pkg)) debArches.set(pkg, new Set());
@@ -78,8 +80,8 @@ export function diffArtifacts(old: LockEntry[], neu: LockEntry[]): ArtifactDiff 
     }
     return m;
   };
-  const a = group(namedArtifacts(old));
-  const b = group(namedArtifacts(neu));
+  const a = group(namedArtifacts(old, [...old, ...neu]));
+  const b = group(namedArtifacts(neu, [...old, ...neu]));
   const diff: ArtifactDiff = { added: [], removed: [], changed: [] };
   for (const [k, was] of a) {
     const now = b.get(k) ?? [];
