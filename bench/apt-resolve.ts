@@ -22,6 +22,8 @@ import { ensureRootfs } from '../test/testbed/rootfs.js';
 import { aptUpdate, hostApt } from '../test/apt/host-apt.js';
 import { ALL_PACKAGES, APT_TEST_STORE, LISTS, aptManifest, debianTarget, machineDebianSources } from '../test/apt/support.js';
 import { median } from './lib/measure.js';
+import { createHttpClient } from '../src/net/client.js';
+const http = createHttpClient({ idleMs: 60_000 });
 
 const RUNS = 3;
 const store = new ContentStore(APT_TEST_STORE);
@@ -32,7 +34,7 @@ async function memoryPart(): Promise<void> {
   const manifest = aptManifest({ packages: ALL_PACKAGES, targets: [] });
   let debs = 0;
   for (const t of [debianTarget('amd64', { status }), debianTarget('arm64', { status }), debianTarget('amd64'), debianTarget('arm64')]) {
-    const plan = await planTarget(t, manifest.apt!, manifest.file, releases, { store });
+    const plan = await planTarget(t, manifest.apt!, manifest.file, releases, { store, http });
     debs += plan.debs.length;
     if (process.env.KS_BENCH_VERBOSE) console.error(t.os, t.arch, 'rss MB', Math.round(process.memoryUsage().rss / 1e6), 'max', Math.round(process.resourceUsage().maxRSS / 1024));
   }
@@ -47,8 +49,8 @@ async function main(): Promise<void> {
   const files: string[] = [];
   for (const s of sources) {
     for (const suite of s.suites) {
-      const rel = await fetchSuiteRelease(s, suite, { store });
-      const got = await fetchPackages(rel, 'main', 'amd64', { store });
+      const rel = await fetchSuiteRelease(s, suite, { store, http });
+      const got = await fetchPackages(rel, 'main', 'amd64', { store, http });
       if (got) files.push(got.blob.path);
     }
   }

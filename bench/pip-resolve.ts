@@ -14,6 +14,7 @@ import { noProgress } from '../src/progress/events.js';
 import type { Manifest } from '../src/manifest/types.js';
 import { isolatedPipEnv, serveStatic, wheelFixture } from '../test/fixtures/wheels/fixture.js';
 import { median } from './lib/measure.js';
+import { createHttpClient } from '../src/net/client.js';
 
 const REQS = ['ansible-core', 'netaddr', 'Jinja2'];
 const runs = Number(process.argv[2] ?? 5);
@@ -32,7 +33,7 @@ async function main() {
         pip: { index, requirements: REQS, buildSdists: false },
       } as unknown as Manifest;
       let t = performance.now();
-      const out = await collectPip({ manifest, store: new ContentStore(join(dir, 'store')), workDir: dir, onProgress: noProgress, concurrency: 4, retry: { retries: 0 } });
+      const out = await collectPip({ manifest, store: new ContentStore(join(dir, 'store')), workDir: dir, onProgress: noProgress, concurrency: 4, http: createHttpClient({ idleMs: 60_000, retry: { retries: 0 } }) });
       ours.push(performance.now() - t);
       t = performance.now();
       await promisify(execFile)('python3', ['-m', 'pip', 'download', '--quiet', '--isolated', '--index-url', index, '--only-binary=:all:', '--python-version', '3.11', '--dest', join(dir, 'pip'), ...REQS], { env: isolatedPipEnv() });

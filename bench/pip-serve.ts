@@ -13,6 +13,7 @@ import { ContentStore } from '../src/store/content-store.js';
 import { noProgress } from '../src/progress/events.js';
 import type { Manifest } from '../src/manifest/types.js';
 import { serveStatic, wheelFixture } from '../test/fixtures/wheels/fixture.js';
+import { createHttpClient } from '../src/net/client.js';
 
 const TOTAL = Number(process.argv[2] ?? 4000);
 const CONCURRENCY = 4;
@@ -45,7 +46,7 @@ async function main() {
     targets: [{ os: 'debian-12', arch: 'amd64', python: '3.11', distro: 'debian', codename: 'bookworm', glibc: '2.36', baseline: 'none' }],
     pip: { index: `${upstream.url}/simple/`, requirements: ['ansible-core', 'netaddr', 'Jinja2'], buildSdists: false },
   } as unknown as Manifest;
-  const out = await collectPip({ manifest, store: new ContentStore(join(dir, 'store')), workDir: dir, onProgress: noProgress, concurrency: 4, retry: { retries: 0 } });
+  const out = await collectPip({ manifest, store: new ContentStore(join(dir, 'store')), workDir: dir, onProgress: noProgress, concurrency: 4, http: createHttpClient({ idleMs: 60_000, retry: { retries: 0 } }) });
   await upstream.close();
   const bundle = join(dir, 'bundle');
   for (const e of out.entries) {

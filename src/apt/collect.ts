@@ -9,7 +9,6 @@ import type { Collector } from '../collector/context.js';
 import type { LockEntry } from '../lock/entry.js';
 import { KsBundleError, redactUrl, withCredentialsOf } from '../errors.js';
 import type { AptSpec, Target } from '../manifest/types.js';
-import { downloadToStore } from '../net/download.js';
 import { planTarget, type PlannedDeb } from './plan.js';
 import { bundleSigningKey } from './keys.js';
 import { parseRequest } from './resolve.js';
@@ -61,7 +60,7 @@ export const collectApt: Collector = async (ctx) => {
     }
   } else {
     const releases = new Map<string, Promise<SuiteRelease>>();
-    const opts = { store: ctx.store, onProgress: ctx.onProgress, ...ctx.retry, signal: ctx.signal };
+    const opts = { store: ctx.store, onProgress: ctx.onProgress, http: ctx.http };
     const seenIndex = new Set<string>();
     // One target at a time: each index is dropped before the next is built (peak memory = one target).
     for (const t of targets) {
@@ -139,10 +138,7 @@ async function downloadAll(debs: PlannedDeb[], ctx: Parameters<Collector>[0]): P
   const worker = async (): Promise<void> => {
     while (next < todo.length) {
       const d = todo[next++]!;
-      const r = await downloadToStore(
-        { url: d.url, sha256: d.sha256, size: d.size, what: `${d.name}_${d.version}_${d.arch}.deb` },
-        { store: ctx.store, onProgress: ctx.onProgress, ...ctx.retry, signal: ctx.signal },
-      );
+      const r = await ctx.http.download({ url: d.url, sha256: d.sha256, size: d.size, what: `${d.name}_${d.version}_${d.arch}.deb` }, { store: ctx.store, onProgress: ctx.onProgress });
       out.set(d.sha256, r.path);
     }
   };

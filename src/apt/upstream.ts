@@ -9,15 +9,15 @@ import { createReadStream } from 'node:fs';
 import type * as openpgp from 'openpgp';
 import { HttpError, IntegrityError, InputError, KsBundleError, redactUrl } from '../errors.js';
 import type { AptSource } from '../manifest/types.js';
-import { downloadToStore } from '../net/download.js';
-import { request, type RetryOptions } from '../net/http.js';
+import type { HttpClient } from '../net/client.js';
 import type { OnProgress } from '../progress/events.js';
 import type { ContentStore, StoredBlob } from '../store/content-store.js';
 import { decompressStream } from './decompress.js';
 import { readKeyring, SignatureError, verifyDetached, verifyInRelease } from './pgp.js';
 import { packagesCandidates, parseRelease, unsignedCleartextBody, type Release } from './release.js';
 
-export interface UpstreamOptions extends RetryOptions {
+export interface UpstreamOptions {
+  http: HttpClient;
   store: ContentStore;
   onProgress?: OnProgress;
   /** The clock for Valid-Until (tests may pin it). */
@@ -80,12 +80,8 @@ async function keyringOf(source: AptSource): Promise<openpgp.Key[]> {
 }
 
 async function fetchBytes(url: string, what: string, opts: UpstreamOptions, okMissing: boolean): Promise<Buffer | undefined> {
-  const res = await request(url, { what, accept: (s) => okMissing && (s === 404 || s === 403), retries: opts.retries, minTimeoutMs: opts.minTimeoutMs, maxTimeoutMs: opts.maxTimeoutMs, signal: opts.signal });
-  if (!res.ok) {
-    await res.body?.cancel().catch(() => {});
-    return undefined;
-  }
-  return Buffer.from(await res.arrayBuffer());
+  const res = await opts.http.request(url, { what, accept: (s) => okMissing && (s === 404 || s === 403) });
+  return res.ok ? res.bytes : undefined;
 }
 
 /** Fetch and verify `dists/<suite>/InRelease` (or `Release` + `Release.gpg`). */
@@ -159,7 +155,7 @@ export async function fetchPackages(rel: SuiteRelease, component: string, arch: 
       const what = `${rel.source.name} ${rel.suite} ${file.path}`;
       let packed: StoredBlob;
       try {
-        packed = await downloadToStore({ url, sha256: file.sha256, size: file.size, what }, { store: opts.store, onProgress: opts.onProgress, retries: opts.retries, signal: opts.signal });
+        packed = await opts.http.download({ url, sha256: file.sha256, size: file.size, what }, { store: opts.store, onProgress: opts.onProgress });
       } catch (err) {
         if (err instanceof HttpError && (err.status === 404 || err.status === 403)) {
           lastMissing = err;

@@ -26,6 +26,7 @@ import { checkBuild, enforce } from '../completeness/gate.js';
 import type { BuildContext, Collector } from '../collector/context.js';
 import type { BundleEntry } from '../bundle/entry.js';
 import type { LockEntry } from '../lock/entry.js';
+import type { HttpClient } from '../net/client.js';
 import { diffLocks, readLock, renderLock, type Lock } from '../lock/lock.js';
 
 export interface BuildOptions {
@@ -40,7 +41,8 @@ export interface BuildOptions {
   runtime?: 'npm' | 'local';
   concurrency?: number;
   registryAuthFile?: string;
-  retries?: number;
+  /** The command's HTTP client; the caller closes it. */
+  http: HttpClient;
   /** Turn the completeness check's failure into a warning. */
   allowMissing?: boolean;
   onProgress?: OnProgress;
@@ -81,7 +83,7 @@ export async function buildBundle(opts: BuildOptions): Promise<BuildResult> {
     onProgress,
     signal: opts.signal,
     concurrency: opts.concurrency ?? 4,
-    retry: { retries: opts.retries, signal: opts.signal },
+    http: opts.http,
     locked: locked?.artifacts,
     registryAuthFile: opts.registryAuthFile,
   };

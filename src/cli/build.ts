@@ -1,6 +1,7 @@
 import { Command, Option } from 'commander';
 import { buildBundle } from '../assemble/assemble.js';
 import { createRenderer, progressMode } from './progress.js';
+import { httpClientFromEnv } from './http.js';
 import { defaultCacheDir, positiveInt } from './options.js';
 import { formatBytes, formatDuration } from '../progress/format.js';
 
@@ -22,6 +23,7 @@ export function buildCommand(): Command {
     .action(async (o) => {
       const renderer = createRenderer(progressMode(!!o.json));
       const t0 = Date.now();
+      const http = httpClientFromEnv();
       try {
         const r = await buildBundle({
           manifestPath: o.manifest,
@@ -35,6 +37,7 @@ export function buildCommand(): Command {
           registryAuthFile: o.registryAuth,
           allowMissing: !!o.allowMissing,
           onProgress: renderer.onProgress,
+          http,
         });
         renderer.stop();
         if (o.json) {
@@ -50,6 +53,7 @@ export function buildCommand(): Command {
         }
       } finally {
         renderer.stop();
+        await http.close();
       }
     });
 }

@@ -3,6 +3,7 @@ import { pushBundleImages } from '../images/push.js';
 import { createRenderer, progressMode } from './progress.js';
 import { openBundle } from '../bundle/open.js';
 import { defaultDataDir, positiveInt } from './options.js';
+import { httpClientFromEnv } from './http.js';
 import { formatBytes } from '../progress/format.js';
 
 export function pushCommand(): Command {
@@ -19,9 +20,10 @@ export function pushCommand(): Command {
     .addHelpText('after', '\nExample:\n  ks-bundle push bundles/demo-0.1.0.tar --registry harbor.example.local/library')
     .action(async (bundle: string, o) => {
       const renderer = createRenderer(progressMode(!!o.json));
+      const http = httpClientFromEnv();
       try {
         const { dir } = await (await openBundle(bundle)).unpack({ dataDir: o.dataDir, onProgress: renderer.onProgress });
-        const s = await pushBundleImages(dir, { registry: o.registry, authFile: o.registryAuth, insecure: !!o.insecure, ca: o.ca, concurrency: o.concurrency, onProgress: renderer.onProgress });
+        const s = await pushBundleImages(dir, { registry: o.registry, authFile: o.registryAuth, insecure: !!o.insecure, ca: o.ca, concurrency: o.concurrency, onProgress: renderer.onProgress, http });
         renderer.stop();
         process.stdout.write(
           `pushed ${s.images} image(s) to ${o.registry}: ${s.upToDate} already up to date, ${s.blobsUploaded} blob(s) uploaded (${formatBytes(s.bytesUploaded)}), ` +
@@ -29,6 +31,7 @@ export function pushCommand(): Command {
         );
       } finally {
         renderer.stop();
+        await http.close();
       }
     });
 }

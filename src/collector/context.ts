@@ -1,7 +1,7 @@
 import type { Manifest } from '../manifest/types.js';
 import type { ContentStore } from '../store/content-store.js';
 import type { OnProgress } from '../progress/events.js';
-import type { RetryOptions } from '../net/http.js';
+import type { HttpClient } from '../net/client.js';
 import type { BundleEntry } from '../bundle/entry.js';
 import type { LockEntry } from '../lock/entry.js';
 
@@ -14,7 +14,8 @@ export interface BuildContext {
   signal?: AbortSignal;
   /** Parallel downloads. */
   concurrency: number;
-  retry: RetryOptions;
+  /** The command's one HTTP client (transport, TLS, proxy, retries, idle timeout). */
+  http: HttpClient;
   /** With --locked: the previous lock's entries. A collector then fetches exactly these or fails saying what differs. */
   locked?: LockEntry[];
   /** Registry credentials file given with --registry-auth (docker config.json format). */

@@ -4,7 +4,6 @@ import type { LockEntry } from '../lock/entry.js';
 import { mapLimit } from '../util/concurrency.js';
 import { checkLockedDigest, lockedEntry } from '../lock/locked.js';
 import type { PinnedFile } from '../manifest/types.js';
-import { downloadToStore } from '../net/download.js';
 import { redactUrl } from '../errors.js';
 
 /** `spec.files` → `repos/files/<name>` and `spec.manifests` → `manifests/<name>`: pinned downloads, verified as they stream. */
@@ -16,10 +15,7 @@ export async function collectFiles(ctx: BuildContext): Promise<KindOutput> {
   ];
   const done = await mapLimit(jobs, ctx.concurrency, async ({ f, kind, dir }) => {
     checkLockedDigest(lockedEntry(ctx.locked, kind, f.name), f.sha256, `${kind} ${f.name}`);
-    const blob = await downloadToStore(
-      { url: f.url, sha256: f.sha256, what: `${kind} ${f.name}`, sourceMustMatch: true },
-      { store: ctx.store, onProgress: ctx.onProgress, signal: ctx.signal, ...ctx.retry },
-    );
+    const blob = await ctx.http.download({ url: f.url, sha256: f.sha256, what: `${kind} ${f.name}`, sourceMustMatch: true }, { store: ctx.store, onProgress: ctx.onProgress });
     const entry: BundleEntry = { path: `${dir}/${f.name}`, file: blob.path, size: blob.size, sha256: blob.sha256, mode: kind === 'file' ? 0o755 : 0o644 };
     const lock: LockEntry = { kind, name: f.name, source: redactUrl(f.url), size: blob.size, sha256: blob.sha256 };
     return { entry, lock };

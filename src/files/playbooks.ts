@@ -5,7 +5,6 @@ import type { BuildContext, KindOutput } from '../collector/context.js';
 import type { BundleEntry } from '../bundle/entry.js';
 import { checkLockedDigest, lockedEntry } from '../lock/locked.js';
 import { InputError, redactUrl } from '../errors.js';
-import { downloadToStore } from '../net/download.js';
 import { hashFile, sha256OfString } from '../store/hashing.js';
 import { renderSums } from '../bundle/sha256sums.js';
 
@@ -21,7 +20,7 @@ export async function collectPlaybooks(ctx: BuildContext): Promise<KindOutput> {
   let archive: { sha256: string; size: number } | undefined;
   if (spec.url) {
     checkLockedDigest(lockedEntry(ctx.locked, 'playbooks', 'playbooks'), spec.sha256!, 'playbooks');
-    const blob = await downloadToStore({ url: spec.url, sha256: spec.sha256, what: 'playbooks archive', sourceMustMatch: true }, { store: ctx.store, onProgress: ctx.onProgress, signal: ctx.signal, ...ctx.retry });
+    const blob = await ctx.http.download({ url: spec.url, sha256: spec.sha256, what: 'playbooks archive', sourceMustMatch: true }, { store: ctx.store, onProgress: ctx.onProgress });
     root = join(ctx.workDir, 'playbooks');
     await mkdir(root, { recursive: true });
     // node-tar refuses absolute paths and `..` by default; links are dereferenced below or refused.

@@ -1,5 +1,5 @@
 import { KsBundleError } from '../errors.js';
-import { request, type RetryOptions } from '../net/http.js';
+import type { HttpClient } from '../net/client.js';
 import type { TlsTrust } from '../net/tls.js';
 import type { Credential } from './credentials.js';
 import { parseWwwAuthenticate, type Challenge } from './www-authenticate.js';
@@ -17,7 +17,7 @@ export class RegistryAuth {
   constructor(
     readonly registry: string,
     private readonly credential: Credential | undefined,
-    private readonly retry: RetryOptions = {},
+    private readonly http: HttpClient,
     /** The registry's private CA; a token service on another host keeps the default trust. */
     private readonly tls?: TlsTrust,
   ) {}
@@ -68,22 +68,20 @@ export class RegistryAuth {
     // Several scopes (a cross-repo mount needs pull on the source too) go as repeated parameters, as docker sends them.
     for (const one of scope.split(' ').filter(Boolean)) url.searchParams.append('scope', one);
     const basic = this.basic();
-    const res = await request(url.toString(), {
+    const res = await this.http.request(url.toString(), {
       headers: basic ? { authorization: basic } : {},
       what: `token for ${scope} on ${this.registry}`,
       accept: (s) => s === 401 || s === 403,
       tls: this.tls,
-      ...this.retry,
     });
     if (!res.ok) {
-      await res.body?.cancel().catch(() => {});
       throw new KsBundleError('HTTP', `${this.registry}: the token service ${url.origin}${url.pathname} refused ${scope} (HTTP ${res.status})`, {
         hint: this.credential
           ? 'The credentials for this registry were rejected; check --registry-auth, ~/.docker/config.json or KS_BUNDLE_REGISTRY_AUTH_<HOST>.'
           : 'This registry needs credentials: give them with --registry-auth FILE, ~/.docker/config.json or KS_BUNDLE_REGISTRY_AUTH_<HOST>=user:password.',
       });
     }
-    const body = (await res.json()) as { token?: string; access_token?: string; expires_in?: number };
+    const body = res.json() as { token?: string; access_token?: string; expires_in?: number };
     const token = body.token ?? body.access_token;
     if (!token) throw new KsBundleError('HTTP', `${this.registry}: the token service answered without a token`);
     // The spec's default lifetime is 60 s; renew 15 s early so a long blob never starts with a dying token.

@@ -1,8 +1,8 @@
 import { createReadStream } from 'node:fs';
 import { HttpError, InputError, IntegrityError, KsBundleError } from '../errors.js';
-import { send } from '../net/get.js';
-import { request, RetriableError, type RetryOptions } from '../net/http.js';
-import { caAgent, type TlsTrust } from '../net/tls.js';
+import type { HttpClient, HttpResponse } from '../net/client.js';
+import { RetriableError } from '../net/retry.js';
+import { readCaFile, type TlsTrust } from '../net/tls.js';
 import { RETRIABLE_STATUS } from '../net/retry-policy.js';
 import { sha256OfString } from '../store/hashing.js';
 import { RegistryAuth } from './auth.js';
@@ -42,10 +42,10 @@ export function caFor(registry: string, settings: Record<string, RegistrySetting
 export async function registryTrust(hosts: string[], ca: string | undefined, caLabel: string): Promise<TlsTrust> {
   const host = hosts[0];
   if (!ca) return { hosts, hint: `If ${host} uses a private CA, give that CA's PEM file as ${caLabel}.` };
-  const agent = await caAgent(ca).catch((err: Error) => {
+  const pem = await readCaFile(ca).catch((err: Error) => {
     throw new InputError(`${caLabel} of registry ${host}: ${err.message}`, { hint: 'Give the PEM file of the CA that signed the registry\'s certificate.' });
   });
-  return { hosts, agent, hint: `Neither the CA in ${ca} (${caLabel}) nor one this machine trusts signed this certificate: is it the CA of ${host}?` };
+  return { hosts, ca: pem, hint: `Neither the CA in ${ca} (${caLabel}) nor one this machine trusts signed this certificate: is it the CA of ${host}?` };
 }
 
 export interface FetchedManifest {
@@ -67,26 +67,25 @@ export class RegistryClient {
     readonly registry: string,
     readonly base: string,
     credentials: CredentialLookup,
-    readonly retry: RetryOptions = {},
+    readonly http: HttpClient,
     /** A private CA for the registry's hosts. */
     readonly tls?: TlsTrust,
   ) {
     const host = new URL(base).host;
-    this.auth = new RegistryAuth(registry, credentials(host) ?? credentials(registry), retry, tls);
+    this.auth = new RegistryAuth(registry, credentials(host) ?? credentials(registry), http, tls);
   }
 
   url(repo: string, tail: string): string {
     return `${this.base}/v2/${repo}/${tail}`;
   }
 
-  async send(url: string, scope: string, what: string, opts: { method?: string; headers?: Record<string, string>; body?: any; accept?: (s: number) => boolean } = {}): Promise<Response> {
+  async send(url: string, scope: string, what: string, opts: { method?: string; headers?: Record<string, string>; body?: Buffer; accept?: (s: number) => boolean; once?: boolean; maxBytes?: number } = {}): Promise<HttpResponse> {
     const accept = opts.accept ?? (() => false);
     for (let attempt = 0; ; attempt++) {
       const auth = await this.auth.headers(scope);
       const headers = { ...auth, ...opts.headers };
-      const res = await request(url, { ...this.retry, method: opts.method, headers, body: opts.body, what, tls: this.tls, accept: (s) => s === 401 || accept(s) });
+      const res = await this.http.request(url, { method: opts.method, headers, body: opts.body, what, tls: this.tls, once: opts.once, maxBytes: opts.maxBytes, accept: (s) => s === 401 || accept(s) });
       if (res.status !== 401 || accept(401)) return res;
-      await res.body?.cancel().catch(() => {});
       if (attempt > 0 || !this.auth.onUnauthorized(res.headers.get('www-authenticate'), scope, auth.authorization)) {
         throw new HttpError(url, 401, 'Unauthorized', {
           hint: this.auth.hasCredential()
@@ -100,14 +99,8 @@ export class RegistryClient {
   /** GET a manifest by tag or digest, bounded in size; the digest is computed from the bytes. */
   async getManifest(repo: string, reference: string, what: string): Promise<FetchedManifest> {
     const url = this.url(repo, `manifests/${reference}`);
-    const res = await this.send(url, pullScope(repo), what, { headers: { accept: MANIFEST_ACCEPT } });
-    const length = Number(res.headers.get('content-length') ?? 0);
-    if (length > MAX_MANIFEST) {
-      await res.body?.cancel().catch(() => {});
-      throw new KsBundleError('HTTP', `${what}: manifest of ${length} bytes is larger than the 4 MiB limit`);
-    }
-    const bytes = Buffer.from(await res.arrayBuffer());
-    if (bytes.length > MAX_MANIFEST) throw new KsBundleError('HTTP', `${what}: manifest larger than the 4 MiB limit`);
+    const res = await this.send(url, pullScope(repo), what, { headers: { accept: MANIFEST_ACCEPT }, maxBytes: MAX_MANIFEST });
+    const bytes = res.bytes;
     const mediaType = (res.headers.get('content-type') ?? '').split(';')[0]!.trim();
     const digest = 'sha256:' + sha256OfString(bytes);
     const claimed = res.headers.get('docker-content-digest');
@@ -120,13 +113,11 @@ export class RegistryClient {
   /** The digest the registry has for a manifest reference, or undefined when it has none. */
   async headManifest(repo: string, reference: string, scope: string, what: string): Promise<string | undefined> {
     const res = await this.send(this.url(repo, `manifests/${reference}`), scope, what, { method: 'HEAD', headers: { accept: MANIFEST_ACCEPT }, accept: (s) => s === 404 });
-    await res.body?.cancel().catch(() => {});
     return res.status === 404 ? undefined : (res.headers.get('docker-content-digest') ?? undefined);
   }
 
   async hasBlob(repo: string, digest: string, scope: string, what: string): Promise<boolean> {
     const res = await this.send(this.url(repo, `blobs/${digest}`), scope, what, { method: 'HEAD', accept: (s) => s === 404 });
-    await res.body?.cancel().catch(() => {});
     return res.status !== 404;
   }
 
@@ -136,37 +127,41 @@ export class RegistryClient {
     // The token must grant pull on the source repository as well; a registry that will not mount gets an upload.
     const scope = `${pushScope(repo)} ${pullScope(from)}`;
     const res = await this.send(url, scope, what, { method: 'POST', accept: (s) => s === 202 || s === 201 || s === 401 || s === 403 || s === 404 });
-    await res.body?.cancel().catch(() => {});
     if (res.status === 201) return true;
     if (res.status !== 202) return false;
     // 202: the registry opened an upload session instead; cancel it so it does not linger.
     const loc = res.headers.get('location');
     if (loc) {
-      const del = await this.send(new URL(loc, this.base).toString(), pushScope(repo), what, { method: 'DELETE', accept: () => true }).catch(() => undefined);
-      await del?.body?.cancel().catch(() => {});
+      await this.send(new URL(loc, this.base).toString(), pushScope(repo), what, { method: 'DELETE', accept: () => true }).catch(() => undefined);
     }
     return false;
   }
 
-  /** Monolithic upload: POST for a session, then one PUT streaming the file with its digest. */
-  async uploadBlob(repo: string, digest: string, size: number, file: string, what: string): Promise<void> {
+  /**
+   * Monolithic upload: POST for a session, then one PUT streaming the file with its digest (and a Content-Length:
+   * some registries refuse a chunked body). A session that failed is not reused: the pair is retried together.
+   */
+  async uploadBlob(repo: string, digest: string, size: number, file: string, what: string, onRetry?: (attempt: number, reason: string) => void): Promise<void> {
+    await this.http.retrying(what, () => this.uploadOnce(repo, digest, size, file, what), onRetry);
+  }
+
+  private async uploadOnce(repo: string, digest: string, size: number, file: string, what: string): Promise<void> {
     const scope = pushScope(repo);
-    const start = await this.send(this.url(repo, 'blobs/uploads/'), scope, what, { method: 'POST', accept: (s) => s === 202 });
-    await start.body?.cancel().catch(() => {});
+    const start = await this.send(this.url(repo, 'blobs/uploads/'), scope, what, { method: 'POST', accept: (s) => s === 202, once: true });
     const loc = start.headers.get('location');
     if (!loc) throw new KsBundleError('HTTP', `${what}: the registry opened an upload without a Location`);
     const put = new URL(loc, this.base);
     put.searchParams.set('digest', digest);
     const headers = { ...(await this.auth.headers(scope)), 'content-type': 'application/octet-stream', 'content-length': String(size) };
-    const status = await putFile(put, headers, file, this.tls);
+    const res = await this.http.request(put.toString(), { method: 'PUT', headers, body: () => createReadStream(file, { highWaterMark: 1 << 20 }), tls: this.tls, once: true, accept: () => true, what });
+    const status = res.status;
     if (status === 201 || status === 204) return;
     if (RETRIABLE_STATUS.has(status)) throw new RetriableError(`${what}: HTTP ${status}`);
     throw new HttpError(put.toString().split('?')[0]!, status, '', { hint: `while uploading ${what}` });
   }
 
   async putManifest(repo: string, reference: string, bytes: Buffer, mediaType: string, what: string): Promise<void> {
-    const res = await this.send(this.url(repo, `manifests/${reference}`), pushScope(repo), what, { method: 'PUT', headers: { 'content-type': mediaType }, body: bytes });
-    await res.body?.cancel().catch(() => {});
+    await this.send(this.url(repo, `manifests/${reference}`), pushScope(repo), what, { method: 'PUT', headers: { 'content-type': mediaType }, body: bytes });
   }
 }
 
@@ -175,12 +170,4 @@ export function pullScope(repo: string): string {
 }
 export function pushScope(repo: string): string {
   return `repository:${repo}:pull,push`;
-}
-
-/** Stream a file as a PUT body with a Content-Length (fetch would send it chunked, which some registries refuse). */
-async function putFile(url: URL, headers: Record<string, string>, file: string, tls: TlsTrust | undefined): Promise<number> {
-  const res = await send(url, { method: 'PUT', headers, body: createReadStream(file, { highWaterMark: 1 << 20 }), tls });
-  res.resume();
-  await new Promise<void>((resolve, reject) => res.on('end', resolve).on('error', reject));
-  return res.statusCode ?? 0;
 }

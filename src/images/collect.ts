@@ -2,7 +2,6 @@ import type { BundleEntry } from '../bundle/entry.js';
 import type { Collector } from '../collector/context.js';
 import type { LockEntry } from '../lock/entry.js';
 import { HttpError, InputError, KsBundleError } from '../errors.js';
-import { downloadToStore } from '../net/download.js';
 import { pullScope, RegistryClient, baseUrlFor, caFor, registryTrust, type RegistrySettingsLike } from './client.js';
 import { loadCredentials } from './credentials.js';
 import { LAYOUT_DIR, OCI_LAYOUT_BYTES, blobPath, layoutIndex } from './layout.js';
@@ -22,13 +21,12 @@ export const collectImages: Collector = async (ctx) => {
   const settings = (manifest.registries ?? {}) as Record<string, RegistrySettingsLike>;
   const credentials = await loadCredentials({ authFile: ctx.registryAuthFile });
   const wanted = uniq(manifest.targets.map((t) => `linux/${t.arch}`)).map((p) => ({ os: 'linux', arch: p.split('/')[1]! }));
-  const retry = { ...ctx.retry, signal: ctx.signal };
   const clients = new Map<string, Promise<RegistryClient>>();
   const openClient = async (registry: string) => {
     const base = baseUrlFor(registry, settings);
     const ca = caFor(registry, settings);
     const tls = await registryTrust([new URL(base).host, registry], ca?.file, `registries."${ca?.key ?? registry}".ca in ${manifest.file}`);
-    return new RegistryClient(registry, base, credentials, retry, tls);
+    return new RegistryClient(registry, base, credentials, ctx.http, tls);
   };
   const clientFor = (registry: string) => {
     let c = clients.get(registry);
@@ -84,18 +82,17 @@ async function fetchBlob(client: RegistryClient, image: ResolvedImage, desc: Des
   const url = client.url(image.ref.repo, `blobs/${desc.digest}`);
   const scope = pullScope(image.ref.repo);
   const spec = { url, sha256: hexOf(desc.digest), size: desc.size, what, headers: () => client.auth.headers(scope), tls: client.tls };
-  const opts = { store: ctx.store, onProgress: ctx.onProgress, id: desc.digest, ...ctx.retry, signal: ctx.signal };
+  const opts = { store: ctx.store, onProgress: ctx.onProgress, id: desc.digest };
   try {
-    return (await downloadToStore(spec, opts)).path;
+    return (await ctx.http.download(spec, opts)).path;
   } catch (err) {
     if (err instanceof HttpError && err.status === 401) return retryAuthorised();
     throw naming(err, what);
   }
   async function retryAuthorised(): Promise<string> {
     // A token that expired, or a registry we only ever read from the cache so far: authorise once and go again.
-    const res = await client.send(url, scope, what, { method: 'HEAD' });
-    await res.body?.cancel().catch(() => {});
-    return (await downloadToStore(spec, opts)).path;
+    await client.send(url, scope, what, { method: 'HEAD' });
+    return (await ctx.http.download(spec, opts)).path;
   }
 }
 

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { HttpError, InputError, KsBundleError } from '../errors.js';
-import { withRetry, type RetryOptions } from '../net/http.js';
+import type { HttpClient } from '../net/client.js';
 import { noProgress, type OnProgress } from '../progress/events.js';
 import { RegistryClient, pushScope, registryTrust } from './client.js';
 import { loadCredentials } from './credentials.js';
@@ -21,7 +21,8 @@ export interface PushOptions {
   /** PEM file of the private CA that signed the registry's certificate (trusted besides the system CAs). */
   ca?: string;
   concurrency?: number;
-  retry?: RetryOptions;
+  /** The command's HTTP client (retries, TLS, proxy, idle timeout). */
+  http: HttpClient;
 }
 
 export interface PushSummary {
@@ -51,7 +52,7 @@ export async function pushBundleImages(bundleDir: string, opts: PushOptions): Pr
   });
   const credentials = await loadCredentials({ authFile: opts.authFile });
   const tls = await registryTrust([host], opts.ca, '--ca');
-  const client = new RegistryClient(host, `${opts.insecure ? 'http' : 'https'}://${host}`, credentials, opts.retry ?? {}, tls);
+  const client = new RegistryClient(host, `${opts.insecure ? 'http' : 'https'}://${host}`, credentials, opts.http, tls);
   const summary: PushSummary = { images: 0, upToDate: 0, blobsUploaded: 0, blobsMounted: 0, blobsPresent: 0, manifestsPut: 0, bytesUploaded: 0 };
   /** digest → a repository of the target registry that has it, for cross-repo mounts. */
   const placed = new Map<string, string>();
@@ -77,7 +78,7 @@ export async function pushBundleImages(bundleDir: string, opts: PushOptions): Pr
         summary.blobsMounted++;
       } else {
         onProgress({ type: 'start', id: b.digest, label: bwhat, total: b.size });
-        await withRetry(bwhat, () => client.uploadBlob(repo, b.digest, b.size, join(root, blobPath(b.digest)), bwhat), opts.retry);
+        await client.uploadBlob(repo, b.digest, b.size, join(root, blobPath(b.digest)), bwhat, (attempt, reason) => onProgress({ type: 'retry', id: b.digest, attempt, reason }));
         onProgress({ type: 'done', id: b.digest, bytes: b.size, cached: false });
         summary.blobsUploaded++;
         summary.bytesUploaded += b.size;

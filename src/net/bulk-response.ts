@@ -1,12 +1,15 @@
-/** Receives one body chunk; the chunk is only valid until this returns or its promise settles. */
+/**
+ * Receives one body chunk. The chunk is valid only during the call: copy what must outlive it. A returned promise asks
+ * for no more chunks until it settles.
+ */
 export type Take = (chunk: Buffer) => Promise<void> | undefined;
 
-/** An answer whose body goes to disk: the head, then the body pushed chunk by chunk to whoever takes it. */
+/** An answer whose head is in: the body is then pushed chunk by chunk to whoever takes it. */
 export interface BulkResponse {
   status: number;
   statusMessage: string;
   /** Lower-case names. */
-  headers: Record<string, string | string[] | undefined>;
+  headers: Record<string, string>;
   /**
    * Hand every body chunk to `take`, waiting whenever it returns a promise. Resolves at the end of the body; rejects
    * when the connection fails or `take` throws, and the connection is closed either way.

@@ -5,10 +5,9 @@ import type { OnProgress } from '../progress/events.js';
 import { noProgress } from '../progress/events.js';
 import { ContentStore, checkExpected, type StoredBlob } from '../store/content-store.js';
 import { parseIntegrity, sha256OfString } from '../store/hashing.js';
-import { SinkThread } from '../store/sink-thread.js';
-import { RetriableError, withRetry, type Headers, type RetryOptions } from './http.js';
+import type { HeaderMap, HttpClient } from './client.js';
+import { RetriableError } from './retry.js';
 import { RETRIABLE_STATUS, parseRetryAfter } from './retry-policy.js';
-import { httpGet } from './get.js';
 import type { TlsTrust } from './tls.js';
 
 export interface DownloadSpec {
@@ -20,7 +19,7 @@ export interface DownloadSpec {
   what: string;
   /** Also check a Subresource Integrity value (`sha512-…`) in the same pass. */
   integrity?: string;
-  headers?: Headers | (() => Promise<Headers>);
+  headers?: HeaderMap | (() => Promise<HeaderMap>);
   /** A private CA for some hosts (a registry's `ca`). */
   tls?: TlsTrust;
   /**
@@ -30,8 +29,11 @@ export interface DownloadSpec {
   sourceMustMatch?: boolean;
 }
 
-export interface DownloadOptions extends RetryOptions {
+export interface DownloadOptions {
   store: ContentStore;
+  /** Cancels this download only; the client's signal cancels every one. */
+  signal?: AbortSignal;
+  onRetry?: (attempt: number, reason: string) => void;
   onProgress?: OnProgress;
   /** Progress id; defaults to the artifact label. */
   id?: string;
@@ -48,13 +50,13 @@ export interface DownloadResult extends StoredBlob {
  * transfer resumes from the partial file with a Range request; 429/5xx and resets are retried (Retry-After
  * honoured); the digest and size are checked before the blob gets its name, and a wrong partial is deleted.
  */
-export async function downloadToStore(spec: DownloadSpec, opts: DownloadOptions): Promise<DownloadResult> {
+export async function downloadToStore(client: HttpClient, spec: DownloadSpec, opts: DownloadOptions): Promise<DownloadResult> {
   const key = spec.sha256 ?? 'url-' + sha256OfString(spec.url);
   // Two artifacts with one digest share the partial file: one download, and the other finds the blob.
-  return opts.store.exclusive(key, () => download(spec, opts, key));
+  return opts.store.exclusive(key, () => download(client, spec, opts, key));
 }
 
-async function download(spec: DownloadSpec, opts: DownloadOptions, key: string): Promise<DownloadResult> {
+async function download(client: HttpClient, spec: DownloadSpec, opts: DownloadOptions, key: string): Promise<DownloadResult> {
   const { store } = opts;
   const onProgress = opts.onProgress ?? noProgress;
   const id = opts.id ?? spec.what;
@@ -76,7 +78,8 @@ async function download(spec: DownloadSpec, opts: DownloadOptions, key: string):
     onProgress({ type: 'retry', id, attempt: n, reason });
   };
 
-  const actual = await withRetry(
+  const signal = opts.signal ?? client.signal;
+  const actual = await client.retrying(
     spec.what,
     async () => {
       let offset = await sizeOf(partial);
@@ -85,7 +88,7 @@ async function download(spec: DownloadSpec, opts: DownloadOptions, key: string):
         offset = 0;
       }
       const base = typeof spec.headers === 'function' ? await spec.headers() : (spec.headers ?? {});
-      const res = await httpGet(spec.url, { ...base, ...(offset > 0 ? { range: `bytes=${offset}-` } : {}) }, opts.signal, spec.tls);
+      const res = await client.open(spec.url, { ...base, ...(offset > 0 ? { range: `bytes=${offset}-` } : {}) }, spec.tls, signal);
       const status = res.status;
       const resumed = status === 206 && offset > 0 && String(res.headers['content-range'] ?? '').startsWith(`bytes ${offset}-`);
       if (status !== 200 && !resumed) {
@@ -94,15 +97,16 @@ async function download(spec: DownloadSpec, opts: DownloadOptions, key: string):
           await rm(partial, { force: true });
           throw new RetriableError(`${spec.what}: the range answer does not fit the partial file, restarting`);
         }
-        if (RETRIABLE_STATUS.has(status)) throw new RetriableError(`${spec.what}: HTTP ${status}`, parseRetryAfter(res.headers['retry-after'] as string | undefined));
+        if (RETRIABLE_STATUS.has(status)) throw new RetriableError(`${spec.what}: HTTP ${status}`, parseRetryAfter(res.headers['retry-after']));
         throw new HttpError(spec.url, status, res.statusMessage, { hint: `while fetching ${spec.what}` });
       }
       const algorithms = sri ? ['sha256', sri.algorithm] : ['sha256'];
-      const out = SinkThread.shared().openFile(partial, { append: resumed, algorithms, encodings: ['hex', 'base64'] });
+      const out = client.sink().openFile(partial, { append: resumed, algorithms, encodings: ['hex', 'base64'] });
       let size = resumed ? offset : 0;
       const length = Number(res.headers['content-length']);
       const total = spec.size ?? (Number.isFinite(length) && length > 0 ? length + size : undefined);
       onProgress({ type: 'advance', id, bytes: size, total });
+      let reported = size;
       let failed: unknown;
       try {
         await res.body((chunk) => {
@@ -110,7 +114,11 @@ async function download(spec: DownloadSpec, opts: DownloadOptions, key: string):
           transferred += chunk.length;
           // More than the index promised is wrong: stop before filling the disk.
           if (spec.size !== undefined && size > spec.size) throw new IntegrityError(`${spec.what} (${shown}): more than the ${spec.size} bytes its index says`);
-          onProgress({ type: 'advance', id, bytes: size, total });
+          // TLS hands over 16 KiB records: one event per MiB is plenty for a bar or a log.
+          if (size - reported >= 1 << 20) {
+            reported = size;
+            onProgress({ type: 'advance', id, bytes: size, total });
+          }
           return out.write(chunk);
         });
       } catch (err) {
@@ -119,7 +127,7 @@ async function download(spec: DownloadSpec, opts: DownloadOptions, key: string):
       // Closed either way: what arrived before a reset stays in the partial file for the Range resume.
       const written = await out.close();
       if (failed) throw failed;
-      if (written.size !== size) throw new Error(`${spec.what}: ${written.size} bytes written of ${size} received`);
+      if (written.size !== size) throw new KsBundleError('FAILED', `${spec.what}: ${written.size} bytes written of ${size} received`);
       const got = { sha256: written.digests[0]!, size };
       checkExpected(got, { sha256: spec.sha256, size: spec.size }, `${spec.what} (${shown})`);
       const sriGot = written.digests[1];
@@ -130,7 +138,8 @@ async function download(spec: DownloadSpec, opts: DownloadOptions, key: string):
       }
       return got;
     },
-    { ...opts, onRetry },
+    onRetry,
+    signal,
   ).catch(async (err) => {
     // A wrong partial must not poison the next try or the next run.
     if (err instanceof KsBundleError && err.code === 'INTEGRITY') await rm(partial, { force: true });

@@ -1,6 +1,6 @@
 /**
- * The little of HTTP/1.1 (RFC 9112) a GET for a bulk body needs: the request head, the response head, how the body is
- * framed, and the chunked coding. Pure; `raw-get.ts` does the I/O.
+ * The little of HTTP/1.1 (RFC 9112) the client needs: the request head, the response head, how the body is framed,
+ * and the chunked coding. Pure; `exchange.ts` does the I/O.
  */
 
 /** A response head larger than this is refused: no registry or mirror sends one. */
@@ -24,9 +24,18 @@ export class ProtocolError extends Error {
 
 const FIELD_VALUE_BREAK = /[\r\n\0]/;
 
-/** `GET <path> HTTP/1.1` with Host and the given fields. */
-export function requestHead(url: URL, headers: Record<string, string>): string {
-  const lines = [`GET ${url.pathname}${url.search} HTTP/1.1`, `Host: ${url.host}`];
+export interface RequestLine {
+  method?: string;
+  /** The absolute URL as the target (RFC 9112 §3.2.2), as a plain-http proxy wants it. */
+  absolute?: boolean;
+}
+
+/** `<METHOD> <path> HTTP/1.1` with Host and the given fields. */
+export function requestHead(url: URL, headers: Record<string, string>, line: RequestLine = {}): string {
+  const method = line.method ?? 'GET';
+  if (!/^[A-Z]+$/.test(method)) throw new ProtocolError(`request method ${JSON.stringify(method)} is not valid in HTTP`);
+  const target = line.absolute ? `${url.protocol}//${url.host}${url.pathname}${url.search}` : `${url.pathname}${url.search}`;
+  const lines = [`${method} ${target} HTTP/1.1`, `Host: ${url.host}`];
   const given = new Set(Object.keys(headers).map((k) => k.toLowerCase()));
   for (const [name, value] of Object.entries(headers)) {
     // A CR or LF in a value would let it start a field of its own (a token, say, from a hostile auth server).
@@ -75,9 +84,9 @@ export function keepsAlive(head: ResponseHead): boolean {
   return head.version === '1.1' ? !tokens.includes('close') : tokens.includes('keep-alive');
 }
 
-/** How the body of a response to a GET ends (RFC 9112 §6.3). */
-export function framingOf(head: ResponseHead): Framing {
-  if (head.status < 200 || head.status === 204 || head.status === 304) return { kind: 'none' };
+/** How the body of a response ends (RFC 9112 §6.3); the answer to a HEAD has none, whatever its fields say. */
+export function framingOf(head: ResponseHead, method = 'GET'): Framing {
+  if (method === 'HEAD' || head.status < 200 || head.status === 204 || head.status === 304) return { kind: 'none' };
   const coding = head.headers['transfer-encoding'];
   if (coding !== undefined) {
     if (/(?:^|,)\s*chunked\s*$/i.test(coding)) return { kind: 'chunked' };

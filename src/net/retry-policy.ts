@@ -8,20 +8,16 @@ const RETRIABLE_CODES = new Set([
   'EPIPE',
   'ETIMEDOUT',
   'EAI_AGAIN',
-  'UND_ERR_SOCKET',
-  'UND_ERR_CONNECT_TIMEOUT',
-  'UND_ERR_HEADERS_TIMEOUT',
-  'UND_ERR_BODY_TIMEOUT',
   'ERR_STREAM_PREMATURE_CLOSE',
+  'ERR_SSL_DECRYPTION_FAILED_OR_BAD_RECORD_MAC',
 ]);
 
 /** Network-level errors (resets, timeouts, a body cut short) are retried; everything else is not. */
 export function isRetriableNetworkError(err: unknown): boolean {
   for (let e: any = err, depth = 0; e && depth < 5; e = e.cause, depth++) {
     if (typeof e.code === 'string' && RETRIABLE_CODES.has(e.code)) return true;
-    if (e.name === 'TimeoutError' || e.name === 'BodyTimeoutError') return true;
-    if (e instanceof TypeError && /fetch failed|terminated/i.test(e.message)) return true;
-    if (/terminated|other side closed|premature close|socket hang up/i.test(String(e.message))) return true;
+    if (e.name === 'TimeoutError') return true;
+    if (/socket hang up|Client network socket disconnected/i.test(String(e.message))) return true;
   }
   return false;
 }

@@ -1,7 +1,6 @@
 import { X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { Agent } from 'node:https';
-import { rootCertificates } from 'node:tls';
+import { createSecureContext, rootCertificates, type SecureContext } from 'node:tls';
 import { KsBundleError, redactUrl } from '../errors.js';
 
 /**
@@ -11,16 +10,37 @@ import { KsBundleError, redactUrl } from '../errors.js';
 export interface TlsTrust {
   /** `host[:port]` as `URL.host` spells it. */
   hosts: readonly string[];
-  /** An https.Agent trusting the system CAs and the private one; none: the default trust. */
-  agent?: Agent;
+  /** PEM text of the private CA; none: the default trust. */
+  ca?: string;
   /** Suggestion when the certificate of one of `hosts` is not trusted. */
   hint?: string;
 }
 
-/** The agent for a request to `url`: the private CA's when the host is one of `trust.hosts`, else none. */
-export function agentFor(url: URL, trust: TlsTrust | undefined): Agent | undefined {
-  if (!trust?.agent || url.protocol !== 'https:') return undefined;
-  return trust.hosts.includes(url.host) ? trust.agent : undefined;
+/** The private CA for a request to `url`, when its host is one of `trust.hosts`. */
+export function privateCaFor(url: URL, trust: TlsTrust | undefined): string | undefined {
+  if (!trust?.ca || url.protocol !== 'https:') return undefined;
+  return trust.hosts.includes(url.host) ? trust.ca : undefined;
+}
+
+/**
+ * The TLS contexts of one client: the default one (Node's CAs, plus NODE_EXTRA_CA_CERTS, which Node loads itself), and
+ * one per private CA, which must name the extra CAs again because a `ca` list replaces the defaults.
+ */
+export class TrustStore {
+  private readonly contexts = new Map<string, SecureContext>();
+
+  constructor(private readonly extraCa: string | undefined) {}
+
+  /** undefined: the default context. */
+  contextFor(privateCa: string | undefined): SecureContext | undefined {
+    if (!privateCa) return undefined;
+    let ctx = this.contexts.get(privateCa);
+    if (!ctx) {
+      ctx = createSecureContext({ ca: [...rootCertificates, ...(this.extraCa ? [this.extraCa] : []), privateCa] });
+      this.contexts.set(privateCa, ctx);
+    }
+    return ctx;
+  }
 }
 
 const BEGIN = '-----BEGIN CERTIFICATE-----';
@@ -46,31 +66,18 @@ export async function readCaFile(file: string): Promise<string> {
   return blocks.join('\n') + '\n';
 }
 
-const agents = new Map<string, Promise<Agent>>();
-
-/** One keep-alive agent per CA file, trusting the system CAs and that file's certificates. */
-export function caAgent(file: string): Promise<Agent> {
-  let agent = agents.get(file);
-  if (!agent) {
-    agent = readCaFile(file).then((pem) => new Agent({ keepAlive: true, ca: [...rootCertificates, pem] }));
-    agent.catch(() => agents.delete(file));
-    agents.set(file, agent);
-  }
-  return agent;
-}
-
 /** OpenSSL's and Node's codes for a certificate that does not verify. */
 const CERT_CODES = /^(ERR_TLS_CERT_ALTNAME_INVALID|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_.*|CERT_.*|INVALID_CA|HOSTNAME_MISMATCH)$/;
 
 /**
- * A KsBundleError naming the URL when `err` is a certificate that did not verify (fetch wraps it in a cause), so it
- * is reported at once instead of retried; undefined for anything else.
+ * A KsBundleError naming the URL when `err` is a certificate that did not verify, so it is reported at once instead
+ * of retried; undefined for anything else.
  */
 export function untrustedCertificate(url: URL | string, err: unknown, trust: TlsTrust | undefined): KsBundleError | undefined {
   for (let e: any = err, depth = 0; e && depth < 4; e = e.cause, depth++) {
     if (typeof e.code !== 'string' || !CERT_CODES.test(e.code)) continue;
     const u = new URL(url);
-    const hint = trust?.hint && trust.hosts.includes(u.host) ? trust.hint : 'This machine does not trust the certificate of that server.';
+    const hint = trust?.hint && trust.hosts.includes(u.host) ? trust.hint : 'This machine does not trust the certificate of that server (a private CA goes in NODE_EXTRA_CA_CERTS, or a registry\'s `ca`).';
     return new KsBundleError('NETWORK', `${redactUrl(u.toString())}: TLS certificate not trusted (${e.code}: ${e.message})`, { hint, cause: err });
   }
   return undefined;

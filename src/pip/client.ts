@@ -4,8 +4,8 @@
  * Every answer is cached per project / per file for the whole build (several targets share them).
  */
 import { HttpError, IntegrityError, KsBundleError, redactUrl } from '../errors.js';
-import { request, type RetryOptions } from '../net/http.js';
-import { downloadToStore, type DownloadResult } from '../net/download.js';
+import type { HttpClient } from '../net/client.js';
+import type { DownloadResult } from '../net/download.js';
 import type { ContentStore } from '../store/content-store.js';
 import type { OnProgress } from '../progress/events.js';
 import { sha256OfString } from '../store/hashing.js';
@@ -20,8 +20,7 @@ export interface IndexClientOptions {
   index: string;
   store: ContentStore;
   onProgress: OnProgress;
-  retry: RetryOptions;
-  signal?: AbortSignal;
+  http: HttpClient;
 }
 
 export class IndexClient {
@@ -48,12 +47,9 @@ export class IndexClient {
 
   private async fetchPage(project: string): Promise<ProjectPage> {
     const url = new URL(`${encodeURIComponent(project)}/`, this.index).toString();
-    const res = await request(url, { ...this.opts.retry, signal: this.opts.signal, headers: { accept: ACCEPT }, what: `pip index page of ${project}`, accept: (s) => s === 404 });
-    if (res.status === 404) {
-      await res.body?.cancel().catch(() => {});
-      return { files: [] };
-    }
-    const body = await res.text();
+    const res = await this.opts.http.request(url, { headers: { accept: ACCEPT }, what: `pip index page of ${project}`, accept: (s) => s === 404 });
+    if (res.status === 404) return { files: [] };
+    const body = res.text();
     try {
       // Relative links resolve against the URL the page finally came from.
       return parseProjectPage(body, res.headers.get('content-type'), res.url || url);
@@ -80,7 +76,7 @@ export class IndexClient {
       });
     }
     try {
-      return await downloadToStore({ url: file.url, sha256: file.sha256, what: file.filename }, { store: this.opts.store, onProgress: this.opts.onProgress, signal: this.opts.signal, ...this.opts.retry });
+      return await this.opts.http.download({ url: file.url, sha256: file.sha256, what: file.filename }, { store: this.opts.store, onProgress: this.opts.onProgress });
     } catch (err) {
       if (err instanceof IntegrityError) {
         throw new IntegrityError(`wheel ${file.filename} does not match the index: ${err.message}`, { hint: err.hint, cause: err });
@@ -103,9 +99,9 @@ export class IndexClient {
   private async fetchMetadata(file: IndexFile, distribution: string): Promise<Buffer> {
     if (file.metadata) {
       const url = `${file.url}.metadata`;
-      const res = await request(url, { ...this.opts.retry, signal: this.opts.signal, what: `metadata of ${file.filename}`, accept: (s) => s === 404 || s === 403 });
+      const res = await this.opts.http.request(url, { what: `metadata of ${file.filename}`, accept: (s) => s === 404 || s === 403 });
       if (res.ok) {
-        const body = Buffer.from(await res.arrayBuffer());
+        const body = res.bytes;
         const want = file.metadata.sha256;
         if (want && sha256OfString(body) !== want) {
           throw new IntegrityError(`metadata of ${file.filename} (${redactUrl(url)}): sha256 ${sha256OfString(body)}, expected ${want}`);
@@ -113,7 +109,6 @@ export class IndexClient {
         return body;
       }
       // The index promised a metadata file it does not have: read the wheel instead.
-      await res.body?.cancel().catch(() => {});
     }
     const blob = await this.download(file);
     try {

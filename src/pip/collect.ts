@@ -44,7 +44,7 @@ export const collectPip: Collector = async (ctx) => {
   if (!spec || spec.requirements.length === 0) return { entries: [], lock: [] };
   const targets = pipTargets(ctx.manifest.targets);
   if (targets.length === 0) throw new KsBundleError('INVALID_INPUT', 'pip: the manifest has no targets to resolve wheels for');
-  const client = new IndexClient({ index: spec.index, store: ctx.store, onProgress: ctx.onProgress, retry: ctx.retry, signal: ctx.signal });
+  const client = new IndexClient({ index: spec.index, store: ctx.store, onProgress: ctx.onProgress, http: ctx.http });
   const roots = spec.requirements.map(parseRequirement);
   const picked = new Map<string, Picked>();
 

@@ -8,8 +8,6 @@ import type { LockEntry } from '../lock/entry.js';
 import { lockedEntry } from '../lock/locked.js';
 import { InputError, KsBundleError, redactUrl } from '../errors.js';
 import { ARCH_NAMES } from '../manifest/targets.js';
-import { request } from '../net/http.js';
-import { downloadToStore } from '../net/download.js';
 import { selfBundlePath } from './self.js';
 
 /** The pinned Node.js the bundle carries when the manifest does not say: the active LTS line. */
@@ -65,7 +63,7 @@ async function nodeFor(ctx: BuildContext, arch: string): Promise<NodeBinary> {
   if (spec.source === 'url') {
     const pin = spec.urls?.[arch];
     if (!pin) throw new InputError(`${ctx.manifest.file}: spec.runtime.urls has no entry for ${arch}`);
-    const blob = await downloadToStore({ url: pin.url, sha256: pin.sha256, what: `node runtime ${arch}`, sourceMustMatch: true }, { store: ctx.store, onProgress: ctx.onProgress, ...ctx.retry, signal: ctx.signal });
+    const blob = await ctx.http.download({ url: pin.url, sha256: pin.sha256, what: `node runtime ${arch}`, sourceMustMatch: true }, { store: ctx.store, onProgress: ctx.onProgress });
     const bin = pin.url.endsWith('.tar.gz') || pin.url.endsWith('.tgz') || pin.url.endsWith('.tar.xz') ? await binFromTarball(ctx, blob.path, `node runtime ${arch}`) : blob;
     return { ...bin, version: spec.version ?? 'pinned', source: redactUrl(pin.url) };
   }
@@ -76,12 +74,12 @@ async function nodeFor(ctx: BuildContext, arch: string): Promise<NodeBinary> {
 async function fromNpm(ctx: BuildContext, arch: string, version: string, locked?: LockEntry): Promise<NodeBinary> {
   const pkg = `node-linux-${ARCH_NAMES[arch]!.node}`;
   const registry = await npmRegistry();
-  const res = await request(`${registry}${pkg}/${version}`, { what: `${pkg}@${version} metadata`, headers: { accept: 'application/json' }, ...ctx.retry });
-  const meta = (await res.json()) as { dist?: { tarball?: string; integrity?: string } };
+  const res = await ctx.http.request(`${registry}${pkg}/${version}`, { what: `${pkg}@${version} metadata`, headers: { accept: 'application/json' } });
+  const meta = res.json() as { dist?: { tarball?: string; integrity?: string } };
   if (!meta.dist?.tarball || !meta.dist.integrity) throw new KsBundleError('FAILED', `${pkg}@${version}: the registry published no tarball with an integrity hash`);
-  const tgz = await downloadToStore(
+  const tgz = await ctx.http.download(
     { url: meta.dist.tarball, integrity: meta.dist.integrity, what: `${pkg}@${version}`, sha256: locked?.extra?.tarballSha256 as string | undefined },
-    { store: ctx.store, onProgress: ctx.onProgress, ...ctx.retry },
+    { store: ctx.store, onProgress: ctx.onProgress },
   );
   const bin = await binFromTarball(ctx, tgz.path, `${pkg}@${version}`);
   if (locked && locked.sha256 !== bin.sha256) throw new KsBundleError('INVALID_INPUT', `--locked: ${pkg}@${version} has sha256 ${bin.sha256}, the lock has ${locked.sha256}`);

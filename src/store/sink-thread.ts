@@ -1,4 +1,5 @@
 import { Worker } from 'node:worker_threads';
+import { KsBundleError } from '../errors.js';
 
 /** The byte ring chunks are copied into for the writing thread: 16 MiB, split into slots as chunks arrive. */
 const RING = 16 << 20;
@@ -8,7 +9,8 @@ const PIECE = 1 << 20;
 /**
  * The thread's whole program, eval'd from this string because the installer ships as one self-contained file and a
  * worker loaded from a path would need a file of its own. It hashes and writes each piece in the order sent, with
- * plain blocking calls, and counts what it consumed in shared memory; it says "space" only when asked to.
+ * plain blocking calls, and counts what it consumed in shared memory; it says "space" only when asked to. A failed
+ * call is reported at once as {code, message, path}, so the file stops early and the user reads what went wrong.
  */
 const PROGRAM = `
 const { parentPort, workerData } = require('node:worker_threads');
@@ -17,6 +19,10 @@ const { createHash } = require('node:crypto');
 const ring = Buffer.from(workerData.ring);
 const control = new Int32Array(workerData.control); // [0] pieces consumed, [1] the main thread waits for space
 const files = new Map();
+const failed = (id, f, err, path) => {
+  f.error = { code: err.code, message: err.message, path };
+  parentPort.postMessage({ op: 'failed', id, error: f.error });
+};
 const consumed = () => {
   Atomics.add(control, 0, 1);
   if (Atomics.compareExchange(control, 1, 1, 0) === 1) parentPort.postMessage({ op: 'space' });
@@ -31,12 +37,12 @@ parentPort.on('message', (m) => {
         for (let off = 0; off < data.length; ) off += fs.writeSync(f.fd, data, off, data.length - off);
         f.size += data.length;
       } catch (err) {
-        f.error = err.message;
+        failed(m.id, f, err, f.path);
       }
     }
     consumed();
   } else if (m.op === 'open') {
-    const f = { fd: undefined, hashes: m.algorithms.map((a) => createHash(a)), size: 0, error: undefined };
+    const f = { fd: undefined, path: m.path, hashes: m.algorithms.map((a) => createHash(a)), size: 0, error: undefined };
     files.set(m.id, f);
     try {
       if (m.append) {
@@ -48,12 +54,18 @@ parentPort.on('message', (m) => {
       }
       f.fd = fs.openSync(m.path, m.append ? 'a' : 'w');
     } catch (err) {
-      f.error = err.message;
+      failed(m.id, f, err, m.path);
     }
   } else if (m.op === 'close') {
     const f = files.get(m.id);
     files.delete(m.id);
-    if (f.fd !== undefined) fs.closeSync(f.fd);
+    if (f.fd !== undefined) {
+      try {
+        fs.closeSync(f.fd);
+      } catch (err) {
+        if (!f.error) failed(m.id, f, err, f.path);
+      }
+    }
     parentPort.postMessage({ op: 'closed', id: m.id, error: f.error, size: f.size, digests: f.error ? [] : f.hashes.map((h, i) => h.digest(m.encodings?.[i] ?? 'hex')) });
   }
 });
@@ -65,14 +77,38 @@ export interface SinkResult {
   digests: string[];
 }
 
+/** What the thread says about a call that failed: the errno code, the message, the file. */
+export interface SinkFailure {
+  code?: string;
+  message: string;
+  path: string;
+}
+
+const HINTS: Record<string, string> = {
+  ENOSPC: 'no space left in the cache folder: free some space there, or give a cache on a larger disk with --cache DIR.',
+  EDQUOT: 'the disk quota of the cache folder is used up: free some space there, or give another cache with --cache DIR.',
+  EACCES: 'this user may not write in the cache folder: fix its permissions, or give another cache with --cache DIR.',
+  EPERM: 'this user may not write in the cache folder: fix its permissions, or give another cache with --cache DIR.',
+  EROFS: 'the cache folder is on a read-only filesystem: give another cache with --cache DIR.',
+  EIO: 'the disk of the cache folder reported an I/O error: check it (dmesg), or give another cache with --cache DIR.',
+};
+
+/** A failed write as the user should read it: the file, what the system said, and what to do. */
+export function sinkError(f: SinkFailure): KsBundleError {
+  const what = f.code === 'ENOSPC' ? 'no space left in the cache folder' : f.message;
+  return new KsBundleError('FAILED', `cannot write ${f.path}: ${what}${f.code ? ` (${f.code})` : ''}`, {
+    hint: f.code ? HINTS[f.code] : undefined,
+    cause: Object.assign(new Error(f.message), { code: f.code }),
+  });
+}
+
 /**
  * Hashes and writes downloads on a second core. The thread that reads the socket only copies each chunk into shared
  * memory (≈0.1 s per GB) and posts where it is, so it can go back to the network at once; a stream pipeline that hashed
  * and wrote on the reading thread spent more time there than on the network. One thread serves every download of
- * the process, in the order the chunks arrive.
+ * its owner (the HTTP client), in the order the chunks arrive.
  */
 export class SinkThread {
-  private static instance: SinkThread | undefined;
   private readonly worker: Worker;
   private readonly ring = new SharedArrayBuffer(RING);
   private readonly control = new Int32Array(new SharedArrayBuffer(8));
@@ -86,26 +122,33 @@ export class SinkThread {
   private spaceWaiters: Array<() => void> = [];
   private readonly closing = new Map<number, { resolve: (r: SinkResult) => void; reject: (e: Error) => void }>();
   private failure: Error | undefined;
+  /** Files whose thread-side call failed: their writes stop at once. */
+  private readonly failedFiles = new Map<number, KsBundleError>();
+  private stopping = false;
 
-  static shared(): SinkThread {
-    return (SinkThread.instance ??= new SinkThread());
-  }
-
-  private constructor() {
+  constructor() {
     this.worker = new Worker(PROGRAM, { eval: true, workerData: { ring: this.ring, control: this.control.buffer } });
     this.worker.unref();
-    this.worker.on('message', (m: { op: string; id: number; error?: string; size: number; digests: string[] }) => {
+    this.worker.on('message', (m: { op: string; id: number; error?: SinkFailure; size: number; digests: string[] }) => {
       if (m.op === 'space') this.wake();
+      else if (m.op === 'failed') this.failedFiles.set(m.id, sinkError(m.error!));
       else if (m.op === 'closed') {
         const c = this.closing.get(m.id)!;
         this.closing.delete(m.id);
+        this.failedFiles.delete(m.id);
         if (--this.open === 0) this.worker.unref();
-        if (m.error) c.reject(new Error(m.error));
+        if (m.error) c.reject(sinkError(m.error));
         else c.resolve({ size: m.size, digests: m.digests });
       }
     });
-    this.worker.on('error', (err) => this.fail(err));
-    this.worker.on('exit', (code) => this.fail(new Error(`the download thread stopped (exit ${code})`)));
+    this.worker.on('error', (err) => this.fail(new KsBundleError('FAILED', `the download thread failed: ${err.message}`, { cause: err })));
+    this.worker.on('exit', (code) => this.fail(new KsBundleError('FAILED', this.stopping ? 'the download thread was stopped' : `the download thread stopped (exit ${code})`)));
+  }
+
+  /** End the thread; files still open fail. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    await this.worker.terminate();
   }
 
   /** Start a file: `append` continues a partial one, whose bytes are hashed first. */
@@ -123,8 +166,11 @@ export class SinkThread {
    */
   write(id: number, chunk: Buffer): Promise<void> | undefined {
     if (this.failure) throw this.failure;
+    const failed = this.failedFiles.get(id);
+    if (failed) throw failed;
     for (let o = 0; o < chunk.length; o += PIECE) {
-      if (!this.trySend(id, chunk.subarray(o, o + PIECE))) return this.sendWhenThereIsSpace(id, chunk.subarray(o));
+      // The caller's buffer is reused once this returns: what waits for space is a copy.
+      if (!this.trySend(id, chunk.subarray(o, o + PIECE))) return this.sendWhenThereIsSpace(id, Buffer.from(chunk.subarray(o)));
     }
     return undefined;
   }
@@ -208,7 +254,7 @@ export class SinkFile {
     private readonly encodings?: BufferEncoding[],
   ) {}
 
-  /** Nothing when the chunk went at once; otherwise wait for the promise before the next write. */
+  /** Nothing when the chunk went at once; otherwise wait for the promise before the next write. The chunk may be reused at once. */
   write(chunk: Buffer): Promise<void> | undefined {
     return this.thread.write(this.id, chunk);
   }

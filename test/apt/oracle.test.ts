@@ -15,6 +15,8 @@ import { ensureRootfs } from '../testbed/rootfs.js';
 import { requireTools } from '../support/tools.js';
 import { aptPrintUris, aptUpdate, hostApt, type HostApt } from './host-apt.js';
 import { APT_TEST_STORE, LISTS, aptManifest, debianTarget, machineDebianSources } from './support.js';
+import { testHttp } from '../support/http.js';
+const http = testHttp();
 
 let work: string;
 let apt: HostApt;
@@ -39,7 +41,7 @@ const debName = (pool: string) => pool.slice(pool.lastIndexOf('/') + 1);
 async function ours(packages: string[]): Promise<TargetPlan> {
   const manifest = aptManifest({ packages, targets: [debianTarget('amd64', { status: '' })] });
   const target = debianTarget('amd64', { status: statusFile });
-  return planTarget(target, manifest.apt!, manifest.file, releases, { store: new ContentStore(APT_TEST_STORE) });
+  return planTarget(target, manifest.apt!, manifest.file, releases, { store: new ContentStore(APT_TEST_STORE), http });
 }
 
 describe('closure vs apt-get install --print-uris (baseline = minbase dpkg status)', () => {

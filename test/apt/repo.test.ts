@@ -24,6 +24,8 @@ import { exec as run } from './exec.js';
 import { requireTools } from '../support/tools.js';
 import { ALL_PACKAGES, APT_TEST_STORE, aptManifest, buildContext, debianTarget, machineDebianSources } from './support.js';
 import { testMeta } from '../support/bundle-meta.js';
+import { testHttp } from '../support/http.js';
+const http = testHttp();
 
 const target = debianTarget('amd64');
 const REPO = 'repos/apt/debian-12';
@@ -197,7 +199,7 @@ describe('apt repo from the real Debian 12 mirror', () => {
     try {
       const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
       const { fetchSuiteRelease } = await import('../../src/apt/upstream.js');
-      const rel = await fetchSuiteRelease({ ...upstream, url }, 'bookworm', { store: buildContext(aptManifest({ packages: [], targets: [] }), join(work, 'store-ok')).store });
+      const rel = await fetchSuiteRelease({ ...upstream, url }, 'bookworm', { store: buildContext(aptManifest({ packages: [], targets: [] }), join(work, 'store-ok')).store, http });
       expect(rel.release.fields['Codename']).toBe('bookworm');
     } finally {
       await new Promise((r) => server.close(r));

@@ -7,6 +7,7 @@ import { KNOWN_OS } from '../../src/manifest/targets.js';
 import { ContentStore } from '../../src/store/content-store.js';
 import type { ProgressEvent } from '../../src/progress/events.js';
 import { debianMirrorUrl } from '../testbed/apt-sources.js';
+import { testHttp } from '../support/http.js';
 
 export const DEBIAN_KEYRING = '/usr/share/keyrings/debian-archive-keyring.gpg';
 /** Shared between runs so the debs are fetched once per machine; blobs enter it only after their digest matched. */
@@ -56,6 +57,6 @@ export function buildContext(manifest: Manifest, storeRoot: string, events: Prog
     workDir: join(tmpdir(), 'ks-apt-work-unused'),
     onProgress: (e) => events.push(e),
     concurrency: 6,
-    retry: { retries: 3 },
+    http: testHttp({ retries: 3 }),
   };
 }

@@ -20,6 +20,8 @@ import { requireTools } from '../support/tools.js';
 import { exec } from './exec.js';
 import { APT_TEST_STORE, LISTS, aptManifest, buildContext, debianTarget } from './support.js';
 import { testMeta } from '../support/bundle-meta.js';
+import { testHttp } from '../support/http.js';
+const http = testHttp();
 
 let work: string;
 let out: KindOutput;
@@ -103,7 +105,7 @@ describe('two architectures of one OS', () => {
 describe('baselines and Recommends (same upstream, no downloads)', () => {
   const plan = (baseline: 'none' | 'required', recommends = false) => {
     const m = aptManifest({ packages: LISTS.k8sPrereqs, targets: [], recommends });
-    return planTarget(debianTarget('amd64', baseline), m.apt!, m.file, releases, { store });
+    return planTarget(debianTarget('amd64', baseline), m.apt!, m.file, releases, { store, http });
   };
 
   it('baseline required leaves out the Priority required / Essential closure; none carries it', async () => {
@@ -118,7 +120,7 @@ describe('baselines and Recommends (same upstream, no downloads)', () => {
 
   it('an unsatisfiable request fails naming the chain and what the index offers', async () => {
     const m = aptManifest({ packages: ['socat (>= 99)', 'kubelet', 'conntrack'], targets: [] });
-    const err = await planTarget(debianTarget('amd64'), m.apt!, m.file, releases, { store }).catch((e) => e);
+    const err = await planTarget(debianTarget('amd64'), m.apt!, m.file, releases, { store, http }).catch((e) => e);
     expect(err).toBeInstanceOf(ResolveError);
     expect((err as Error).message).toMatch(/socat \(>= 99\): socat has 1\.7\.\S+/);
     expect((err as Error).message).toContain('kubelet: the index has no kubelet for amd64');

@@ -13,6 +13,8 @@ import { IntegrityError } from '../../src/errors.js';
 import { ContentStore } from '../../src/store/content-store.js';
 import { exec } from './exec.js';
 import { machineDebianSources } from './support.js';
+import { testHttp } from '../support/http.js';
+const http = testHttp();
 
 const work = mkdtempSync(join(tmpdir(), 'ks-apt-upstream-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -21,10 +23,10 @@ const [debian, security] = machineDebianSources() as [ReturnType<typeof machineD
 describe('upstream Debian archive', () => {
   it('verifies InRelease and takes Packages by xz and by gz, each checked against the Release', async () => {
     const store = new ContentStore(join(work, 'store'));
-    const rel = await fetchSuiteRelease(debian, 'bookworm-updates', { store });
+    const rel = await fetchSuiteRelease(debian, 'bookworm-updates', { store, http });
     expect(rel.release.fields['Codename']).toBe('bookworm-updates');
     const plain = rel.release.files.get('main/binary-amd64/Packages')!;
-    const viaXz = await fetchPackages(rel, 'main', 'amd64', { store });
+    const viaXz = await fetchPackages(rel, 'main', 'amd64', { store, http });
     expect(viaXz!.compressed.codec).toBe('xz');
     expect(viaXz!.blob.sha256).toBe(plain.sha256);
     // Independently: sha256sum of the stored uncompressed file is what the signed Release lists.
@@ -33,10 +35,10 @@ describe('upstream Debian archive', () => {
     // Without an .xz in the Release, the .gz is used, into a fresh store (bookworm main is the suite that
     // publishes one: 12 MB).
     const gzStore = new ContentStore(join(work, 'store-gz'));
-    const main = await fetchSuiteRelease(debian, 'bookworm', { store: gzStore });
+    const main = await fetchSuiteRelease(debian, 'bookworm', { store: gzStore, http });
     const mainPlain = main.release.files.get('main/binary-amd64/Packages')!;
     main.release.files.delete('main/binary-amd64/Packages.xz');
-    const viaGz = await fetchPackages(main, 'main', 'amd64', { store: gzStore });
+    const viaGz = await fetchPackages(main, 'main', 'amd64', { store: gzStore, http });
     expect(viaGz!.compressed.codec).toBe('gz');
     expect(viaGz!.blob.sha256).toBe(mainPlain.sha256);
     expect((await exec('sha256sum', [viaGz!.blob.path])).stdout.split(' ')[0]).toBe(mainPlain.sha256);
@@ -44,27 +46,27 @@ describe('upstream Debian archive', () => {
 
   it('a cached index is used without touching the network', async () => {
     const store = new ContentStore(join(work, 'store'));
-    const rel = await fetchSuiteRelease(security, 'bookworm-security', { store });
-    const first = await fetchPackages(rel, 'main', 'amd64', { store });
+    const rel = await fetchSuiteRelease(security, 'bookworm-security', { store, http });
+    const first = await fetchPackages(rel, 'main', 'amd64', { store, http });
     const dead = { ...rel, distsUrl: 'http://127.0.0.1:9/dists/bookworm-security/' };
-    const again = await fetchPackages(dead, 'main', 'amd64', { store, retries: 0 });
+    const again = await fetchPackages(dead, 'main', 'amd64', { store, http: testHttp({ retries: 0 }) });
     expect(again!.blob.path).toBe(first!.blob.path);
   });
 
   it('refuses an expired Release and one for another suite', async () => {
     const store = new ContentStore(join(work, 'store'));
-    const rel = await fetchSuiteRelease(security, 'bookworm-security', { store });
+    const rel = await fetchSuiteRelease(security, 'bookworm-security', { store, http });
     expect(rel.release.fields['Valid-Until']).toBeTruthy();
     const later = new Date(new Date(rel.release.fields['Valid-Until']!).getTime() + 1000);
     expect(() => checkFreshAndNamed(rel.release, 'bookworm-security', rel.distsUrl, later)).toThrow(IntegrityError);
     expect(() => checkFreshAndNamed(rel.release, 'trixie-security', rel.distsUrl, new Date(0))).toThrow(/not trixie-security/);
-    await expect(fetchSuiteRelease(security, 'bookworm-security', { store, now: later })).rejects.toThrow(/expired/);
+    await expect(fetchSuiteRelease(security, 'bookworm-security', { store, http, now: later })).rejects.toThrow(/expired/);
   });
 
   it('the byte scanner and the string scanner agree on a real Packages file', async () => {
     const store = new ContentStore(join(work, 'store'));
-    const rel = await fetchSuiteRelease(security, 'bookworm-security', { store });
-    const got = await fetchPackages(rel, 'main', 'amd64', { store });
+    const rel = await fetchSuiteRelease(security, 'bookworm-security', { store, http });
+    const got = await fetchPackages(rel, 'main', 'amd64', { store, http });
     const buf = readFileSync(got!.blob.path);
     const a = [...iterateStanzasBytes(buf)];
     const b = [...iterateStanzas(buf.toString('latin1'))];

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { downloadToStore } from '../../src/net/download.js';
+import { testHttp } from '../support/http.js';
 import { ContentStore } from '../../src/store/content-store.js';
 import { startFaultUpstream, type FaultUpstream } from '../support/fault-upstream.js';
 import { sha256sum } from '../support/sha256sum.js';
@@ -41,10 +41,12 @@ describe('plain-http downloads against a real HTTP server', () => {
     rmSync(root, { recursive: true, force: true });
   });
 
+  const http = testHttp({ retries: 2, minTimeoutMs: 10 });
+  afterAll(() => http.close());
   const fetchInto = (store: string, path: string, opts: { signal?: AbortSignal; onAdvance?: () => void } = {}) =>
-    downloadToStore(
+    http.download(
       { url: `${upstream.url}/${path}`, what: path },
-      { store: new ContentStore(join(root, store)), retries: 2, minTimeoutMs: 10, signal: opts.signal, onProgress: (e) => e.type === 'advance' && opts.onAdvance?.() },
+      { store: new ContentStore(join(root, store)), signal: opts.signal, onProgress: (e) => e.type === 'advance' && opts.onAdvance?.() },
     );
 
   for (const framing of ['content-length', 'chunked', 'close-delimited', 'early-hints'] as const) {
@@ -99,10 +101,7 @@ describe('plain-http downloads against a real HTTP server', () => {
 
   it('stops a body longer than its index says, whether it came with the head or later', async () => {
     for (const [file, size] of [['small-4.deb', 10], ['big.bin', 3 << 20]] as const) {
-      const err = await downloadToStore(
-        { url: `${upstream.url}/${file}`, what: file, size },
-        { store: new ContentStore(join(root, 'store-long')), retries: 2, minTimeoutMs: 10 },
-      ).catch((e) => e);
+      const err = await http.download({ url: `${upstream.url}/${file}`, what: file, size }, { store: new ContentStore(join(root, 'store-long')) }).catch((e) => e);
       expect(err.code, file).toBe('INTEGRITY');
       expect(err.message).toContain(`more than the ${size} bytes its index says`);
     }
@@ -110,7 +109,7 @@ describe('plain-http downloads against a real HTTP server', () => {
 
   it('names the URL when something other than HTTP answers, and does not retry it', async () => {
     const url = `http://127.0.0.1:${(notHttp.address() as AddressInfo).port}/big.bin`;
-    const err = await downloadToStore({ url, what: 'big.bin' }, { store: new ContentStore(join(root, 'store-ssh')), retries: 3, minTimeoutMs: 10 }).catch((e) => e);
+    const err = await http.download({ url, what: 'big.bin' }, { store: new ContentStore(join(root, 'store-ssh')) }).catch((e) => e);
     expect(err.code).toBe('HTTP');
     expect(err.message).toContain(url);
     expect(err.message).toMatch(/not an HTTP answer: "SSH-2\.0-OpenSSH/);

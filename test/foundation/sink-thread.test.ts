@@ -25,8 +25,10 @@ async function feed(file: ReturnType<SinkThread['openFile']>, data: Buffer, seed
 }
 
 describe('the download thread', () => {
+  const shared = new SinkThread();
+  afterAll(() => shared.stop());
   it('writes and hashes several files fed at once, each far larger than its ring, byte for byte', async () => {
-    const sink = SinkThread.shared();
+    const sink = new SinkThread();
     const blobs = [randomBytes(40 << 20), randomBytes(23 << 20), randomBytes(5)];
     const results = await Promise.all(
       blobs.map(async (data, i) => {
@@ -47,7 +49,7 @@ describe('the download thread', () => {
     const tail = randomBytes(2 << 20);
     const path = join(dir, 'partial');
     await writeFile(path, head);
-    const file = SinkThread.shared().openFile(path, { append: true, algorithms: ['sha256', 'sha512'], encodings: ['hex', 'base64'] });
+    const file = shared.openFile(path, { append: true, algorithms: ['sha256', 'sha512'], encodings: ['hex', 'base64'] });
     await feed(file, tail, 2);
     const r = await file.close();
     expect(r.size).toBe(head.length + tail.length);
@@ -56,8 +58,8 @@ describe('the download thread', () => {
   });
 
   it('a file it cannot create fails at close, naming the path, and other files go on', async () => {
-    const bad = SinkThread.shared().openFile(join(dir, 'no-such-dir', 'x'), { append: false, algorithms: ['sha256'] });
-    const good = SinkThread.shared().openFile(join(dir, 'ok'), { append: false, algorithms: ['sha256'] });
+    const bad = shared.openFile(join(dir, 'no-such-dir', 'x'), { append: false, algorithms: ['sha256'] });
+    const good = shared.openFile(join(dir, 'ok'), { append: false, algorithms: ['sha256'] });
     await bad.write(randomBytes(1000));
     await good.write(Buffer.from('hello\n'));
     await expect(bad.close()).rejects.toThrow(/no-such-dir/);

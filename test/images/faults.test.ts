@@ -13,6 +13,7 @@ import { collectImages } from '../../src/images/collect.js';
 import { requireTools } from '../support/tools.js';
 import { buildFixtureImages, pushFixture } from '../fixtures/images/build.js';
 import { imagesContext, sha256Hex, startRegistry, upstreamDigest, type Registry } from './support.js';
+import { testHttp } from '../support/http.js';
 
 let tmp: string;
 let registry: Registry;
@@ -108,7 +109,7 @@ it('an upstream that keeps answering 429 fails saying which image and which regi
   const host = `127.0.0.1:${(busy.address() as AddressInfo).port}`;
   try {
     const ctx = imagesContext({ cache: join(tmp, 'cache-busy'), workDir: join(tmp, 'w2'), images: [`${host}/library/app:1.0`], registries: { [host]: { insecure: true } } });
-    ctx.retry = { retries: 1, minTimeoutMs: 10, maxTimeoutMs: 20 };
+    ctx.http = testHttp({ retries: 1, minTimeoutMs: 10, maxTimeoutMs: 20 });
     await expect(collectImages(ctx)).rejects.toThrow(new RegExp(`image ${host}/library/app:1\\.0 \\(registry ${host}\\).*429`));
   } finally {
     await new Promise<void>((r) => { busy.close(() => r()); busy.closeAllConnections(); });

@@ -22,6 +22,7 @@ import type { ProgressEvent } from '../../src/progress/events.js';
 import { requireTools } from '../support/tools.js';
 import { buildFixtureImages, pushFixture } from '../fixtures/images/build.js';
 import { dockerConfig, htpasswd, imagesContext, layOut, sha256Hex, startRegistry, stopProcess, upstreamDigest, type Registry } from './support.js';
+import { testHttp } from '../support/http.js';
 
 const execFileP = promisify(execFile);
 const CREDS = 'builder:s3cret-pass';
@@ -243,7 +244,7 @@ describe('the mirror serves the bundle to real clients', () => {
 describe('push into an existing registry', () => {
   it('copies every image with digests unchanged; a rerun pushes nothing', async () => {
     target = await startRegistry(join(tmp, 'target'));
-    const first = await pushBundleImages(bundleDir, { registry: `${target.host}/mirror`, insecure: true });
+    const first = await pushBundleImages(bundleDir, { registry: `${target.host}/mirror`, insecure: true, http: testHttp() });
     expect(first.images).toBe(3);
     expect(first.blobsUploaded).toBeGreaterThan(0);
     // The shared base layer went up once and was mounted or found for the other repos.
@@ -255,7 +256,7 @@ describe('push into an existing registry', () => {
     }
     const inspect = JSON.parse(await skopeo('inspect', '--tls-verify=false', `docker://${target.host}/mirror/library/app:1.0`));
     expect(inspect.Digest).toBe(digests.app);
-    const again = await pushBundleImages(bundleDir, { registry: `${target.host}/mirror`, insecure: true });
+    const again = await pushBundleImages(bundleDir, { registry: `${target.host}/mirror`, insecure: true, http: testHttp() });
     expect(again).toMatchObject({ images: 3, upToDate: 3, blobsUploaded: 0, manifestsPut: 0 });
   }, 60_000);
 });

@@ -187,13 +187,14 @@ export function imagesContext(opts: {
     workDir: opts.workDir,
     onProgress: (e) => opts.events?.push(e),
     concurrency: opts.concurrency ?? 4,
-    retry: { retries: 4, minTimeoutMs: 50, maxTimeoutMs: 2000 },
+    http: testHttp({ retries: 4, minTimeoutMs: 50, maxTimeoutMs: 2000 }),
     registryAuthFile: opts.authFile,
     locked: opts.locked,
   };
 }
 
 import { request as httpRequest } from 'node:http';
+import { testHttp } from '../support/http.js';
 
 /** A raw GET whose path no client library normalises (`..`, `%2e%2e` reach the server as written). */
 export function rawGet(base: string, path: string): Promise<{ status: number; body: string }> {

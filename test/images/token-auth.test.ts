@@ -13,6 +13,7 @@ import { pushBundleImages } from '../../src/images/push.js';
 import { requireTools } from '../support/tools.js';
 import { buildFixtureImages, pushFixture } from '../fixtures/images/build.js';
 import { dockerConfig, imagesContext, layOut, sha256Hex, startRegistry, startTokenIssuer, upstreamDigest, type Registry, type TokenIssuer } from './support.js';
+import { testHttp } from '../support/http.js';
 
 let tmp: string;
 let issuer: TokenIssuer;
@@ -68,7 +69,7 @@ it('pulls through the bearer flow with credentials from the environment', async 
   layOut(out, bundleDir);
   delete process.env[envName(registry.host)];
   const authFile = dockerConfig(join(tmp, 'auth.json'), registry.host, 'robot', 't0ken-secret');
-  const summary = await pushBundleImages(bundleDir, { registry: `${registry.host}/copy`, authFile, insecure: true });
+  const summary = await pushBundleImages(bundleDir, { registry: `${registry.host}/copy`, authFile, insecure: true, http: testHttp() });
   expect(summary.images).toBe(2);
   expect(issuer.requests.some((r) => r.scope.includes('repository:copy/team/app:pull,push'))).toBe(true);
   expect(await upstreamDigest(`${registry.host}/copy/team/multi:2.0`, CREDS)).toBe(await upstreamDigest(`${registry.host}/team/multi:2.0`, CREDS));

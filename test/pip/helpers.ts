@@ -9,6 +9,7 @@ import type { Manifest } from '../../src/manifest/types.js';
 import { ContentStore } from '../../src/store/content-store.js';
 import { noProgress } from '../../src/progress/events.js';
 import { isolatedPipEnv } from '../fixtures/wheels/fixture.js';
+import { testHttp } from '../support/http.js';
 
 export function tempDir(prefix: string): string {
   return mkdtempSync(join(tmpdir(), `ks-pip-${prefix}-`));
@@ -35,7 +36,7 @@ export function context(index: string, requirements: string[], opts: { store?: C
     workDir: work,
     onProgress: noProgress,
     concurrency: 4,
-    retry: { retries: 0 },
+    http: testHttp({ retries: 0 }),
     locked: opts.locked,
   };
 }
