@@ -41,6 +41,8 @@ export interface BuildOptions {
   runtime?: 'npm' | 'local';
   concurrency?: number;
   registryAuthFile?: string;
+  /** The npm registry for the runtime, as the environment gave it (npm_config_registry). */
+  npmRegistry?: string;
   /** The command's HTTP client; the caller closes it. */
   http: HttpClient;
   /** Turn the completeness check's failure into a warning. */
@@ -84,6 +86,7 @@ export async function buildBundle(opts: BuildOptions): Promise<BuildResult> {
     signal: opts.signal,
     concurrency: opts.concurrency ?? 4,
     http: opts.http,
+    npmRegistry: opts.npmRegistry,
     locked: locked?.artifacts,
     registryAuthFile: opts.registryAuthFile,
   };

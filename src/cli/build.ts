@@ -38,6 +38,7 @@ export function buildCommand(): Command {
           allowMissing: !!o.allowMissing,
           onProgress: renderer.onProgress,
           http,
+          npmRegistry: process.env.npm_config_registry || process.env.NPM_CONFIG_REGISTRY || undefined,
         });
         renderer.stop();
         if (o.json) {

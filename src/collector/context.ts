@@ -18,6 +18,8 @@ export interface BuildContext {
   http: HttpClient;
   /** With --locked: the previous lock's entries. A collector then fetches exactly these or fails saying what differs. */
   locked?: LockEntry[];
+  /** The npm registry the Node.js runtime comes from (npm_config_registry); npm is asked when absent. */
+  npmRegistry?: string;
   /** Registry credentials file given with --registry-auth (docker config.json format). */
   registryAuthFile?: string;
 }

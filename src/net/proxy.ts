@@ -3,6 +3,7 @@
  * https URLs, `http_proxy`/`HTTP_PROXY` for http ones, and `no_proxy`/`NO_PROXY` for hosts reached directly. Pure:
  * the CLI reads the environment once and passes the settings down.
  */
+import { InputError, redactUrl } from '../errors.js';
 
 export interface ProxySettings {
   httpsProxy?: string;
@@ -21,7 +22,9 @@ export function proxyFor(url: URL, settings: ProxySettings): URL | undefined {
   const raw = url.protocol === 'https:' ? settings.httpsProxy : settings.httpProxy;
   if (!raw || bypasses(url, settings.noProxy)) return undefined;
   const proxy = new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(raw) ? raw : `http://${raw}`);
-  if (proxy.protocol !== 'http:') throw new Error(`proxy ${proxy.protocol}//${proxy.host}: only http:// proxies are supported`);
+  if (proxy.protocol !== 'http:') {
+    throw new InputError(`proxy ${redactUrl(`${proxy.protocol}//${proxy.host}`)}: only http:// proxies are supported`, { hint: 'Give the proxy as http://host:port in https_proxy/http_proxy (an https request still goes through it encrypted, by CONNECT).' });
+  }
   return proxy;
 }
 

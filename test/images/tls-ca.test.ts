@@ -15,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
 import { sha256sum } from '../support/sha256sum.js';
 import { requireTools } from '../support/tools.js';
+import { makeCa, makeServerCert } from '../support/tls-certs.js';
 import { buildFixtureImages, pushFixture } from '../fixtures/images/build.js';
 import { dockerConfig, htpasswd, startRegistry, type Registry } from './support.js';
 
@@ -27,29 +28,6 @@ let target: Registry | undefined;
 let pki: { ca: string; otherCa: string; certDir: string; cert: string; key: string };
 let authFile: string;
 const digests: Record<string, string> = {};
-
-const openssl = (...args: string[]) => execFileSync('openssl', args, { stdio: ['ignore', 'ignore', 'pipe'] });
-
-/** A throwaway CA: key and self-signed PEM. */
-function makeCa(dir: string, name: string): { cert: string; key: string } {
-  const key = join(dir, `${name}.key`);
-  const cert = join(dir, `${name}.pem`);
-  openssl('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', cert, '-days', '2',
-    '-subj', `/CN=ks-bundle test ${name}`, '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign');
-  return { cert, key };
-}
-
-/** A certificate for 127.0.0.1 (IP SAN) that `ca` signed. */
-function makeServerCert(dir: string, ca: { cert: string; key: string }): { cert: string; key: string } {
-  const key = join(dir, 'server.key');
-  const csr = join(dir, 'server.csr');
-  const cert = join(dir, 'server.crt');
-  const ext = join(dir, 'server.ext');
-  writeFileSync(ext, 'subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n');
-  openssl('req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', csr, '-subj', '/CN=127.0.0.1');
-  openssl('x509', '-req', '-in', csr, '-CA', ca.cert, '-CAkey', ca.key, '-CAcreateserial', '-out', cert, '-days', '2', '-extfile', ext);
-  return { cert, key };
-}
 
 /** The manifest digest as the registry serves it: `skopeo inspect --raw` verifying TLS with the CA, piped to sha256sum. */
 async function upstreamDigest(ref: string): Promise<string> {

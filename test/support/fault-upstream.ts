@@ -1,5 +1,6 @@
-import { createServer, type Server } from 'node:http';
-import { createReadStream, statSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
+import { createReadStream, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 
@@ -34,11 +35,11 @@ export interface FaultUpstream {
  * connection mid-body, stops sending mid-body with the connection left open, answers 500 or 429 with Retry-After,
  * dribbles the body, or flips a byte. It can also frame the body the ways HTTP allows besides Content-Length.
  */
-export async function startFaultUpstream(root: string): Promise<FaultUpstream> {
+export async function startFaultUpstream(root: string, opts: { tls?: { cert: string; key: string } } = {}): Promise<FaultUpstream> {
   const bytesSent = new Map<string, number>();
   const requests: FaultUpstream['requests'] = [];
   const faults = new Map<string, Fault[]>();
-  const server: Server = createServer((req, res) => {
+  const handle = (req: IncomingMessage, res: ServerResponse) => {
     const path = decodeURIComponent((req.url ?? '/').split('?')[0]!);
     const fault = faults.get(path)?.shift();
     const file = join(root, path);
@@ -105,13 +106,15 @@ export async function startFaultUpstream(root: string): Promise<FaultUpstream> {
       }
     });
     stream.on('end', () => res.end());
-  });
+  };
+  // Over TLS with a certificate the caller made (its CA is the client's to trust), or plain http.
+  const server: Server = opts.tls ? createTlsServer({ cert: readFileSync(opts.tls.cert), key: readFileSync(opts.tls.key) }, handle) : createServer(handle);
   let connections = 0;
   server.on('connection', () => connections++);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const { port } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `${opts.tls ? 'https' : 'http'}://127.0.0.1:${port}`,
     bytesSent,
     requests,
     faults,
