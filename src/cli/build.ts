@@ -19,7 +19,12 @@ export function buildCommand(): Command {
     .option('--registry-auth <file>', 'registry credentials in docker config.json format')
     .option('--allow-missing', 'only warn when the install would ask for an image or file the bundle lacks')
     .option('--json', 'progress and result as JSON lines')
-    .addHelpText('after', '\nExample:\n  ks-bundle build -m manifests/demo.yaml -o bundles/demo.tar\n  ks-bundle build -m manifests/kubesphere.yaml --locked')
+    .addHelpText(
+      'after',
+      '\nExample:\n  ks-bundle build -m manifests/demo.yaml -o bundles/demo.tar\n  ks-bundle build -m manifests/kubesphere.yaml --locked\n' +
+        '\nEnvironment: https_proxy, http_proxy, no_proxy (as curl reads them); NODE_EXTRA_CA_CERTS (a private CA for every host);\n' +
+        'KS_BUNDLE_IDLE_TIMEOUT (seconds of silence before a request is retried, default 60); npm_config_registry (the runtime\'s registry).',
+    )
     .action(async (o) => {
       const renderer = createRenderer(progressMode(!!o.json));
       const t0 = Date.now();

@@ -55,7 +55,18 @@ export async function dial(route: Route, onread: OnRead, signal?: AbortSignal): 
     ALPNProtocols: ['http/1.1'],
     onread,
   };
-  return tlsConnect(options).setNoDelay(true);
+  const tlsSocket = tlsConnect(options).setNoDelay(true);
+  // Node ignores `onread` when TLS wraps a socket it did not open (the tunnel): its 'data' chunks (one TLS record,
+  // 16 KiB at most) are copied into the buffer instead, so the reader sees the same thing either way.
+  if (socket) {
+    tlsSocket.on('data', (chunk: Buffer) => {
+      for (let at = 0; at < chunk.length; at += onread.buffer.length) {
+        const n = chunk.copy(onread.buffer, 0, at);
+        if (onread.callback(n) === false) tlsSocket.pause();
+      }
+    });
+  }
+  return tlsSocket;
 }
 
 /** `CONNECT host:port` through the proxy; resolves with the raw socket once the proxy said 2xx. */

@@ -21,6 +21,7 @@ beforeAll(async () => {
   requireTools('tar', 'sha256sum');
   mkdirSync(join(root, 'up'));
   mkdirSync(join(root, 'pb'));
+  writeFileSync(join(root, 'pb', 'site.yml'), '- hosts: all\n  tasks: []\n');
   for (const f of files) writeFileSync(join(root, 'up', f), randomBytes(24 << 20));
   writeFileSync(join(root, 'up', 'pod.yaml'), 'apiVersion: v1\nkind: Pod\nmetadata: {name: p}\n');
   up = await startFaultUpstream(join(root, 'up'));

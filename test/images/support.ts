@@ -30,9 +30,10 @@ export type RegistryAuthConfig =
   | undefined;
 
 /** docker-registry from Debian on loopback, filesystem storage under `dir`; HTTPS when given a certificate and key. */
-export async function startRegistry(dir: string, auth?: RegistryAuthConfig, tls?: { certificate: string; key: string }): Promise<Registry> {
+export async function startRegistry(dir: string, auth?: RegistryAuthConfig, tls?: { certificate: string; key: string }, addr?: string): Promise<Registry> {
   mkdirSync(dir, { recursive: true });
-  const port = await freePort();
+  const port = addr ? Number(addr.split(':').pop()) : await freePort();
+  const ip = addr ? addr.split(':')[0]! : '127.0.0.1';
   let authYaml = '';
   if (auth && 'htpasswd' in auth) authYaml = `auth:\n  htpasswd:\n    realm: test\n    path: ${auth.htpasswd}\n`;
   if (auth && 'token' in auth) {
@@ -43,21 +44,21 @@ export async function startRegistry(dir: string, auth?: RegistryAuthConfig, tls?
   const config = join(dir, 'config.yml');
   writeFileSync(
     config,
-    `version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: ${join(dir, 'data')}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:${port}\n${tlsYaml}${authYaml}`,
+    `version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: ${join(dir, 'data')}\n  delete:\n    enabled: true\nhttp:\n  addr: ${ip}:${port}\n${tlsYaml}${authYaml}`,
   );
   const proc = spawn('docker-registry', ['serve', config], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   proc.stderr!.on('data', (d) => (stderr = (stderr + d).slice(-4000)));
   for (let i = 0; ; i++) {
     // Plain HTTP even to a TLS listener: Go answers it with a 400, which is enough to know it listens.
-    const ok = await fetch(`http://127.0.0.1:${port}/v2/`).then(() => true, () => false);
+    const ok = await fetch(`http://${ip}:${port}/v2/`).then(() => true, () => false);
     if (ok) break;
     if (proc.exitCode !== null || i > 200) throw new Error(`docker-registry did not start: ${stderr}`);
     await sleep(50);
   }
   return {
     port,
-    host: `127.0.0.1:${port}`,
+    host: `${ip}:${port}`,
     proc,
     stop: () => stopProcess(proc),
   };

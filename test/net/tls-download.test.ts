@@ -123,6 +123,7 @@ describe('the CLI over TLS, with NODE_EXTRA_CA_CERTS and through a real proxy', 
 
   async function manifest(name: string, base: string): Promise<string> {
     mkdirSync(join(root, 'pb'), { recursive: true });
+    writeFileSync(join(root, 'pb', 'site.yml'), '- hosts: all\n  tasks: []\n');
     const file = join(root, `${name}.yaml`);
     writeFileSync(
       file,

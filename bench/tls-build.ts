@@ -1,0 +1,233 @@
+/**
+ * End to end over TLS, as users meet registries: `ks-bundle build` (the CLI from dist/) against its peers on the same
+ * data in the same run, alternating who goes first, median of the per-round ratios.
+ *
+ * A docker-registry listens on 127.0.0.77:443 with a certificate from a private CA for docker.io, registry-1.docker.io,
+ * registry.k8s.io and quay.io; every command runs in a mount namespace whose /etc/hosts sends those names there
+ * (the machine's /etc/hosts is untouched), trusting the CA by NODE_EXTRA_CA_CERTS (ours), --src-cert-dir (skopeo) and
+ * --cacert (curl). Six images of ≈610 MB unique: one 520 MB base layer under all six, and a 16 MB layer each.
+ *
+ *   cold     build of the six images, empty cache (the runtime, this machine's node, is seeded), tarball output,
+ *            vs `skopeo copy --all` of each into one OCI layout                       goal ≤ 0.7× its time
+ *   blob     what the 520 MB base adds to a one-image build (cold minus the same build with the base cached),
+ *            vs `curl --http1.1` of the same blob URL                               goal ≤ 1.15× its time
+ *   pack     a second build, warm cache, output removed, vs `tar cf` of the unpacked bundle
+ *                                                                                    goal ≥ 1.0× its speed
+ *   rss      peak RSS of the cold build (GNU time %M)                                goal < 200 MB
+ *   json     lines of the cold build's --json output                                goal ≤ 10×s + artifacts + 20
+ *
+ * Needs root (unshare, mount). Run: npm run build && npx tsx bench/tls-build.ts [rounds]
+ */
+import { execFile, execFileSync } from 'node:child_process';
+import { createHash, randomFillSync } from 'node:crypto';
+import { createWriteStream, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { CLI } from '../test/support/cli.js';
+import { startRegistry } from '../test/images/support.js';
+import { makeCa, makeServerCert } from '../test/support/tls-certs.js';
+import { median } from './lib/measure.js';
+
+const run = promisify(execFile);
+const MB = 1 << 20;
+const rounds = Number(process.argv[2] ?? 3);
+const ADDR = '127.0.0.77';
+const NAMES = ['docker.io', 'registry-1.docker.io', 'registry.k8s.io', 'quay.io'];
+const root = mkdtempSync('/var/tmp/ksb-bench-tls-');
+
+async function randomBlob(dir: string, size: number): Promise<{ digest: string; size: number }> {
+  const tmp = join(dir, 'tmp');
+  const out = createWriteStream(tmp);
+  const hash = createHash('sha256');
+  const chunk = Buffer.allocUnsafe(4 * MB);
+  for (let left = size; left > 0; left -= chunk.length) {
+    const buf = Buffer.from(randomFillSync(chunk).subarray(0, Math.min(left, chunk.length)));
+    hash.update(buf);
+    if (!out.write(buf)) await new Promise<void>((r) => out.once('drain', () => r()));
+  }
+  await new Promise((r) => out.end(r));
+  const hex = hash.digest('hex');
+  renameSync(tmp, join(dir, hex));
+  return { digest: `sha256:${hex}`, size };
+}
+
+function jsonBlob(dir: string, doc: unknown): { digest: string; size: number } {
+  const bytes = Buffer.from(JSON.stringify(doc));
+  const hex = createHash('sha256').update(bytes).digest('hex');
+  writeFileSync(join(dir, hex), bytes);
+  return { digest: `sha256:${hex}`, size: bytes.length };
+}
+
+/** `cmd args` inside a private mount namespace whose /etc/hosts sends the registry names to ADDR. */
+async function inNs(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ seconds: number; rssMB: number; stdout: string }> {
+  const t0 = process.hrtime.bigint();
+  const { stdout, stderr } = await run(
+    'unshare',
+    ['--mount', '--propagation', 'private', '--', 'sh', '-c', 'mount --bind "$0" /etc/hosts && exec "$@"', join(root, 'hosts'), '/usr/bin/time', '-f', '%M', cmd, ...args],
+    { env: { ...process.env, ...env }, maxBuffer: 256 << 20 },
+  );
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  return { seconds, rssMB: (Number(stderr.trim().split('\n').pop()) * 1024) / 1e6, stdout };
+}
+
+const say = (s: string) => console.log(s);
+
+// The data: one OCI layout, pushed with skopeo under three registry names' repositories.
+const pki = join(root, 'pki');
+mkdirSync(pki);
+const ca = makeCa(pki, 'ca');
+const cert = makeServerCert(pki, ca, NAMES);
+mkdirSync(join(root, 'certs.d'));
+execFileSync('cp', [ca.cert, join(root, 'certs.d', 'ca.crt')]);
+writeFileSync(join(root, 'hosts'), `127.0.0.1 localhost\n${ADDR} ${NAMES.join(' ')}\n`);
+const layout = join(root, 'layout');
+const blobs = join(layout, 'blobs/sha256');
+mkdirSync(blobs, { recursive: true });
+writeFileSync(join(layout, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}');
+const LAYER = 'application/vnd.oci.image.layer.v1.tar+gzip';
+const base = await randomBlob(blobs, 520 * MB);
+let unique = base.size;
+const images = [
+  { ref: 'docker.io/library/app0:1', repo: 'library/app0' },
+  { ref: 'docker.io/library/app1:1', repo: 'library/app1' },
+  { ref: 'registry.k8s.io/bench/app2:1', repo: 'bench/app2' },
+  { ref: 'registry.k8s.io/bench/app3:1', repo: 'bench/app3' },
+  { ref: 'quay.io/bench/app4:1', repo: 'bench/app4' },
+  { ref: 'quay.io/bench/app5:1', repo: 'bench/app5' },
+];
+const index: unknown[] = [];
+for (let i = 0; i < images.length; i++) {
+  const own = await randomBlob(blobs, 16 * MB);
+  unique += own.size;
+  const config = jsonBlob(blobs, { architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [base.digest, own.digest] }, config: {}, n: i });
+  const manifest = jsonBlob(blobs, { schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...config }, layers: [{ mediaType: LAYER, ...base }, { mediaType: LAYER, ...own }] });
+  index.push({ mediaType: 'application/vnd.oci.image.manifest.v1+json', ...manifest, annotations: { 'org.opencontainers.image.ref.name': `img${i}` } });
+}
+writeFileSync(join(layout, 'index.json'), JSON.stringify({ schemaVersion: 2, manifests: index }));
+const registry = await startRegistry(join(root, 'registry'), undefined, { certificate: cert.cert, key: cert.key }, `${ADDR}:443`);
+try {
+  for (let i = 0; i < images.length; i++) {
+    await run('skopeo', ['copy', '--all', '--quiet', '--dest-tls-verify=false', `oci:${layout}:img${i}`, `docker://${ADDR}:443/${images[i]!.repo}:1`]);
+  }
+  rmSync(layout, { recursive: true, force: true });
+  const manifest = (name: string, refs: string[]) => {
+    const file = join(root, `${name}.yaml`);
+    writeFileSync(file, `apiVersion: ks-bundle/v1\nkind: BundleManifest\nmetadata: {name: ${name}, version: 1.0.0}\nspec:\n  targets: [{os: debian-12, arch: amd64}]\n  runtime: {source: local}\n  images:\n${refs.map((r) => `    - ${r}`).join('\n')}\n`);
+    return file;
+  };
+  const all = manifest('tls6', images.map((i) => i.ref));
+  const one = manifest('tls1', [images[0]!.ref]);
+  const env = { NODE_EXTRA_CA_CERTS: ca.cert, https_proxy: '', HTTPS_PROXY: '', no_proxy: '', NO_PROXY: '' };
+  // A cache holding only the runtime (this machine's node): both sides then move only the images.
+  const seed = join(root, 'seed');
+  await inNs(process.execPath, [CLI, 'build', '-m', manifest('seed', []), '-o', join(root, 'seed.tar'), '--cache', seed], env);
+  const cache = (name: string) => {
+    const dir = join(root, name);
+    rmSync(dir, { recursive: true, force: true });
+    execFileSync('cp', ['-al', seed, dir]);
+    return dir;
+  };
+  const build = async (m: string, c: string, out: string, extra: string[] = []) => inNs(process.execPath, [CLI, 'build', '-m', m, '-o', out, '--cache', c, ...extra], env);
+  const skopeo = async (dest: string) => {
+    const t0 = process.hrtime.bigint();
+    for (let i = 0; i < images.length; i++) await inNs('skopeo', ['copy', '--all', '--quiet', '--src-cert-dir', join(root, 'certs.d'), `docker://${images[i]!.ref}`, `oci:${dest}:img${i}`]);
+    return Number(process.hrtime.bigint() - t0) / 1e9;
+  };
+  say(`${images.length} images, ${(unique / 1e6).toFixed(0)} MB unique (base ${(base.size / 1e6).toFixed(0)} MB), registry ${ADDR}:443 as ${NAMES.join(', ')}; ${rounds} rounds`);
+  // Warm the registry's files for both sides.
+  await run('sh', ['-c', `find '${join(root, 'registry')}' -type f -exec cat {} + > /dev/null`]);
+
+  /** Each round runs the steps in turn, reversed every other round, so no side always follows the other's writeback. */
+  const alternate = async (r: number, steps: Record<string, () => Promise<number>>): Promise<Record<string, number>> => {
+    const t: Record<string, number> = {};
+    const names = Object.keys(steps);
+    for (const k of r % 2 === 0 ? names : names.reverse()) {
+      await run('sync');
+      t[k] = await steps[k]!();
+    }
+    return t;
+  };
+
+  const cold: number[] = [];
+  const rss: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    const out = join(root, 'out.tar');
+    const ours = async () => {
+      const c = cache('cache-cold');
+      const res = await build(all, c, out, ['--json']);
+      const lines = res.stdout.trim().split('\n');
+      const entries = Number(execFileSync('sh', ['-c', `tar -xOf '${out}' tls6-1.0.0/SHA256SUMS | wc -l`], { encoding: 'utf8' }));
+      say(`    --json: ${lines.length} lines in ${res.seconds.toFixed(2)} s for ${entries} artifacts (goal ≤ ${Math.floor(10 * res.seconds + entries + 20)})`);
+      rss.push(res.rssMB);
+      rmSync(out, { force: true });
+      return res;
+    };
+    const peer = async () => {
+      const dest = join(root, 'skopeo');
+      const s = await skopeo(dest);
+      rmSync(dest, { recursive: true, force: true });
+      return s;
+    };
+    let a = { seconds: 0, rssMB: 0 };
+    let b = 0;
+    await alternate(r, {
+      ours: async () => (a = await ours()).seconds,
+      skopeo: async () => (b = await peer()),
+    });
+    cold.push(a.seconds / b);
+    say(`  cold round ${r + 1}: ks-bundle build ${a.seconds.toFixed(2)} s (peak RSS ${a.rssMB.toFixed(0)} MB) vs skopeo copy --all ×${images.length} ${b.toFixed(2)} s → ${(a.seconds / b).toFixed(2)}×`);
+  }
+
+  // One blob: the base's added time against curl --http1.1 of the same URL.
+  const blobUrl = `https://registry-1.docker.io/v2/${images[0]!.repo}/blobs/${base.digest}`;
+  const hex = base.digest.slice(7);
+  const blob: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    const out = join(root, 'one.tar');
+    const t = await alternate(r, {
+      cold: async () => (await build(one, cache('cache-one'), out)).seconds,
+      warm: async () => {
+        const c = cache('cache-one-warm');
+        mkdirSync(join(c, 'sha256', hex.slice(0, 2)), { recursive: true });
+        execFileSync('ln', [join(root, 'cache-cold', 'sha256', hex.slice(0, 2), hex), join(c, 'sha256', hex.slice(0, 2), hex)]);
+        return (await build(one, c, out)).seconds;
+      },
+      curl: async () => {
+        const res = await inNs('curl', ['--http1.1', '-sf', '--cacert', ca.cert, '-o', join(root, 'curl.bin'), blobUrl]);
+        rmSync(join(root, 'curl.bin'));
+        return res.seconds;
+      },
+    });
+    const added = t.cold! - t.warm!;
+    blob.push(added / t.curl!);
+    say(`  blob round ${r + 1}: one-image build ${t.cold!.toFixed(2)} s, with the base cached ${t.warm!.toFixed(2)} s → adds ${added.toFixed(2)} s vs curl --http1.1 ${t.curl!.toFixed(2)} s → ${(added / t.curl!).toFixed(2)}×`);
+  }
+
+  // Pack: a second build from the warm cache against tar cf of the unpacked bundle.
+  const pack: number[] = [];
+  const unpacked = join(root, 'unpacked');
+  mkdirSync(unpacked, { recursive: true });
+  await build(all, join(root, 'cache-cold'), join(root, 'pack.tar'));
+  execFileSync('tar', ['-xf', join(root, 'pack.tar'), '-C', unpacked]);
+  for (let r = 0; r < rounds; r++) {
+    const t = await alternate(r, {
+      ours: async () => {
+        rmSync(join(root, 'pack.tar'), { force: true });
+        return (await build(all, join(root, 'cache-cold'), join(root, 'pack.tar'))).seconds;
+      },
+      tar: async () => {
+        rmSync(join(root, 'tarcf.tar'), { force: true });
+        return (await inNs('tar', ['cf', join(root, 'tarcf.tar'), '-C', unpacked, '.'])).seconds;
+      },
+    });
+    pack.push(t.tar! / t.ours!);
+    say(`  pack round ${r + 1}: second build ${t.ours!.toFixed(2)} s vs tar cf ${t.tar!.toFixed(2)} s → speed ${(t.tar! / t.ours!).toFixed(2)}×`);
+  }
+  say(`cold build / skopeo: median ${median(cold).toFixed(2)}× (goal ≤ 0.7×)`);
+  say(`blob added / curl --http1.1: median ${median(blob).toFixed(2)}× (goal ≤ 1.15×)`);
+  say(`pack speed / tar cf: median ${median(pack).toFixed(2)}× (goal ≥ 1.0×)`);
+  say(`peak RSS of the cold build: max ${Math.max(...rss).toFixed(0)} MB (goal < 200 MB)`);
+} finally {
+  await registry.stop();
+  rmSync(root, { recursive: true, force: true });
+}
