@@ -1,10 +1,11 @@
 import { homedir, userInfo } from 'node:os';
 import type { InventoryHost, InventoryValue } from './inventory.js';
+import { connectionVar, type ConnectionSetting } from './connection-vars.js';
 import { connectSsh, type HostKeyPolicy } from './ssh.js';
 import { LocalSession } from './local.js';
 import type { NodeSession } from './session.js';
 
-/** How to reach and become root on one inventory host, from Ansible's connection variables. */
+/** How to reach and become root on one inventory host, from Ansible's connection variables (connection-vars.ts). */
 export interface NodeTarget {
   name: string;
   local: boolean;
@@ -34,22 +35,23 @@ export function expandHome(path: string, home = homedir()): string {
 
 export function nodeTarget(h: InventoryHost): NodeTarget {
   const v = h.vars;
-  const host = str(v['ansible_host']) ?? h.name;
-  const key = str(v['ansible_ssh_private_key_file']) ?? str(v['ansible_private_key_file']);
+  const get = (setting: ConnectionSetting) => str(connectionVar(v, setting)?.value);
+  const host = get('host') ?? h.name;
   const t: NodeTarget = {
     name: h.name,
     local: str(v['ansible_connection']) === 'local',
     host,
-    port: Number(v['ansible_port'] ?? v['ansible_ssh_port'] ?? 22),
-    user: str(v['ansible_user']) ?? str(v['ansible_ssh_user']) ?? userInfo().username,
+    port: Number(get('port') ?? 22),
+    user: get('user') ?? userInfo().username,
     become: truthy(v['ansible_become']),
-    becomeUser: str(v['ansible_become_user']) ?? 'root',
+    becomeUser: get('becomeUser') ?? 'root',
     ip: str(v['ip']) ?? host,
   };
-  const password = str(v['ansible_password']) ?? str(v['ansible_ssh_pass']);
+  const password = get('password');
   if (password !== undefined) t.password = password;
+  const key = get('privateKeyFile');
   if (key !== undefined) t.privateKeyFile = expandHome(key);
-  const bp = str(v['ansible_become_pass']) ?? str(v['ansible_become_password']) ?? str(v['ansible_sudo_pass']);
+  const bp = get('becomePassword');
   if (bp !== undefined) t.becomePassword = bp;
   return t;
 }

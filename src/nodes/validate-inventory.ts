@@ -1,5 +1,6 @@
 import type { Problem } from '../errors.js';
 import { groupHosts, type Inventory } from './inventory.js';
+import { connectionVar } from './connection-vars.js';
 import { nearestName } from '../text/nearest.js';
 
 export type InstallMode = 'all-in-one' | 'multi-node';
@@ -42,14 +43,14 @@ export function validateInventory(inv: Inventory, opts: { mode: InstallMode }): 
   }
   for (const h of inv.hosts.values()) {
     if (!inAll.has(h.name) || h.vars['ansible_connection'] === 'local') continue;
-    if (h.vars['ansible_host'] === undefined && h.vars['ip'] === undefined) {
+    if (connectionVar(h.vars, 'host') === undefined && h.vars['ip'] === undefined) {
       add(h.groupLines['all'] ?? h.line, `host ${h.name} has no ansible_host or ip`, h.name);
     }
   }
   const seen = new Map<string, string>();
   for (const h of inv.hosts.values()) {
     if (h.vars['ansible_connection'] === 'local') continue;
-    const addr = `${String(h.vars['ansible_host'] ?? h.vars['ip'] ?? h.name)}:${String(h.vars['ansible_port'] ?? 22)}`;
+    const addr = `${String(connectionVar(h.vars, 'host')?.value ?? h.vars['ip'] ?? h.name)}:${String(connectionVar(h.vars, 'port')?.value ?? 22)}`;
     const other = seen.get(addr);
     if (other) add(h.line, `host ${h.name} has the same address ${addr} as ${other}`, h.name);
     else seen.set(addr, h.name);
