@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { collectPip } from '../src/pip/collect.js';
 import { startMirror } from '../src/mirror/server.js';
+import { BUNDLE_MOUNTS } from '../src/cli/mirror-mounts.js';
 import { ContentStore } from '../src/store/content-store.js';
 import { noProgress } from '../src/progress/events.js';
 import type { Manifest } from '../src/manifest/types.js';
@@ -56,7 +57,7 @@ async function main() {
   }
   const projects = [...new Set(out.lock.map((l) => String(l.extra!.project)))];
   const pages = [...projects.map((p) => `${p}/`), ''];
-  const mirror = await startMirror({ bundleDir: bundle, port: 0 });
+  const mirror = await startMirror({ bundleDir: bundle, mounts: BUNDLE_MOUNTS, port: 0 });
   const peer = await serveStatic(join(bundle, 'repos', 'pip'));
   try {
     await rate(`${mirror.url}/pypi/simple/`, pages); // warm-up

@@ -1,6 +1,11 @@
-import { join } from 'node:path';
-import type { MirrorHandler } from '../serving/types.js';
+import type { Mount } from '../serving/types.js';
 import { sendFromTree } from '../serving/send-file.js';
 
 /** `/apt/<os>/...` straight from `<bundle>/repos/apt/`: static files, traversal-safe, read-only. */
-export const aptHandler: MirrorHandler = async (req, res, rest, ctx) => sendFromTree(req, res, join(ctx.bundleDir, 'repos', 'apt'), rest);
+export const aptMount: Mount = {
+  path: '/apt/',
+  create: (bundle) => {
+    const root = bundle.sub('repos', 'apt');
+    return (req, res, rest) => sendFromTree(req, res, root, rest);
+  },
+};

@@ -3,10 +3,10 @@ import { createInterface } from 'node:readline/promises';
 import { installOffline } from '../install/offline.js';
 import { KsBundleError } from '../errors.js';
 import { createRenderer, progressMode } from './progress.js';
-import { defaultDataDir, port } from './options.js';
+import { addListenOptions, defaultDataDir } from './options.js';
 
 export function installCommand(): Command {
-  return new Command('install')
+  const cmd = new Command('install')
     .description('Install the cluster from a bundle on the taskbox, entirely offline (what install.sh runs)')
     .argument('[bundle]', 'the unpacked bundle folder or its tarball', '.')
     .option('--offline', 'use only the bundle (the only mode; kept for the seed\'s command line)')
@@ -14,9 +14,8 @@ export function installCommand(): Command {
     .option('-c, --vars <file>', 'cluster vars (default: <bundle>/conf/vars.yml)')
     .addOption(new Option('--mode <mode>', 'installation mode (install.sh asks when it is not given)').choices(['all-in-one', 'multi-node']))
     .option('-y, --yes', 'do not ask before changing the nodes')
-    .option('--data-dir <dir>', 'where a tarball is unpacked and the install keeps its state', defaultDataDir())
-    .option('--listen <address>', 'address the mirror listens on', '0.0.0.0')
-    .option('--port <n>', 'the mirror\'s port', port, 5080)
+    .option('--data-dir <dir>', 'where a tarball is unpacked and the install keeps its state', defaultDataDir());
+  return addListenOptions(cmd)
     .option('--mirror-address <address>', 'the taskbox address the nodes reach the mirror at (default: the local host\'s ip in the inventory)')
     .option('--known-hosts <file>', 'SSH known_hosts to check node host keys against (default: ~/.ssh/known_hosts)')
     .option('--accept-new-host-keys', 'accept and record the key of a host seen for the first time (like ssh accept-new)')
@@ -27,10 +26,17 @@ export function installCommand(): Command {
     .option('--json', 'progress as JSON lines')
     .addHelpText(
       'after',
-      '\nA taskbox can require a signed bundle for every install: put `signatureKey: /path/to/vendor-public.asc` in\n' +
-        '/etc/ks-bundle/config.yaml (KS_BUNDLE_CONFIG names another file); installs then take the tarball, not a folder.\n' +
-        '\nExample:\n  bin/ks-bundle install --offline . -i conf/hosts.ini -c conf/vars.yml --mode multi-node --yes\n' +
+      [
+        '',
+        'A taskbox can require a signed bundle for every install: put `signatureKey: /path/to/vendor-public.asc` in',
+        '/etc/ks-bundle/config.yaml (KS_BUNDLE_CONFIG names another file); installs then take the tarball, not a folder.',
+        '',
+        'Examples:',
+        '  bin/ks-bundle install --offline . -i conf/hosts.ini -c conf/vars.yml --mode multi-node --yes',
         '  ks-bundle install --offline /media/usb/demo-0.1.0.tar --key vendor-public.asc --mode all-in-one --yes',
+        '  bin/ks-bundle install --offline . --mode multi-node --listen 10.0.0.5 --mirror-address 10.0.0.5',
+        '      (the mirror listens on 10.0.0.5 only; the installer and the nodes reach it there)',
+      ].join('\n'),
     )
     .action(async (bundle: string, o) => {
       const renderer = createRenderer(progressMode(!!o.json));

@@ -1,22 +1,30 @@
 import { Command } from 'commander';
-import { join } from 'node:path';
 import { startMirror } from '../mirror/server.js';
 import { openBundle } from '../bundle/open.js';
 import { writeFileAtomic } from '../store/atomic.js';
 import { createRenderer, progressMode } from './progress.js';
-import { defaultDataDir, port } from './options.js';
+import { addListenOptions, defaultDataDir } from './options.js';
+import { BUNDLE_MOUNTS } from './mirror-mounts.js';
 
 export function serveCommand(): Command {
-  return new Command('serve')
+  const cmd = new Command('serve')
     .description('Serve a bundle as a read-only mirror: /v2/ registry, /apt/, /pypi/simple/, /files/ (foreground)')
-    .argument('<bundle>', 'a bundle .tar, .tar.gz, or an unpacked bundle folder')
-    .option('--host <address>', 'address to listen on', '0.0.0.0')
-    .option('--port <n>', 'port to listen on', port, 5080)
+    .argument('<bundle>', 'a bundle .tar, .tar.gz, or an unpacked bundle folder');
+  return addListenOptions(cmd)
     .option('--data-dir <dir>', 'where a tarball is unpacked', defaultDataDir())
-    .option('--log-dir <dir>', 'write access.log and misses.jsonl here')
+    .option('--log-dir <dir>', 'write access.log and misses.jsonl here (mode 0600, each rotated to .1 at 16 MiB)')
     .option('--pid-file <file>', 'write the server pid here')
     .option('--no-verify', 'serve a folder without checking it first (the installer has just verified it); a tarball is always verified')
-    .addHelpText('after', '\nExample:\n  ks-bundle serve bundles/demo-0.1.0.tar --port 5080\n  curl http://127.0.0.1:5080/healthz')
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Examples:',
+        '  ks-bundle serve bundles/demo-0.1.0.tar                       # all addresses, port 5080',
+        '  ks-bundle serve /var/lib/ks-bundle/demo-0.1.0 --listen 10.0.0.5 --port 8080',
+        '  curl http://10.0.0.5:8080/healthz',
+      ].join('\n'),
+    )
     .action(async (bundle: string, o) => {
       const renderer = createRenderer(progressMode(false));
       const opened = await openBundle(bundle)
@@ -25,19 +33,19 @@ export function serveCommand(): Command {
       const dir = opened.dir;
       const mirror = await startMirror({
         bundleDir: dir,
-        host: o.host,
+        mounts: BUNDLE_MOUNTS,
+        listen: o.listen,
         port: o.port,
-        accessLog: o.logDir ? join(o.logDir, 'access.log') : undefined,
-        missLog: o.logDir ? join(o.logDir, 'misses.jsonl') : undefined,
+        logDir: o.logDir,
       });
       if (o.pidFile) await writeFileAtomic(o.pidFile, `${process.pid}\n`);
-      process.stdout.write(`serving ${dir} at http://${o.host}:${mirror.port}/ (read-only; Ctrl-C stops)\n`);
+      process.stdout.write(`serving ${dir} on ${o.listen} port ${mirror.port}, here at ${mirror.url}/ (read-only; Ctrl-C stops)\n`);
       await new Promise<void>((resolve) => {
         const stop = () => resolve();
         process.once('SIGINT', stop);
         process.once('SIGTERM', stop);
       });
       await mirror.close();
-      if (mirror.misses.length) process.stdout.write(`${mirror.misses.length} request(s) the bundle could not serve; see /misses or the miss log\n`);
+      if (mirror.missCount) process.stdout.write(`${mirror.missCount} request(s) the bundle could not serve; see /misses or the miss log\n`);
     });
 }

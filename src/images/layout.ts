@@ -1,5 +1,6 @@
-import { readFile, stat } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { ServedRoot } from '../serving/root.js';
 import { OCI_INDEX, REF_NAME, hexOf, parseManifest, platformString, type Descriptor } from './media.js';
 import { parseReference, repoName } from './reference.js';
 
@@ -48,15 +49,21 @@ export interface LayoutView {
   refs: Array<{ name: string; repo: string; tag?: string; descriptor: Descriptor }>;
 }
 
-/** Read a layout's index.json and walk its manifests (small JSON files) once. Blobs are never opened. */
-export async function readLayout(root: string): Promise<LayoutView> {
-  const index = JSON.parse(await readFile(join(root, 'index.json'), 'utf8')) as { manifests?: Descriptor[] };
+/** Reads a file of the layout by its path inside it (`index.json`, `blobs/sha256/<hex>`); rejects when it cannot. */
+export type LayoutReader = (rel: string) => Promise<Buffer>;
+
+/**
+ * Read a layout's index.json and walk its manifests (small JSON files) once. Blobs are never opened. `read` says how
+ * a file is read: plainly by default, or through the mirror's checks of where a file really lies.
+ */
+export async function readLayout(root: string, read: LayoutReader = (rel) => readFile(join(root, rel))): Promise<LayoutView> {
+  const index = JSON.parse((await read('index.json')).toString('utf8')) as { manifests?: Descriptor[] };
   const repos = new Map<string, RepoView>();
   const refs: LayoutView['refs'] = [];
   const parsedCache = new Map<string, ReturnType<typeof parseManifest> | null>();
   const readManifest = async (d: Descriptor) => {
     if (!parsedCache.has(d.digest)) {
-      const bytes = await readFile(join(root, blobPath(d.digest))).catch(() => undefined);
+      const bytes = await read(blobPath(d.digest)).catch(() => undefined);
       parsedCache.set(d.digest, bytes ? parseManifest(bytes, d.mediaType) : null);
     }
     return parsedCache.get(d.digest)!;
@@ -94,17 +101,32 @@ export async function readLayout(root: string): Promise<LayoutView> {
   return { root, repos, refs };
 }
 
-/** A cache of layout views, re-read when index.json changes (a bundle unpacked again under the running mirror). */
+/** The largest manifest or index.json the mirror reads (distribution's own limit for a manifest is 4 MiB). */
+const MAX_LAYOUT_JSON = 64 << 20;
+
+/**
+ * One mirror's view of the bundle's layout, read again when index.json is another file or was written again (a
+ * bundle unpacked again under the running mirror): its inode, size, mtime and ctime are compared on every request,
+ * so a replacement with the same size and the bundle's fixed mtime is still seen. Every file is read through the
+ * mirror's ServedRoot, so a layout whose files lead out of the bundle reads as missing.
+ */
 export class LayoutCache {
-  private cached?: { mtimeMs: number; size: number; view: Promise<LayoutView> };
-  constructor(readonly root: string) {}
+  private cached?: { key: string; view: Promise<LayoutView> };
+  constructor(readonly root: ServedRoot) {}
 
   async get(): Promise<LayoutView | undefined> {
-    const st = await stat(join(this.root, 'index.json')).catch(() => undefined);
-    if (!st) return undefined;
-    if (!this.cached || this.cached.mtimeMs !== st.mtimeMs || this.cached.size !== st.size) {
-      const view = readLayout(this.root);
-      this.cached = { mtimeMs: st.mtimeMs, size: st.size, view };
+    const index = await this.root.open(['index.json']);
+    if (!index) return undefined;
+    const st = index.stats;
+    const key = `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
+    await index.handle.close();
+    if (this.cached?.key !== key) {
+      const view = readLayout(this.root.path, async (rel) => {
+        const bytes = await this.root.readSmall(rel.split('/'), MAX_LAYOUT_JSON);
+        if (!bytes) throw new Error(`${rel}: missing from the bundle, larger than ${MAX_LAYOUT_JSON} bytes, or outside it`);
+        return bytes;
+      });
+      this.cached = { key, view };
       view.catch(() => {
         if (this.cached?.view === view) this.cached = undefined;
       });

@@ -1,29 +1,25 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { join } from 'node:path';
 import { sendFile } from '../serving/send-file.js';
-import { resolveInside } from '../serving/safe-path.js';
-import type { MirrorContext, MirrorHandler } from '../serving/types.js';
+import type { MirrorContext, MirrorHandler, Mount } from '../serving/types.js';
 import { LAYOUT_DIR, LayoutCache, type LayoutView, type RepoView } from './layout.js';
 import { hexOf } from './media.js';
 import { DIGEST, DOCKER_HUB, isDomain, isTag, looksLikeRegistry } from './reference.js';
-import { parseV2Path, type V2Request } from './v2-path.js';
+import { parseV2Path } from './v2-path.js';
+
+const API_HEADERS = { 'docker-distribution-api-version': 'registry/2.0' };
 
 /**
  * The mirror's `/v2/`: the pull side of the OCI distribution API, read-only, straight from the bundle's OCI layout.
  * Which registry a name means: `?ns=<registry>` (containerd's mirror parameter), else a registry-prefixed name
  * (`/v2/docker.io/library/busybox/...`), else docker.io. Errors are OCI error JSON; every 404 is a miss.
+ * Each mirror reads the layout into its own cache.
  */
-const caches = new Map<string, LayoutCache>();
+export const registryMount: Mount = {
+  path: '/v2/',
+  create: (bundle) => registryHandler(new LayoutCache(bundle.sub(...LAYOUT_DIR.split('/')))),
+};
 
-function layoutOf(bundleDir: string): LayoutCache {
-  let c = caches.get(bundleDir);
-  if (!c) caches.set(bundleDir, (c = new LayoutCache(join(bundleDir, LAYOUT_DIR))));
-  return c;
-}
-
-const API_HEADERS = { 'docker-distribution-api-version': 'registry/2.0' };
-
-export const registryHandler: MirrorHandler = async (req, res, rest, ctx) => {
+const registryHandler = (layouts: LayoutCache): MirrorHandler => async (req, res, rest, ctx) => {
   const [rawPath, query = ''] = splitQuery(rest);
   const parsed = parseV2Path(rawPath);
   if (parsed.kind === 'base') {
@@ -32,7 +28,7 @@ export const registryHandler: MirrorHandler = async (req, res, rest, ctx) => {
   }
   if (parsed.kind === 'invalid') return fail(req, res, ctx, 400, 'NAME_INVALID', parsed.reason);
   if (parsed.kind === 'unsupported') return fail(req, res, ctx, 405, 'UNSUPPORTED', 'the mirror is read-only');
-  const layout = await layoutOf(ctx.bundleDir).get();
+  const layout = await layouts.get();
   if (!layout) return fail(req, res, ctx, 404, 'NAME_UNKNOWN', 'this bundle holds no images');
   const ns = new URLSearchParams(query).get('ns') ?? undefined;
   if (ns !== undefined && !isDomain(ns)) return fail(req, res, ctx, 400, 'NAME_INVALID', 'ns is not a registry host');
@@ -48,46 +44,57 @@ export const registryHandler: MirrorHandler = async (req, res, rest, ctx) => {
       sendJson(req, res, 200, { name: repoKey, tags: [...view.tags.keys()].sort() });
       return true;
     case 'manifest':
-      return serveManifest(req, res, ctx, layout, repoKey, view, parsed);
+      return serveManifest({ req, res, ctx, layouts, repoKey, view }, parsed.reference);
     case 'blob':
-      return serveBlob(req, res, ctx, layout, repoKey, view, parsed.digest);
+      return serveBlob({ req, res, ctx, layouts, repoKey, view }, parsed.digest);
   }
 };
 
-async function serveManifest(req: IncomingMessage, res: ServerResponse, ctx: MirrorContext, layout: LayoutView, repoKey: string, view: RepoView, p: Extract<V2Request, { kind: 'manifest' }>): Promise<boolean> {
+/** One request for something of one repository. */
+interface RepoRequest {
+  req: IncomingMessage;
+  res: ServerResponse;
+  ctx: MirrorContext;
+  layouts: LayoutCache;
+  repoKey: string;
+  view: RepoView;
+}
+
+async function serveManifest(r: RepoRequest, reference: string): Promise<boolean> {
+  const { req, res, ctx, repoKey, view } = r;
   let digest: string;
   let mediaType: string | undefined;
-  if (DIGEST.test(p.reference)) {
-    digest = p.reference;
+  if (DIGEST.test(reference)) {
+    digest = reference;
     const platform = view.leftOut.get(digest);
     if (platform) {
       return fail(req, res, ctx, 404, 'MANIFEST_UNKNOWN', `manifest ${digest} of ${repoKey} is for ${platform}, a platform this bundle left out (it keeps only the manifest's targets)`);
     }
     mediaType = view.manifests.get(digest);
-  } else if (isTag(p.reference)) {
-    const d = view.tags.get(p.reference);
-    if (!d) return fail(req, res, ctx, 404, 'MANIFEST_UNKNOWN', `${repoKey}:${p.reference} is not in this bundle`);
+  } else if (isTag(reference)) {
+    const d = view.tags.get(reference);
+    if (!d) return fail(req, res, ctx, 404, 'MANIFEST_UNKNOWN', `${repoKey}:${reference} is not in this bundle`);
     digest = d.digest;
     mediaType = d.mediaType;
   } else {
     return fail(req, res, ctx, 400, 'TAG_INVALID', 'not a tag or a sha256 digest');
   }
   if (!mediaType) return fail(req, res, ctx, 404, 'MANIFEST_UNKNOWN', `manifest ${digest} is not in ${repoKey} in this bundle`);
-  return sendBlobFile(req, res, ctx, layout, digest, mediaType, 'MANIFEST_UNKNOWN');
+  return sendBlobFile(r, digest, mediaType, 'MANIFEST_UNKNOWN');
 }
 
-async function serveBlob(req: IncomingMessage, res: ServerResponse, ctx: MirrorContext, layout: LayoutView, repoKey: string, view: RepoView, digest: string): Promise<boolean> {
+async function serveBlob(r: RepoRequest, digest: string): Promise<boolean> {
   // Registries answer blob requests for manifests too (skopeo and containerd fetch indexes that way).
-  const mediaType = view.manifests.get(digest);
-  if (!view.blobs.has(digest) && !mediaType) return fail(req, res, ctx, 404, 'BLOB_UNKNOWN', `blob ${digest} is not in ${repoKey} in this bundle`);
-  return sendBlobFile(req, res, ctx, layout, digest, mediaType ?? 'application/octet-stream', 'BLOB_UNKNOWN');
+  const mediaType = r.view.manifests.get(digest);
+  if (!r.view.blobs.has(digest) && !mediaType) return fail(r.req, r.res, r.ctx, 404, 'BLOB_UNKNOWN', `blob ${digest} is not in ${r.repoKey} in this bundle`);
+  return sendBlobFile(r, digest, mediaType ?? 'application/octet-stream', 'BLOB_UNKNOWN');
 }
 
-async function sendBlobFile(req: IncomingMessage, res: ServerResponse, ctx: MirrorContext, layout: LayoutView, digest: string, contentType: string, code: string): Promise<boolean> {
-  // The digest was checked against /^sha256:[a-f0-9]{64}$/; resolveInside still refuses a symlink leading out.
-  const file = await resolveInside(layout.root, ['blobs', 'sha256', hexOf(digest)]);
-  if (!file) return fail(req, res, ctx, 404, code, `${digest} is named by the layout but its file is missing from the bundle`);
-  await sendFile(req, res, file, { contentType, headers: { ...API_HEADERS, 'docker-content-digest': digest, etag: `"${digest}"` } });
+async function sendBlobFile(r: RepoRequest, digest: string, contentType: string, code: string): Promise<boolean> {
+  // The digest was checked against /^sha256:[a-f0-9]{64}$/; the root still refuses a file that really lies elsewhere.
+  const file = await r.layouts.root.open(['blobs', 'sha256', hexOf(digest)]);
+  if (!file) return fail(r.req, r.res, r.ctx, 404, code, `${digest} is named by the layout but its file is missing from the bundle`);
+  await sendFile(r.req, r.res, file, { contentType, etag: `"${digest}"`, headers: { ...API_HEADERS, 'docker-content-digest': digest } });
   return true;
 }
 

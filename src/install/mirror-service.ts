@@ -1,15 +1,19 @@
 import { spawn } from 'node:child_process';
 import { existsSync, openSync } from 'node:fs';
-import { mkdir, readFile, rm } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { KsBundleError } from '../errors.js';
 import { writeFileAtomic } from '../store/atomic.js';
+import { localUrl } from '../mirror/address.js';
 
 export interface MirrorService {
+  /** How the nodes reach it (the advertised address). */
   url: string;
+  /** How this machine reaches it: the address it listens on (loopback for 0.0.0.0). */
+  localUrl: string;
   pid?: number;
   how: 'systemd' | 'process' | 'already running';
   logDir: string;
@@ -21,20 +25,31 @@ const UNIT = 'ks-bundle-mirror';
  * The mirror as a background service on the taskbox: a systemd unit where systemd runs, else a detached process
  * with a pid file. A mirror already answering /healthz for this bundle is kept.
  */
-export async function startMirrorService(opts: { bundleDir: string; stateDir: string; host: string; port: number; advertise: string }): Promise<MirrorService> {
+export async function startMirrorService(opts: {
+  bundleDir: string;
+  stateDir: string;
+  listen: string;
+  port: number;
+  advertise: string;
+  /** How to run ks-bundle: this very program by default. */
+  command?: string[];
+  /** As a systemd unit: by default where systemd runs. */
+  systemd?: boolean;
+}): Promise<MirrorService> {
   const url = `http://${opts.advertise}:${opts.port}`;
-  const local = `http://127.0.0.1:${opts.port}`;
+  const local = localUrl(opts.listen, opts.port);
   const logDir = join(opts.stateDir, 'logs');
-  await mkdir(logDir, { recursive: true });
+  // The logs name every client and path: only root reads them.
+  await mkdir(logDir, { recursive: true, mode: 0o700 });
+  await chmod(logDir, 0o700);
   const pidFile = join(opts.stateDir, 'mirror.pid');
   if (await healthy(local)) {
     const pid = Number((await readFile(pidFile, 'utf8').catch(() => '')).trim()) || undefined;
-    return { url, pid, how: 'already running', logDir };
+    return { url, localUrl: local, pid, how: 'already running', logDir };
   }
-  const node = process.execPath;
-  const cli = process.argv[1]!;
-  const args = [cli, 'serve', opts.bundleDir, '--no-verify', '--host', opts.host, '--port', String(opts.port), '--log-dir', logDir, '--pid-file', pidFile];
-  if (existsSync('/run/systemd/system')) {
+  const [node, ...cli] = opts.command ?? [process.execPath, process.argv[1]!];
+  const args = [...cli, 'serve', opts.bundleDir, '--no-verify', '--listen', opts.listen, '--port', String(opts.port), '--log-dir', logDir, '--pid-file', pidFile];
+  if (opts.systemd ?? existsSync('/run/systemd/system')) {
     const unit = [
       '[Unit]',
       'Description=ks-bundle offline mirror (read-only apt, pip, registry and files from the bundle)',
@@ -52,13 +67,13 @@ export async function startMirrorService(opts: { bundleDir: string; stateDir: st
     await promisify(execFile)('systemctl', ['daemon-reload']);
     await promisify(execFile)('systemctl', ['enable', '--now', `${UNIT}.service`]);
     await waitHealthy(local, join(logDir, 'mirror.log'));
-    return { url, how: 'systemd', logDir };
+    return { url, localUrl: local, how: 'systemd', logDir };
   }
-  const log = openSync(join(logDir, 'mirror.log'), 'a');
-  const child = spawn(node, args, { detached: true, stdio: ['ignore', log, log] });
+  const log = openSync(join(logDir, 'mirror.log'), 'a', 0o600);
+  const child = spawn(node!, args, { detached: true, stdio: ['ignore', log, log] });
   child.unref();
   await waitHealthy(local, join(logDir, 'mirror.log'), child.pid);
-  return { url, pid: child.pid, how: 'process', logDir };
+  return { url, localUrl: local, pid: child.pid, how: 'process', logDir };
 }
 
 export async function stopMirrorService(stateDir: string): Promise<void> {

@@ -13,12 +13,13 @@ import { LocalSession } from '../nodes/local.js';
 import { writeFileAtomic } from '../store/atomic.js';
 import { bundleInfo } from './bundle-info.js';
 import { startMirrorService } from './mirror-service.js';
+import { localHost as mirrorLocalHost } from '../mirror/address.js';
 import { initTaskbox } from './taskbox.js';
 import { preflight, preflightTable, type HostCheck } from './preflight.js';
 import { wireNodes } from './wire.js';
 import { runPlaybook, recapTable } from './cluster.js';
 import { renderInstallVars } from './mirror-vars.js';
-import { clusterBanner, fetchMisses, formatMisses } from './report.js';
+import { clusterBanner, formatMisses, lastMissSeq, missesSince } from './report.js';
 import { StateFile } from './state.js';
 import { checkBundleDir, enforce } from '../completeness/gate.js';
 import { bundleSignatureCheck } from '../signature/bundle-signature.js';
@@ -94,16 +95,15 @@ export async function installOffline(o: InstallOptions): Promise<InstallOutcome>
 
   // 3. The mirror.
   const localHost = inventory && [...inventory.hosts.values()].find((h) => nodeTarget(h).local);
-  const mirrorHost = o.mirrorAddress ?? (localHost ? nodeTarget(localHost).ip : inventory ? undefined : '127.0.0.1');
+  const mirrorHost = o.mirrorAddress ?? (localHost ? nodeTarget(localHost).ip : inventory ? undefined : mirrorLocalHost(o.listen));
   if (!mirrorHost || mirrorHost === localHost?.name) {
     throw new KsBundleError('INVALID_INPUT', `${inventoryFile}: cannot tell the taskbox's address for the nodes`, {
       hint: 'Give the taskbox host `ansible_connection=local ip=<its address>` in [all], or pass --mirror-address.',
     });
   }
   say(`[3/8] start the mirror on ${o.listen}:${o.port}`);
-  const mirror = await startMirrorService({ bundleDir, stateDir, host: o.listen, port: o.port, advertise: mirrorHost });
-  const mirrorLocal = `http://127.0.0.1:${o.port}`;
-  const missesBefore = (await fetchMisses(mirrorLocal)).length;
+  const mirror = await startMirrorService({ bundleDir, stateDir, listen: o.listen, port: o.port, advertise: mirrorHost });
+  const missesBefore = await lastMissSeq(mirror.localUrl);
   say(`      ${mirror.how === 'already running' ? 'already running' : `running (${mirror.how}${mirror.pid ? `, pid ${mirror.pid}` : ''})`}: ${mirror.url}, logs in ${mirror.logDir}`);
 
   // 4. InitInstaller on the taskbox.
@@ -169,9 +169,10 @@ export async function installOffline(o: InstallOptions): Promise<InstallOutcome>
     const master = hosts.find((h) => h.name === masterName);
     const banner = await clusterBanner(master?.session, master?.target.ip ?? mirrorHost);
     say(`[8/8] ${banner ?? 'done: the playbooks installed no Kubernetes API to report on'}`);
-    const misses = (await fetchMisses(mirrorLocal)).slice(missesBefore);
-    if (misses.length) {
-      throw new KsBundleError('FAILED', `the mirror could not serve ${misses.length} request(s) during the install:\n${formatMisses(misses)}`, {
+    const misses = await missesSince(mirror.localUrl, missesBefore);
+    if (misses.count) {
+      const shown = misses.count > misses.kept.length ? ` (the latest ${misses.kept.length} shown)` : '';
+      throw new KsBundleError('FAILED', `the mirror could not serve ${misses.count} request(s) during the install${shown}:\n${formatMisses(misses.kept)}`, {
         hint: 'This bundle would have needed the internet: add what is listed to the manifest and build it again.',
       });
     }

@@ -26,9 +26,25 @@ export async function clusterBanner(master: NodeSession | undefined, masterIp: s
   return lines.join('\n');
 }
 
-export async function fetchMisses(mirrorLocalUrl: string): Promise<Miss[]> {
+const MISS_COUNT = 'x-ks-bundle-miss-count';
+
+/** How many misses the mirror has seen so far: the mark to compare against after the install. */
+export async function lastMissSeq(mirrorLocalUrl: string): Promise<number> {
   const res = await fetch(`${mirrorLocalUrl}/misses`);
-  return (await res.json()) as Miss[];
+  const list = (await res.json()) as Miss[];
+  return Number(res.headers.get(MISS_COUNT) ?? list.length);
+}
+
+/**
+ * The misses after mark `since`: how many there were, and those the mirror still keeps (the latest ones; it keeps a
+ * bounded number). A mirror left running by an older version numbers nothing and keeps them all.
+ */
+export async function missesSince(mirrorLocalUrl: string, since: number): Promise<{ count: number; kept: Miss[] }> {
+  const res = await fetch(`${mirrorLocalUrl}/misses?since=${since}`);
+  const list = (await res.json()) as Miss[];
+  const total = res.headers.get(MISS_COUNT);
+  if (total === null) return { count: list.length - since, kept: list.slice(since) };
+  return { count: Number(total) - since, kept: list };
 }
 
 export function formatMisses(misses: Miss[]): string {

@@ -1,4 +1,3 @@
-import { realpath } from 'node:fs/promises';
 import { sep } from 'node:path';
 
 /**
@@ -29,24 +28,7 @@ export function safeSegments(rawRest: string): string[] | undefined {
   return out;
 }
 
-/**
- * Resolve segments under root and make sure the real file (symlinks followed) is still inside root's real path.
- * Returns undefined for anything outside, or missing.
- */
-export async function resolveInside(root: string, segments: string[]): Promise<string | undefined> {
-  let realRoot: string;
-  try {
-    realRoot = await realpath(root);
-  } catch {
-    return undefined;
-  }
-  const candidate = [realRoot, ...segments].join(sep);
-  let real: string;
-  try {
-    real = await realpath(candidate);
-  } catch {
-    return undefined;
-  }
-  if (real !== realRoot && !real.startsWith(realRoot + sep)) return undefined;
-  return real;
+/** Whether `path` is `root` itself or lies under it. Both are absolute and normalised (real paths). Pure. */
+export function isInside(root: string, path: string): boolean {
+  return path === root || path.startsWith(root.endsWith(sep) ? root : root + sep);
 }

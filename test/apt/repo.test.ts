@@ -18,6 +18,7 @@ import type { KindOutput } from '../../src/collector/context.js';
 import { writeBundle } from '../../src/bundle/write.js';
 import { IntegrityError } from '../../src/errors.js';
 import { startMirror, type RunningMirror } from '../../src/mirror/server.js';
+import { BUNDLE_MOUNTS } from '../../src/cli/mirror-mounts.js';
 import type { ProgressEvent } from '../../src/progress/events.js';
 import { ensureRootfs } from '../testbed/rootfs.js';
 import { exec as run } from './exec.js';
@@ -45,7 +46,7 @@ beforeAll(async () => {
   first = await collectApt(buildContext(aptManifest({ packages: ALL_PACKAGES, targets: [target] }), APT_TEST_STORE));
   bundleDir = join(work, 'bundle');
   await writeBundle({ name: 'apt-test', version: '0.0.1', entries: first.entries, meta: testMeta('apt-test', '0.0.1'), out: bundleDir, asDirectory: true, compress: 'none' });
-  mirror = await startMirror({ bundleDir, port: 0 });
+  mirror = await startMirror({ bundleDir, mounts: BUNDLE_MOUNTS, port: 0 });
 });
 
 afterAll(async () => {
@@ -143,7 +144,7 @@ describe('apt repo from the real Debian 12 mirror', () => {
     const text = readFileSync(join(dir, 'Packages'), 'utf8').replace(/^Version: (.*)$/m, 'Version: $1+evil');
     writeFileSync(join(dir, 'Packages'), text);
     writeFileSync(join(dir, 'Packages.gz'), gzipSync(Buffer.from(text)));
-    const evil = await startMirror({ bundleDir: copy, port: 0 });
+    const evil = await startMirror({ bundleDir: copy, mounts: BUNDLE_MOUNTS, port: 0 });
     try {
       const root = await chrootWith('tampered', renderAptSource(evil.url, target).deb822, file('repos/apt/ks-bundle.gpg'));
       const r = await aptGet(root, ['update'], true);

@@ -15,6 +15,7 @@ import type { SuiteRelease } from '../../src/apt/upstream.js';
 import type { KindOutput } from '../../src/collector/context.js';
 import { writeBundle } from '../../src/bundle/write.js';
 import { startMirror, type RunningMirror } from '../../src/mirror/server.js';
+import { BUNDLE_MOUNTS } from '../../src/cli/mirror-mounts.js';
 import { ContentStore } from '../../src/store/content-store.js';
 import { requireTools } from '../support/tools.js';
 import { exec } from './exec.js';
@@ -37,7 +38,7 @@ beforeAll(async () => {
   out = await collectApt(buildContext(manifest, APT_TEST_STORE));
   bundleDir = join(work, 'bundle');
   await writeBundle({ name: 'apt-targets', version: '0.0.1', entries: out.entries, meta: testMeta('apt-targets', '0.0.1'), out: bundleDir, asDirectory: true, compress: 'none' });
-  mirror = await startMirror({ bundleDir, port: 0 });
+  mirror = await startMirror({ bundleDir, mounts: BUNDLE_MOUNTS, port: 0 });
 });
 
 afterAll(async () => {

@@ -17,6 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collectImages } from '../../src/images/collect.js';
 import { pushBundleImages } from '../../src/images/push.js';
 import { startMirror, type RunningMirror } from '../../src/mirror/server.js';
+import { BUNDLE_MOUNTS } from '../../src/cli/mirror-mounts.js';
 import type { KindOutput } from '../../src/collector/context.js';
 import type { ProgressEvent } from '../../src/progress/events.js';
 import { requireTools } from '../support/tools.js';
@@ -62,7 +63,7 @@ beforeAll(async () => {
   out = await collectImages(ctx);
   bundleDir = join(tmp, 'bundle');
   layOut(out, bundleDir);
-  mirror = await startMirror({ bundleDir, port: 0, accessLog: join(tmp, 'access.log') });
+  mirror = await startMirror({ bundleDir, mounts: BUNDLE_MOUNTS, port: 0, logDir: join(tmp, 'logs') });
 }, 120_000);
 
 afterAll(async () => {
@@ -139,7 +140,7 @@ describe('collect from an htpasswd-protected docker-registry', () => {
     expect(lock.extra!.leftOut).toEqual(['linux/arm64/v8']);
     const dir = join(tmp, 'bundle-amd64');
     layOut(amdOnly, dir);
-    const m = await startMirror({ bundleDir: dir, port: 0 });
+    const m = await startMirror({ bundleDir: dir, mounts: BUNDLE_MOUNTS, port: 0 });
     try {
       const index = JSON.parse(await skopeo('inspect', '--raw', '--tls-verify=false', `docker://${m.url.slice(7)}/library/multi:1.0`));
       expect('sha256:' + sha256Hex(await skopeo('inspect', '--raw', '--tls-verify=false', `docker://${m.url.slice(7)}/library/multi:1.0`))).toBe(digests.multi);
@@ -232,7 +233,7 @@ describe('the mirror serves the bundle to real clients', () => {
       const ls = await ctr('images', 'ls');
       expect(ls).toContain(digests.busybox);
       expect(ls).toContain(digests.multi);
-      const log = readFileSync(join(tmp, 'access.log'), 'utf8');
+      const log = readFileSync(join(tmp, 'logs', 'access.log'), 'utf8');
       expect(log).toMatch(/(HEAD|GET) \/v2\/library\/busybox\/manifests\/1\.36\?ns=docker\.io 200/);
       expect(mirror.misses).toEqual([]);
     } finally {

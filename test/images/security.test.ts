@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { collectImages } from '../../src/images/collect.js';
 import { startMirror, type RunningMirror } from '../../src/mirror/server.js';
+import { BUNDLE_MOUNTS } from '../../src/cli/mirror-mounts.js';
 import { requireTools } from '../support/tools.js';
 import { buildFixtureImages, pushFixture } from '../fixtures/images/build.js';
 import { imagesContext, layOut, rawGet, startRegistry, type Registry } from './support.js';
@@ -36,7 +37,7 @@ beforeAll(async () => {
   const file = join(bundleDir, 'repos/images/blobs/sha256', layer.slice(7));
   unlinkSync(file);
   symlinkSync(join(tmp, 'secret.txt'), file);
-  mirror = await startMirror({ bundleDir, port: 0 });
+  mirror = await startMirror({ bundleDir, mounts: BUNDLE_MOUNTS, port: 0 });
 }, 120_000);
 
 afterAll(async () => {

@@ -9,6 +9,7 @@ import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { collectPip } from '../../src/pip/collect.js';
 import { startMirror, type RunningMirror } from '../../src/mirror/server.js';
+import { BUNDLE_MOUNTS } from '../../src/cli/mirror-mounts.js';
 import { renderPipConf } from '../../src/pip/pip-conf.js';
 import { requireTools } from '../support/tools.js';
 import { isolatedPipEnv, serveStatic, wheelFixture, type StaticServer } from '../fixtures/wheels/fixture.js';
@@ -20,13 +21,13 @@ let mirror: RunningMirror;
 let lockNames: string[];
 
 beforeAll(async () => {
-  requireTools('python3', 'dpkg');
+  requireTools('python3', 'dpkg', 'curl');
   upstream = await serveStatic(wheelFixture());
   const out = await collectPip(context(`${upstream.url}/simple/`, REQS));
   lockNames = out.lock.map((l) => l.name).sort();
   const bundle = tempDir('bundle');
   layOut(out, bundle);
-  mirror = await startMirror({ bundleDir: bundle, port: 0 });
+  mirror = await startMirror({ bundleDir: bundle, mounts: BUNDLE_MOUNTS, port: 0 });
 }, 120_000);
 
 afterAll(async () => {
@@ -59,15 +60,28 @@ describe('pip mirror', () => {
     await file.arrayBuffer();
     const html = await fetch(`${mirror.url}/pypi/simple/jinja2/`, { headers: { accept: '*/*' } });
     expect(html.headers.get('content-type')).toMatch(/^text\/html/);
-    expect(await html.text()).toContain('href="../files/Jinja2-3.1.2-py3-none-any.whl#sha256=');
+    // The page is served as the index writer wrote it: its links lead to /pypi/files/.
+    expect(await html.text()).toContain('href="../../files/Jinja2-3.1.2-py3-none-any.whl#sha256=');
+    expect(new URL(doc.files[0]!.url, `${mirror.url}/pypi/simple/jinja2/`).pathname).toMatch(/^\/pypi\/files\/Jinja2-/);
     const again = await collectPip(context(`${mirror.url}/pypi/simple/`, REQS));
     expect(again.lock.map((l) => l.name).sort()).toEqual(lockNames);
   }, 60_000);
 
-  it('redirects unnormalised names and serves nothing outside the bundle', async () => {
+  it('redirects unnormalised names and links of older pages, and serves nothing outside the bundle', async () => {
     const redirect = await fetch(`${mirror.url}/pypi/simple/Jinja2/`, { redirect: 'manual' });
     expect(redirect.status).toBe(301);
-    for (const path of ['/pypi/simple/files/..%2f..%2fetc%2fpasswd', '/pypi/simple/../../etc/passwd', '/pypi/simple/files/%2e%2e/simple/index.html', '/pypi/simple/nosuchproject/']) {
+    expect(redirect.headers.get('location')).toBe('/pypi/simple/jinja2/');
+    const bare = await fetch(`${mirror.url}/pypi/simple/Jinja2`, { redirect: 'manual' });
+    expect(bare.headers.get('location')).toBe('/pypi/simple/jinja2/');
+    // Pages served by earlier versions linked /pypi/simple/files/<wheel>: curl follows it to the same bytes.
+    // (Asynchronously: the mirror answers from this very process.)
+    const wheel = 'Jinja2-3.1.2-py3-none-any.whl';
+    const curl = async (...args: string[]) => (await promisify(execFile)('curl', args, { encoding: 'utf8' })).stdout;
+    const old = await curl('-sfL', '-o', '/dev/null', '-w', '%{http_code} %{url_effective} %{size_download}', `${mirror.url}/pypi/simple/files/${wheel}`);
+    const direct = await curl('-sf', '-o', '/dev/null', '-w', '%{size_download}', `${mirror.url}/pypi/files/${wheel}`);
+    expect(Number(direct)).toBeGreaterThan(0);
+    expect(old).toBe(`200 ${mirror.url}/pypi/files/${wheel} ${direct}`);
+    for (const path of ['/pypi/simple/files/..%2f..%2fetc%2fpasswd', '/pypi/simple/../../etc/passwd', '/pypi/simple/files/%2e%2e/simple/index.html', '/pypi/simple/nosuchproject/', '/pypi/files/..%2fsimple%2findex.html', '/pypi/index.html']) {
       const res = await fetch(`${mirror.url}${path}`);
       expect(res.status, path).toBe(404);
       await res.arrayBuffer();
