@@ -28,12 +28,17 @@ export function port(value: string): number {
  * `--host`, the old spelling of `serve`, still works, hidden, with a warning.
  */
 export function addListenOptions(cmd: Command): Command {
-  return cmd
+  cmd
     .addOption(new Option('--listen <address>', 'address the mirror listens on (0.0.0.0: all of this machine\'s IPv4 addresses)').default('0.0.0.0'))
-    .addOption(new Option('--port <n>', 'port the mirror listens on').argParser(port).default(5080))
-    .addOption(new Option('--host <address>', 'deprecated spelling of --listen').hideHelp())
-    .on('option:host', (value: string) => {
-      process.stderr.write('ks-bundle: --host is deprecated; use --listen (same meaning)\n');
-      cmd.setOptionValueWithSource('listen', value, 'cli');
-    });
+    .addOption(new Option('--port <n>', 'port the mirror listens on').argParser(port).default(5080));
+  return deprecatedAlias(cmd, 'host', 'listen');
+}
+
+/** Keep an old spelling of an option working, hidden from --help, with a warning that names the current one. */
+export function deprecatedAlias(cmd: Command, old: string, current: string): Command {
+  const attribute = current.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+  return cmd.addOption(new Option(`--${old} <value>`, `deprecated spelling of --${current}`).hideHelp()).on(`option:${old}`, (value: string) => {
+    process.stderr.write(`ks-bundle: --${old} is deprecated; use --${current} (same meaning)\n`);
+    cmd.setOptionValueWithSource(attribute, value, 'cli');
+  });
 }

@@ -7,7 +7,8 @@
 import { htmlEscape } from './simple-index.js';
 
 export const PIP_ROOT = 'repos/pip';
-export const FILES_LINK_PREFIX = '../../files/';
+/** Pages sit in simple/<project>/, wheels in files/: served as they are, under /pypi/ (the mirror) or any web server. */
+const FILES_LINK_PREFIX = '../../files/';
 
 export interface IndexedWheel {
   project: string;

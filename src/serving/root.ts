@@ -45,9 +45,12 @@ export class ServedRoot {
       return undefined;
     }
     if (!isInside(this.path, real)) return undefined;
+    // A FIFO or a device is never opened: opening one can block, or do something.
+    if (!(await stat(real).catch(() => undefined))?.isFile()) return undefined;
     let handle: FileHandle;
     try {
-      // O_NONBLOCK: a FIFO planted in a folder bundle would otherwise hold a thread of the pool until a writer came.
+      // O_NOFOLLOW: the last component cannot have become a symlink since; O_NONBLOCK: nor a FIFO that would hold a
+      // thread of the pool until a writer came.
       handle = await open(real, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
     } catch {
       return undefined;

@@ -13,7 +13,7 @@ import { startMirrorService, stopMirrorService } from '../../src/install/mirror-
 import { freePort } from '../images/support.js';
 import { CLI, runCli } from '../support/cli.js';
 import { requireTools } from '../support/tools.js';
-import { curl, serveCli } from './support.js';
+import { curl, serveCli, writeTestMeta } from './support.js';
 
 let tmp: string;
 let bundle: string;
@@ -24,6 +24,7 @@ beforeAll(() => {
   bundle = join(tmp, 'bundle');
   mkdirSync(join(bundle, 'repos/files'), { recursive: true });
   writeFileSync(join(bundle, 'repos/files/kubeadm'), 'kubeadm\n');
+  writeTestMeta(bundle, 'listen');
 });
 
 afterAll(() => {
@@ -53,7 +54,18 @@ describe('the installer\'s mirror service', () => {
   });
 });
 
-describe('serve', () => {
+describe('one flag for one thing', () => {
+  it('keygen writes its keys to -o/--output like build; --out still works, hidden, with a warning', async () => {
+    const r = await runCli(['keygen', '--out', join(tmp, 'keys')]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('--out is deprecated; use --output');
+    expect(statSync(join(tmp, 'keys', 'private.asc')).mode & 0o777).toBe(0o600);
+    const help = await runCli(['keygen', '--help']);
+    expect(help.stdout).toContain('-o, --output <dir>');
+    expect(help.stdout).not.toContain('--out ');
+    expect((await runCli(['build', '--help'])).stdout).toContain('-o, --output <');
+  });
+
   it('--listen is the flag; --host still works, hidden, with a warning', async () => {
     const s = await serveCli([bundle, '--no-verify', '--host', '127.0.0.3', '--port', '0']);
     try {

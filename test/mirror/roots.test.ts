@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildFixtureImages } from '../fixtures/images/build.js';
 import { sha256Hex } from '../images/support.js';
 import { requireTools } from '../support/tools.js';
-import { curl, serveCli, type ServedCli } from './support.js';
+import { curl, serveCli, writeTestMeta, type ServedCli } from './support.js';
 
 const SECRET = 'TOP-SECRET-OUTSIDE-THE-BUNDLE';
 const KUBEADM = randomBytes(300_000);
@@ -39,6 +39,7 @@ beforeAll(async () => {
   const fixture = buildFixtureImages(join(tmp, 'fixture'));
   const base = join(tmp, 'base');
   mkdirSync(join(base, 'repos'), { recursive: true });
+  writeTestMeta(base, 'roots');
   await promisify(execFile)('skopeo', ['copy', '--quiet', `oci:${fixture}:busybox`, `oci:${join(base, 'repos/images')}:docker.io/library/busybox:1.36`]);
   const index = JSON.parse(readFileSync(join(base, 'repos/images/index.json'), 'utf8'));
   const manifest = JSON.parse(readFileSync(join(base, 'repos/images/blobs/sha256', index.manifests[0].digest.slice(7)), 'utf8'));

@@ -1,7 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import yaml from 'js-yaml';
 import { CLI } from '../support/cli.js';
+import { testMeta } from '../support/bundle-meta.js';
 import { stopProcess } from '../images/support.js';
 
 export interface ServedCli {
@@ -33,4 +37,9 @@ export async function curl(url: string, ...extra: string[]): Promise<{ status: n
   const { stdout } = await promisify(execFile)('curl', ['-s', '--path-as-is', '-m', '60', '-w', '\n%{http_code}', ...extra, url], { maxBuffer: 64 << 20 });
   const i = stdout.lastIndexOf('\n');
   return { status: Number(stdout.slice(i + 1)), body: stdout.slice(0, i) };
+}
+
+/** A bundle.yaml that `serve --no-verify` reads for a hand-made bundle folder (its SHA256SUMS is never checked). */
+export function writeTestMeta(dir: string, name: string): void {
+  writeFileSync(join(dir, 'bundle.yaml'), yaml.dump({ ...testMeta(name, '1'), sha256sums: '0'.repeat(64) }));
 }

@@ -46,7 +46,7 @@ beforeAll(async () => {
   const r = await runCli(['build', '-m', join(dir, 'm.yaml'), '-o', bundle, '--cache', join(dir, 'cache')]);
   expect(r.code, r.stderr).toBe(0);
   keys = join(dir, 'keys');
-  const k = await runCli(['keygen', '--out', keys, '--name', 'Vendor Test', '--email', 'vendor@example.invalid']);
+  const k = await runCli(['keygen', '--output', keys, '--name', 'Vendor Test', '--email', 'vendor@example.invalid']);
   expect(k.code, k.stderr).toBe(0);
   expect(k.stdout).toMatch(/private\.asc\s+the private key, UNENCRYPTED \(no passphrase\), mode 0600/);
 });
@@ -63,7 +63,7 @@ describe('keygen', () => {
     // Unencrypted: gpg --batch signs with it below with no passphrase to ask for.
     expect(listed).toMatch(/^sec:/m);
     expect(listed).toContain('Vendor Test <vendor@example.invalid>');
-    const again = await runCli(['keygen', '--out', keys]);
+    const again = await runCli(['keygen', '--output', keys]);
     expect(again.code).toBe(2);
     expect(again.stderr).toContain(`${join(keys, 'private.asc')} exists; not overwritten`);
   });
@@ -172,7 +172,7 @@ describe('a taskbox that requires signed bundles (signatureKey in its config)', 
     expect(unsigned.code).toBe(3);
     expect(unsigned.stderr).toContain('not signed: no b.tar.asc beside it');
     // Signed by another key: refused too, and nothing was unpacked.
-    await runCli(['keygen', '--out', join(dir, 'other')]);
+    await runCli(['keygen', '--output', join(dir, 'other')]);
     expect((await runCli(['sign', tar, '--key', join(dir, 'other', 'private.asc')])).code).toBe(0);
     const other = await runCli(['install', '--offline', tar, '--only', 'init', '--data-dir', dataDir], { env });
     expect(other.code).toBe(3);
