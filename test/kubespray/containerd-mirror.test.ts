@@ -19,6 +19,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startMirror, type RunningMirror } from '../../src/mirror/server.js';
+import { BUNDLE_MOUNTS } from '../../src/cli/mirror-mounts.js';
 import { kubesprayMirrorVars, renderMirrorVars, upstreamImageOf } from '../../src/kubespray/mirror-vars.js';
 import { buildFixtureImages } from '../fixtures/images/build.js';
 import { freePort, stopProcess } from '../images/support.js';
@@ -154,7 +155,7 @@ beforeAll(async () => {
     await run('skopeo', ['copy', '--quiet', `oci:${fixture}:busybox`, `oci:${join(bundleDir, 'repos/images')}:${upstreamImageOf(nodeRef, registry)}`]);
     pulled.push(nodeRef);
   }
-  mirror = await startMirror({ bundleDir, port, accessLog: join(tmp, 'access.log') });
+  mirror = await startMirror({ bundleDir, mounts: BUNDLE_MOUNTS, port, logDir: join(tmp, 'logs') });
 
   // The internet, standing in, with every image the misses ask for.
   const ip = await startStandIn(join(tmp, 'standin'));
@@ -223,7 +224,7 @@ describe('a private containerd with that config pulls from the mirror alone', ()
     for (const ref of pulled) await asNode([bin!, ...args, ref]);
     const ls = (await asNode(['ctr', '-n', 'k8s.io', 'images', 'ls', '-q'])).stdout.split('\n');
     for (const ref of pulled) expect(ls).toContain(ref);
-    const access = readFileSync(join(tmp, 'access.log'), 'utf8');
+    const access = readFileSync(join(tmp, 'logs', 'access.log'), 'utf8');
     for (const ref of pulled) {
       const upstream = upstreamImageOf(ref, registry)!;
       const path = `/v2/${upstream.slice(0, upstream.lastIndexOf(':'))}/manifests/${upstream.slice(upstream.lastIndexOf(':') + 1)}`;
