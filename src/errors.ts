@@ -162,3 +162,28 @@ export function withCredentialsOf(redacted: string, givenUrls: readonly string[]
   }
   return redacted;
 }
+
+/** What a file-system error code means to a user, for the ones a full or locked-down machine gives. */
+const LOCAL_CAUSES: Record<string, string> = {
+  ENOSPC: 'no space left in',
+  EDQUOT: 'disk quota exceeded in',
+  EACCES: 'no permission to write in',
+  EPERM: 'no permission to write in',
+  EROFS: 'read-only file system at',
+  EMFILE: 'too many open files while writing in',
+  ENFILE: 'too many open files while writing in',
+};
+
+/**
+ * A failure of this machine rather than of the input (a full disk, a folder that is not writable): exit 1, naming
+ * the folder and what was being done, never reported as a bad or corrupt input. `err` is the file system's error.
+ */
+export function localFailure(err: unknown, folder: string, doing: string): KsBundleError {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  const what = (code && LOCAL_CAUSES[code]) ?? `cannot write in`;
+  const detail = code && LOCAL_CAUSES[code] ? '' : ` (${(err as Error)?.message ?? String(err)})`;
+  return new KsBundleError('FAILED', `${what} ${folder} while ${doing}${detail}`, {
+    cause: err,
+    hint: code === 'ENOSPC' || code === 'EDQUOT' ? `Free space in ${folder}, or point the command at a folder with more room.` : `Check ${folder}: it must exist and be writable by this user.`,
+  });
+}

@@ -1,6 +1,6 @@
 import { readFile, stat, mkdir, mkdtemp, rm, rename } from 'node:fs/promises';
 import { join } from 'node:path';
-import { InputError, IntegrityError } from '../errors.js';
+import { InputError, IntegrityError, localFailure } from '../errors.js';
 import type { OnProgress } from '../progress/events.js';
 import { writeFileAtomic } from '../store/atomic.js';
 import { formatProblem } from '../errors.js';
@@ -96,18 +96,17 @@ function tarballBundle(path: string, open: () => Promise<ByteSource>): Bundle {
       const reused = await reuseEarlierUnpack(open, opts.dataDir, opts.onProgress, peek, tap);
       if (reused) await opts.check?.finish();
       if (reused) return reused;
-      await mkdir(opts.dataDir, { recursive: true });
+      const inDataDir = <T>(p: Promise<T>) => p.catch((err) => Promise.reject(localFailure(err, opts.dataDir, 'unpacking the bundle')));
       // Unpacked under a temp name first: the folder's name comes from bundle.yaml, known only once verified.
-      const tmp = await mkdtemp(join(opts.dataDir, '.unpack-'));
+      const tmp = await inDataDir(mkdir(opts.dataDir, { recursive: true }).then(() => mkdtemp(join(opts.dataDir, '.unpack-'))));
       try {
         opts.check?.restart(); // a kept unpack that did not match was read once already
         const report = await verifyTarball(await open(), { onProgress: opts.onProgress, extractTo: tmp, tap });
         if (!report.ok || !report.meta) throw integrityError(path, report.problems);
         await opts.check?.finish();
         const dest = join(opts.dataDir, topDirName(report.meta.name, report.meta.version));
-        await writeFileAtomic(join(tmp, UNPACKED_MARKER), report.meta.sha256sums + '\n');
-        await rm(dest, { recursive: true, force: true });
-        await rename(tmp, dest);
+        await inDataDir(writeFileAtomic(join(tmp, UNPACKED_MARKER), report.meta.sha256sums + '\n'));
+        await inDataDir(rm(dest, { recursive: true, force: true }).then(() => rename(tmp, dest)));
         return { dir: dest, meta: report.meta, reused: false };
       } catch (err) {
         await rm(tmp, { recursive: true, force: true });

@@ -17,7 +17,7 @@ export async function peekTar(source: ByteSource, names: readonly string[]): Pro
   try {
     await readTar(await tarStream(source, source.chunks()), (entry) => {
       const rel = entry.path.split('/').slice(1).join('/');
-      if (!names.includes(rel) || found.has(rel) || !['File', 'OldFile', 'ContiguousFile'].includes(entry.type) || entry.size > MAX_PEEK_BYTES) return undefined;
+      if (!names.includes(rel) || found.has(rel) || entry.kind !== 'file' || entry.size > MAX_PEEK_BYTES) return undefined;
       const chunks: Buffer[] = [];
       return {
         write: (chunk) => void chunks.push(Buffer.from(chunk)),

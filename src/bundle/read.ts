@@ -2,13 +2,14 @@ import { mkdir, open, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { createGunzip } from 'node:zlib';
 import { Readable } from 'node:stream';
-import { readTar, type EntrySink, type TarEntryInfo } from './tar-reader.js';
+import { readTar, TarFormatError, type EntrySink, type TarEntryInfo } from './tar-reader.js';
 import type { OnProgress } from '../progress/events.js';
 import { noProgress } from '../progress/events.js';
 import { newSha256 } from '../store/hashing.js';
 import { READ_CHUNK } from '../store/chunked-read.js';
-import { IntegrityError } from '../errors.js';
-import { BUNDLE_YAML, SUMS } from './layout.js';
+import { IntegrityError, localFailure } from '../errors.js';
+import { BUNDLE_YAML, SUMS, isUncovered, isUserEditable } from './layout.js';
+import { parseSums } from './sha256sums.js';
 import { compareWithSums, type VerifyProblem } from './compare.js';
 import type { BundleMeta } from './meta.js';
 import type { ByteSource } from '../parts/source.js';
@@ -38,12 +39,19 @@ export interface ReadOptions {
   keep?: (rel: string) => boolean;
 }
 
-const SMALL_TEXT = new Set([BUNDLE_YAML, SUMS]);
+/**
+ * Files read into memory while they stream (bundle.yaml and SHA256SUMS, and the small texts `keep` asks for), and
+ * the user's conf/ templates, which SHA256SUMS does not cover: each has a size no real bundle comes near.
+ */
+const MAX_BYTES: Record<string, number> = { [BUNDLE_YAML]: 1 << 20, [SUMS]: 64 << 20 };
+const MAX_KEPT = 16 << 20;
+const MAX_UNCOVERED = 1 << 20;
 
 /**
  * Stream a bundle tarball (plain or gzip) once: check every entry's path, hash every file, optionally write it,
  * then compare with SHA256SUMS and bundle.yaml. Never unpacks anything that escapes `extractTo`, never buffers a file
- * (bundle.yaml and SHA256SUMS are kept: they are the bundle's own index).
+ * (bundle.yaml and SHA256SUMS are kept: they are the bundle's own index). When unpacking, a file SHA256SUMS does not
+ * list is not written at all (the writer puts SHA256SUMS first; a file before it is refused).
  */
 export async function readBundleTar(source: ByteSource, opts: ReadOptions = {}): Promise<BundleReadResult> {
   const onProgress = opts.onProgress ?? noProgress;
@@ -51,7 +59,9 @@ export async function readBundleTar(source: ByteSource, opts: ReadOptions = {}):
   const problems: VerifyProblem[] = [];
   const digests = new Map<string, string>();
   const texts: { sums?: string; bundleYaml?: string } = {};
+  let listed: Map<string, string> | undefined;
   const kept = new Map<string, string>();
+  const layout = new TreeShape();
   let top: string | undefined;
   let files = 0;
   let bytes = 0;
@@ -70,9 +80,13 @@ export async function readBundleTar(source: ByteSource, opts: ReadOptions = {}):
       return undefined;
     }
     const rel = verdict.rel;
-    if (entry.type === 'Directory') return undefined;
-    if (entry.type === 'SymbolicLink' || entry.type === 'Link') {
-      const inside = linkTargetInside(rel, entry.linkpath ?? '', entry.type === 'Link');
+    if (entry.kind === 'directory') {
+      const clash = layout.addFolder(rel);
+      if (clash) problems.push({ kind: 'bad-entry', path: rel, message: clash });
+      return undefined;
+    }
+    if (entry.kind === 'symlink' || entry.kind === 'hardlink') {
+      const inside = linkTargetInside(rel, entry.linkpath ?? '', entry.kind === 'hardlink');
       problems.push(
         inside === undefined
           ? { kind: 'unsafe-path', path: rel, message: `link to ${entry.linkpath} points outside the bundle` }
@@ -80,20 +94,26 @@ export async function readBundleTar(source: ByteSource, opts: ReadOptions = {}):
       );
       return undefined;
     }
-    if (entry.type !== 'File' && entry.type !== 'OldFile' && entry.type !== 'ContiguousFile') {
-      problems.push({ kind: 'bad-entry', path: rel, message: `entry of type ${entry.type}: a bundle holds regular files only` });
+    if (entry.kind !== 'file') {
+      problems.push({ kind: 'bad-entry', path: rel || entry.path, message: `entry of type ${JSON.stringify(entry.typeflag)}${entry.path.endsWith('/') ? ' with a name ending in "/"' : ''}: a bundle holds regular files only` });
       return undefined;
     }
     if (!rel || digests.has(rel)) {
       problems.push({ kind: 'bad-entry', path: rel || entry.path, message: rel ? 'appears twice in the archive' : 'a file where the top folder belongs' });
       return undefined;
     }
+    const refused = refusal(rel, entry.size);
+    if (refused) {
+      problems.push(refused);
+      return undefined;
+    }
     files++;
     const hash = newSha256();
-    const keep = SMALL_TEXT.has(rel) || opts.keep?.(rel) ? ([] as Buffer[]) : undefined;
+    const keep = rel in MAX_BYTES || opts.keep?.(rel) ? ([] as Buffer[]) : undefined;
     const dest = opts.extractTo ? join(opts.extractTo, rel) : undefined;
     // The folder first, then the file: `wx` refuses to follow or replace anything already there.
-    const opened = dest ? mkdir(dirname(dest), { recursive: true }).then(() => open(dest, 'wx', entry.mode & 0o111 ? 0o755 : 0o644)) : undefined;
+    const opened = dest ? local(mkdir(dirname(dest), { recursive: true }).then(() => open(dest, 'wx', entry.mode & 0o111 ? 0o755 : 0o644))) : undefined;
+    opened?.catch(() => {}); // awaited by write or end; a reader that stops first must not see an unhandled rejection
     if (opened) unclosed.add(opened);
     return {
       async write(chunk) {
@@ -101,20 +121,36 @@ export async function readBundleTar(source: ByteSource, opts: ReadOptions = {}):
         bytes += chunk.length;
         keep?.push(Buffer.from(chunk));
         // Awaited: the reader reuses the chunk's buffer once this returns.
-        if (opened) await writeAll(await opened, chunk);
+        if (opened) await local(writeAll(await opened, chunk));
       },
       async end() {
         digests.set(rel, hash.digest('hex'));
         if (rel === BUNDLE_YAML) texts.bundleYaml = Buffer.concat(keep!).toString('utf8');
-        if (rel === SUMS) texts.sums = Buffer.concat(keep!).toString('utf8');
+        if (rel === SUMS) {
+          texts.sums = Buffer.concat(keep!).toString('utf8');
+          listed = parseSums(texts.sums).sums;
+        }
         if (keep && opts.keep?.(rel)) kept.set(rel, Buffer.concat(keep).toString('utf8'));
         if (opened) {
           unclosed.delete(opened);
-          await (await opened).close();
+          await local((await opened).close());
         }
       },
     };
   };
+
+  /** Why a file is not read at all, or undefined: a size past its limit, a path SHA256SUMS does not list. */
+  const refusal = (rel: string, size: number): VerifyProblem | undefined => {
+    const clash = layout.addFile(rel);
+    if (clash) return { kind: 'bad-entry', path: rel, message: clash };
+    const max = MAX_BYTES[rel] ?? (opts.keep?.(rel) ? MAX_KEPT : isUserEditable(rel) ? MAX_UNCOVERED : Infinity);
+    if (size > max) return { kind: 'bad-entry', path: rel, message: `${size} bytes; a bundle's ${rel} is never over ${max}` };
+    if (isUncovered(rel)) return undefined;
+    if (listed && !listed.has(rel)) return { kind: 'unlisted', path: rel, message: 'in the bundle but not listed in SHA256SUMS' };
+    if (!listed && opts.extractTo) return { kind: 'unlisted', path: rel, message: `comes before ${SUMS} in the archive, so it cannot be checked before it is written` };
+    return undefined;
+  };
+
   const counted = async function* (chunks: AsyncIterable<Buffer>) {
     for await (const c of chunks) {
       read += c.length;
@@ -125,13 +161,22 @@ export async function readBundleTar(source: ByteSource, opts: ReadOptions = {}):
   onProgress({ type: 'start', id: 'verify', label: 'verify bundle', total });
   let corrupt: string | undefined;
   // The tar reader stops at the end-of-archive marker; the bytes after it (padding, the last parts of a split
-  // bundle) are read too, so that every part is checked and a signature sees every byte.
+  // bundle) are read too, so that every part is checked, a signature sees every byte, and gzip checks its trailer.
   const it = counted(source.chunks())[Symbol.asyncIterator]();
   const held: AsyncIterable<Buffer> = { [Symbol.asyncIterator]: () => ({ next: () => it.next() }) };
+  const tar = await tarStream(source, held);
   try {
-    await readTar(await tarStream(source, held), onEntry);
+    await readTar(tar, onEntry);
+    if (tar !== held) {
+      try {
+        for await (const _ of tar);
+      } catch (err) {
+        throw new TarFormatError(`the gzip stream does not end as gzip ends (${(err as Error).message})`);
+      }
+    }
   } catch (err: any) {
     if (err instanceof IntegrityError) throw err;
+    if (err instanceof LocalFailure) throw localFailure(err.cause, opts.extractTo ? dirname(opts.extractTo) : source.path, 'unpacking the bundle');
     corrupt = err.message;
     source.stop();
   } finally {
@@ -145,7 +190,50 @@ export async function readBundleTar(source: ByteSource, opts: ReadOptions = {}):
     problems.push({ kind: 'corrupt', path: source.path, message: `truncated or corrupt tar (${corrupt ?? 'no entries'})` });
   }
   const compared = compareWithSums(digests, texts);
-  return { problems: [...problems, ...compared.problems], meta: compared.meta, formatVersion: compared.formatVersion, top, files, bytes, digests, kept };
+  // A file refused as unlisted was never hashed; compareWithSums must not call it missing as well.
+  const refusedPaths = new Set(problems.filter((p) => p.kind === 'unlisted').map((p) => p.path));
+  const comparedProblems = compared.problems.filter((p) => !(p.kind === 'missing' && refusedPaths.has(p.path)));
+  return { problems: [...problems, ...comparedProblems], meta: compared.meta, formatVersion: compared.formatVersion, top, files, bytes, digests, kept };
+}
+
+/** An error of this machine's file system while unpacking (no space, no permission), kept apart from a bad archive. */
+class LocalFailure extends Error {}
+
+function local<T>(p: Promise<T>): Promise<T> {
+  return p.catch((err) => {
+    throw new LocalFailure((err as Error).message, { cause: err });
+  });
+}
+
+/**
+ * What GNU tar would make of the folders and files so far: a path that is a file once and a folder (or a folder's
+ * parent) another time ends up as whichever came last, so it is refused rather than verified as either.
+ */
+class TreeShape {
+  private readonly files = new Set<string>();
+  private readonly folders = new Set<string>();
+
+  addFolder(rel: string): string | undefined {
+    if (!rel) return undefined;
+    if (this.files.has(rel)) return 'a folder of the same name as a file before it';
+    for (const p of ancestors(rel)) if (this.files.has(p)) return `inside ${p}, which is a file`;
+    this.folders.add(rel);
+    for (const p of ancestors(rel)) this.folders.add(p);
+    return undefined;
+  }
+
+  addFile(rel: string): string | undefined {
+    if (this.folders.has(rel)) return 'a file of the same name as a folder before it';
+    for (const p of ancestors(rel)) if (this.files.has(p)) return `inside ${p}, which is a file`;
+    this.files.add(rel);
+    for (const p of ancestors(rel)) this.folders.add(p);
+    return undefined;
+  }
+}
+
+function ancestors(rel: string): string[] {
+  const parts = rel.split('/');
+  return parts.slice(0, -1).map((_, i) => parts.slice(0, i + 1).join('/'));
 }
 
 /** The tar bytes of `raw` (a source's chunks), through gunzip when the source is a .tar.gz. */

@@ -1,6 +1,11 @@
 import { Worker } from 'node:worker_threads';
+import { existsSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { KsBundleError, localFailure } from '../errors.js';
 import { newSha256 } from '../store/hashing.js';
-import { encodeHead, type TarItem } from './tar-writer.js';
+import { changedDuringBuild, itemHead, type TarItem } from './tar-writer.js';
+import type { PackFailure, PackJob, PackMessage } from './tar-pack-worker.js';
 
 /**
  * Ring of slots the packing thread fills and this thread hashes: 16 × 128 KiB. Each byte crosses a slot three times
@@ -11,82 +16,25 @@ import { encodeHead, type TarItem } from './tar-writer.js';
 const SLOT = 1 << 17;
 const DEPTH = 16;
 
-/**
- * The packing thread's whole program, eval'd from this string because the installer ships as one self-contained
- * file and a worker loaded from a path would need a file of its own. Like GNU tar it makes plain blocking system
- * calls in order (the kernel's readahead sees sequential reads, the output grows by whole MiB writes), and it lays
- * the archive out in a ring of shared slots; each slot, once written, is handed to the main thread to hash, and
- * the ring waits (Atomics) when the hasher is behind.
- */
-const PROGRAM = `
-const { parentPort, workerData } = require('node:worker_threads');
-const fs = require('node:fs');
-const { out, items, ring, slotSize, control } = workerData;
-const depth = ring.byteLength / slotSize;
-const slots = Array.from({ length: depth }, (_, i) => Buffer.from(ring, i * slotSize, slotSize));
-const released = new Int32Array(control);
-const probe = Buffer.alloc(1);
-let filled = 0;
-let buf = null;
-let fill = 0;
-const take = () => {
-  if (buf) return;
-  for (let r = Atomics.load(released, 0); filled - r >= depth; r = Atomics.load(released, 0)) Atomics.wait(released, 0, r);
-  buf = slots[filled % depth];
-  fill = 0;
-};
-const flush = (fd) => {
-  if (!buf || fill === 0) return;
-  for (let off = 0; off < fill; ) off += fs.writeSync(fd, buf, off, fill - off);
-  parentPort.postMessage({ slot: filled % depth, length: fill });
-  filled++;
-  buf = null;
-};
-const put = (fd, bytes) => {
-  for (let o = 0; o < bytes.length; ) {
-    take();
-    const n = Math.min(bytes.length - o, slotSize - fill);
-    buf.set(bytes.subarray(o, o + n), fill);
-    fill += n;
-    o += n;
-    if (fill === slotSize) flush(fd);
-  }
-};
-const copy = (fd, path, size) => {
-  const src = fs.openSync(path, 'r');
-  try {
-    for (let pos = 0; pos < size; ) {
-      take();
-      const n = fs.readSync(src, buf, fill, Math.min(size - pos, slotSize - fill), pos);
-      if (n === 0) throw new Error(path + ': ended after ' + pos + ' of ' + size + ' bytes (did it change during the build?)');
-      fill += n;
-      pos += n;
-      if (fill === slotSize) flush(fd);
-    }
-    if (fs.readSync(src, probe, 0, 1, size) > 0) throw new Error(path + ': larger than the ' + size + ' bytes expected (did it change during the build?)');
-  } finally {
-    fs.closeSync(src);
-  }
-};
-let fd;
-try {
-  fd = fs.openSync(out, 'wx', 0o644);
-  for (const item of items) {
-    put(fd, item.head);
-    if (item.data) put(fd, item.data);
-    else if (item.file) copy(fd, item.file, item.size);
-    const pad = (512 - (item.size % 512)) % 512;
-    if (pad) put(fd, new Uint8Array(pad));
-  }
-  put(fd, new Uint8Array(1024));
-  flush(fd);
-  fs.closeSync(fd);
-  parentPort.postMessage({ done: true });
-} catch (err) {
-  if (fd !== undefined) fs.closeSync(fd);
-  parentPort.postMessage({ error: err.message });
+/** Set by scripts/bundle-cli.mjs to the packing thread's bundled source: the single-file CLI has no file to start. */
+declare const __KSB_TAR_PACK_WORKER__: string | undefined;
+
+function startPacker(job: PackJob): Worker {
+  if (typeof __KSB_TAR_PACK_WORKER__ === 'string') return new Worker(__KSB_TAR_PACK_WORKER__, { eval: true, workerData: job });
+  const compiled = new URL('./tar-pack-worker.js', import.meta.url);
+  if (existsSync(fileURLToPath(compiled))) return new Worker(compiled, { workerData: job });
+  // Run from the TypeScript sources (the tests): the thread registers tsx, as they run under it, then loads the module.
+  const worker = new URL('./tar-pack-worker.ts', import.meta.url).href;
+  return new Worker(`import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(worker)}); })`, { eval: true, workerData: job });
 }
-`;
+
+/** The packing thread's failure as the user's: no space names the folder, a changed file names the file. */
+function packFailure(f: PackFailure, out: string): KsBundleError {
+  if (f.code === 'ECHANGED') return changedDuringBuild(f.path ?? out, f.message);
+  const cause = Object.assign(new Error(f.message), { code: f.code, path: f.path });
+  if (f.path === out) return localFailure(cause, dirname(out), 'packing the bundle');
+  return new KsBundleError('FAILED', `${f.path ?? out}: cannot read it while packing (${f.code})`, { cause, hint: 'Something removed or locked a file in the cache during the build; run it again.' });
+}
 
 /**
  * Pack `items` into the new file `out` as a plain tar, the same bytes writeTarStream gives, and return its sha256.
@@ -101,16 +49,16 @@ export async function packTarFile(out: string, items: TarItem[], onBytes?: (n: n
   const hash = newSha256();
   let bytes = 0;
   let bodies = 0;
-  const plan = items.map((i) => ({ head: encodeHead(i), file: i.file, data: i.data, size: i.type === 'File' ? i.size : 0 }));
+  const plan = items.map((i) => ({ head: itemHead(i), file: i.file, data: i.data, size: i.type === 'File' ? i.size : 0 }));
   const bodyBytes = plan.reduce((n, i) => n + (i.file ? i.size : 0), 0);
-  const worker = new Worker(PROGRAM, { eval: true, workerData: { out, items: plan, ring, slotSize: SLOT, control } });
+  const worker = startPacker({ out, items: plan, ring, slotSize: SLOT, control });
   try {
     await new Promise<void>((resolve, reject) => {
-      worker.on('message', (m: { slot?: number; length?: number; done?: boolean; error?: string }) => {
-        if (m.error) return reject(new Error(m.error));
-        if (m.done) return resolve();
-        hash.update(slots.subarray(m.slot! * SLOT, m.slot! * SLOT + m.length!));
-        bytes += m.length!;
+      worker.on('message', (m: PackMessage) => {
+        if ('error' in m) return reject(packFailure(m.error, out));
+        if ('done' in m) return resolve();
+        hash.update(slots.subarray(m.slot * SLOT, m.slot * SLOT + m.length));
+        bytes += m.length;
         Atomics.add(released, 0, 1);
         Atomics.notify(released, 0);
         // Progress in file bytes, as the other writers count it; the tar's own bytes run slightly ahead.
@@ -119,7 +67,7 @@ export async function packTarFile(out: string, items: TarItem[], onBytes?: (n: n
         bodies = now;
       });
       worker.on('error', reject);
-      worker.on('exit', (code) => reject(new Error(`the packing thread stopped (exit ${code})`)));
+      worker.on('exit', (code) => reject(new KsBundleError('FAILED', `the packing thread stopped (exit ${code}) before ${out} was complete`)));
     });
   } finally {
     worker.removeAllListeners('exit');

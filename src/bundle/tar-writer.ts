@@ -1,9 +1,10 @@
 import { createReadStream } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { once } from 'node:events';
-import { Header, Pax } from 'tar';
+import { KsBundleError } from '../errors.js';
 import { FIXED_MTIME } from './layout.js';
 import { READ_CHUNK } from '../store/chunked-read.js';
+import { END_OF_ARCHIVE, encodeHead, paddingFor } from './tar-header.js';
 
 export interface TarItem {
   /** Full archive path, including the top folder. Folders end with '/'. */
@@ -15,33 +16,16 @@ export interface TarItem {
   data?: Buffer;
 }
 
-export const BLOCK = 512;
-/** Two zero blocks end an archive. */
-export const END_OF_ARCHIVE = Buffer.alloc(BLOCK * 2);
-
-/**
- * An entry's header blocks, deterministic: fixed mtime, uid/gid 0, no user names. node-tar encodes the ustar header,
- * and a PAX record before it when the path is too long for ustar.
- */
-export function encodeHead(item: TarItem): Buffer {
-  const header = Buffer.alloc(BLOCK);
-  const needPax = new Header({
-    path: item.path,
-    mode: item.mode,
-    size: item.type === 'File' ? item.size : 0,
-    mtime: FIXED_MTIME,
-    type: item.type,
-    uid: 0,
-    gid: 0,
-    uname: '',
-    gname: '',
-  }).encode(header, 0);
-  return needPax ? Buffer.concat([new Pax({ path: item.path }, false).encode(), header]) : header;
+/** An item's header blocks, with the fixed metadata every bundle gets, so the same lock gives the same bytes. */
+export function itemHead(item: TarItem): Buffer {
+  return encodeHead({ path: item.path, type: item.type, mode: item.mode, size: item.size, mtime: FIXED_MTIME });
 }
 
-/** Zero bytes that bring a body of `size` bytes to a whole block. */
-export function paddingFor(size: number): number {
-  return (BLOCK - (size % BLOCK)) % BLOCK;
+/** A source file that is not the size the build recorded: it changed between download and packing. */
+export function changedDuringBuild(file: string, detail: string): KsBundleError {
+  return new KsBundleError('FAILED', `${file}: ${detail} (did it change during the build?)`, {
+    hint: 'Something else is writing to the cache; run the build again once it is done.',
+  });
 }
 
 /**
@@ -53,7 +37,7 @@ export async function writeTarStream(out: Writable, items: TarItem[], onBytes?: 
     if (!out.write(buf)) await once(out, 'drain');
   };
   for (const item of items) {
-    await write(encodeHead(item));
+    await write(itemHead(item));
     if (item.type !== 'File') continue;
     let written = 0;
     if (item.data) {
@@ -66,7 +50,7 @@ export async function writeTarStream(out: Writable, items: TarItem[], onBytes?: 
         onBytes?.((chunk as Buffer).length);
       }
     }
-    if (written !== item.size) throw new Error(`${item.file ?? item.path}: expected ${item.size} bytes, read ${written} (did the file change during the build?)`);
+    if (written !== item.size) throw changedDuringBuild(item.file ?? item.path, `expected ${item.size} bytes, read ${written}`);
     const pad = paddingFor(written);
     if (pad) await write(END_OF_ARCHIVE.subarray(0, pad));
   }

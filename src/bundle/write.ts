@@ -5,7 +5,7 @@ import { PassThrough, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import type { BundleEntry } from '../bundle/entry.js';
-import { KsBundleError } from '../errors.js';
+import { KsBundleError, localFailure } from '../errors.js';
 import type { OnProgress } from '../progress/events.js';
 import { noProgress } from '../progress/events.js';
 import { hashFile, newSha256, sha256OfString } from '../store/hashing.js';
@@ -100,7 +100,7 @@ function tarItems(top: string, entries: BundleEntry[]): TarItem[] {
 }
 
 async function writeTarball(opts: WriteBundleOptions, ordered: BundleEntry[], onProgress: OnProgress, total: number): Promise<Omit<WrittenBundle, 'files'>> {
-  await mkdir(dirname(opts.out), { recursive: true });
+  await mkdir(dirname(opts.out), { recursive: true }).catch((err) => Promise.reject(localFailure(err, dirname(opts.out), 'writing the bundle')));
   const tmp = tempSibling(opts.out);
   const items = tarItems(topDirName(opts.name, opts.version), ordered);
   let done = 0;
@@ -115,7 +115,7 @@ async function writeTarball(opts: WriteBundleOptions, ordered: BundleEntry[], on
     return { path: opts.out, sha256, bytes };
   } catch (err) {
     await rm(tmp, { force: true });
-    throw err;
+    throw err instanceof KsBundleError ? err : localFailure(err, dirname(opts.out), 'writing the bundle');
   }
 }
 

@@ -21,10 +21,13 @@ export async function collectPlaybooks(ctx: BuildContext): Promise<KindOutput> {
   if (spec.url) {
     checkLockedDigest(lockedEntry(ctx.locked, 'playbooks', 'playbooks'), spec.sha256!, 'playbooks');
     const blob = await ctx.http.download({ url: spec.url, sha256: spec.sha256, what: 'playbooks archive', sourceMustMatch: true }, { store: ctx.store, onProgress: ctx.onProgress });
-    root = join(ctx.workDir, 'playbooks');
-    await mkdir(root, { recursive: true });
-    // node-tar refuses absolute paths and `..` by default; links are dereferenced below or refused.
-    await extract({ file: blob.path, cwd: root, strip: await singleTopFolder(blob.path) ? 1 : 0 });
+    const into = join(ctx.workDir, 'playbooks');
+    await mkdir(into, { recursive: true });
+    // An upstream's archive is extracted whole, folders, modes and links included: that is node-tar's job, not the
+    // bundle reader's (which takes regular files only). node-tar refuses absolute paths and `..` by default; links
+    // are dereferenced below or refused.
+    await extract({ file: blob.path, cwd: into });
+    root = await singleTopFolder(into);
     source = redactUrl(spec.url);
     archive = blob;
   } else {
@@ -47,11 +50,10 @@ export async function collectPlaybooks(ctx: BuildContext): Promise<KindOutput> {
   return { entries, lock: [{ kind: 'playbooks', name: 'playbooks', source, size, sha256, extra: { entry: spec.entry, files: entries.length } }] };
 }
 
-async function singleTopFolder(archive: string): Promise<boolean> {
-  const tops = new Set<string>();
-  const { list } = await import('tar');
-  await list({ file: archive, onReadEntry: (e) => void tops.add(e.path.split('/')[0]!) });
-  return tops.size === 1;
+/** The archive's single top folder (kubespray-2.24.3/), stripped as the archive's own name; else the folder itself. */
+async function singleTopFolder(dir: string): Promise<string> {
+  const tops = await readdir(dir, { withFileTypes: true });
+  return tops.length === 1 && tops[0]!.isDirectory() ? join(dir, tops[0]!.name) : dir;
 }
 
 /** Every regular file under root, as bundle entries with their digests; a link is followed only if it stays inside. */

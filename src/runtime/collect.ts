@@ -1,12 +1,17 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { createReadStream } from 'node:fs';
-import { Parser, type ReadEntry } from 'tar';
+import { open } from 'node:fs/promises';
+import { once } from 'node:events';
+import { PassThrough } from 'node:stream';
+import { readTar, TarFormatError } from '../bundle/tar-reader.js';
+import { decompressStream } from '../apt/decompress.js';
+import { READ_CHUNK } from '../store/chunked-read.js';
 import type { BuildContext, KindOutput } from '../collector/context.js';
 import type { BundleEntry } from '../bundle/entry.js';
 import type { LockEntry } from '../lock/entry.js';
 import { lockedEntry } from '../lock/locked.js';
-import { InputError, KsBundleError, redactUrl } from '../errors.js';
+import { InputError, IntegrityError, KsBundleError, redactUrl } from '../errors.js';
 import { ARCH_NAMES } from '../manifest/targets.js';
 import { selfBundlePath } from './self.js';
 import { sha256OfString } from '../store/hashing.js';
@@ -117,22 +122,57 @@ async function npmRegistry(given: string | undefined): Promise<string> {
   return url.endsWith('/') ? url : url + '/';
 }
 
-/** Take `bin/node` out of a Node.js release tarball, streaming it into the store. */
+class Found extends Error {}
+
+/**
+ * Take `bin/node` out of a Node.js release tarball (.tar.gz, .tar.xz or plain), streaming it into the store, with the
+ * bundle's own tar reader: the names it sees are the ones GNU tar would extract, and reading stops at bin/node.
+ */
 async function binFromTarball(ctx: BuildContext, tarball: string, what: string): Promise<{ path: string; size: number; sha256: string }> {
+  const magic = await readHead(tarball, 6);
+  const codec = magic[0] === 0x1f && magic[1] === 0x8b ? 'gz' : magic.equals(XZ_MAGIC) ? 'xz' : 'none';
   let found: Promise<{ path: string; size: number; sha256: string }> | undefined;
-  const parser = new Parser({
-    filter: (p) => /(^|\/)bin\/node$/.test(p),
-    onReadEntry: (entry: ReadEntry) => {
-      if (found) return void entry.resume();
-      found = ctx.store.put(entry as unknown as NodeJS.ReadableStream as any, {}, `${what} bin/node`);
-    },
-  });
-  await new Promise<void>((resolve, reject) => {
-    createReadStream(tarball).on('error', reject).pipe(parser).on('end', resolve).on('error', reject);
-    parser.on('close', resolve);
-  });
+  try {
+    await readTar(decompressStream(createReadStream(tarball, { highWaterMark: READ_CHUNK }), codec), (entry) => {
+      if (found || entry.kind !== 'file' || !/(^|\/)bin\/node$/.test(entry.path)) return undefined;
+      const body = new PassThrough({ highWaterMark: READ_CHUNK });
+      const stored = ctx.store.put(body, {}, `${what} bin/node`);
+      found = stored;
+      return {
+        // The reader reuses its chunk once this returns, and the stream keeps what it is given: a copy goes in.
+        write: async (chunk) => {
+          if (!body.write(Buffer.from(chunk))) await Promise.race([once(body, 'drain'), stored]);
+        },
+        end: async () => {
+          body.end();
+          await stored;
+          throw new Found();
+        },
+      };
+    });
+  } catch (err) {
+    if (!(err instanceof Found)) {
+      if (err instanceof TarFormatError || (err as NodeJS.ErrnoException).code?.startsWith('Z_')) {
+        throw new IntegrityError(`${what}: not a readable tar archive (${(err as Error).message})`, { cause: err });
+      }
+      throw err;
+    }
+  }
   if (!found) throw new KsBundleError('FAILED', `${what}: no bin/node in the archive`);
   return found;
+}
+
+const XZ_MAGIC = Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]);
+
+async function readHead(file: string, n: number): Promise<Buffer> {
+  const fh = await open(file, 'r');
+  try {
+    const buf = Buffer.alloc(n);
+    const { bytesRead } = await fh.read(buf, 0, n, 0);
+    return buf.subarray(0, bytesRead);
+  } finally {
+    await fh.close();
+  }
 }
 
 function versionLess(a: string, b: string): boolean {

@@ -56,13 +56,17 @@ describe('packing a bundle', () => {
     const out = join(dir, 'changed', 'b.tar');
     const e = entry('slot-plus');
     const size = (1 << 17) + 1 + delta;
-    await expect(pack(out, [entry('one'), { ...e, size }])).rejects.toThrow(/slot-plus.*did it change during the build/);
+    const failed = pack(out, [entry('one'), { ...e, size }]);
+    await expect(failed).rejects.toThrow(/slot-plus.*did it change during the build/);
+    await expect(failed).rejects.toMatchObject({ code: 'FAILED', exitCode: 1 });
     expect(await readdir(join(dir, 'changed'))).toEqual([]);
   });
 
   it('a missing file fails the pack, naming it, and leaves nothing', async () => {
     const out = join(dir, 'missing', 'c.tar');
-    await expect(pack(out, [entry('one'), { path: 'files/gone', file: join(dir, 'src', 'gone'), size: 10, sha256: '0'.repeat(64) }])).rejects.toThrow(/src\/gone/);
+    const failed = pack(out, [entry('one'), { path: 'files/gone', file: join(dir, 'src', 'gone'), size: 10, sha256: '0'.repeat(64) }]);
+    await expect(failed).rejects.toThrow(/src\/gone: cannot read it while packing \(ENOENT\)/);
+    await expect(failed).rejects.toMatchObject({ code: 'FAILED', exitCode: 1 });
     expect(await readdir(join(dir, 'missing'))).toEqual([]);
   });
 });

@@ -1,12 +1,12 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, rm, truncate, writeFile, stat, open } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, truncate, writeFile, stat, open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openBundle } from '../../src/bundle/open.js';
-import { REPO, runCli } from '../support/cli.js';
+import { CLI, REPO, runCli, type CliResult } from '../support/cli.js';
 import { startFaultUpstream, type FaultUpstream } from '../support/fault-upstream.js';
 import { sha256sum } from '../support/sha256sum.js';
 import { requireTools } from '../support/tools.js';
@@ -16,7 +16,7 @@ let up: FaultUpstream;
 let good: string;
 
 beforeAll(async () => {
-  requireTools('tar', 'sha256sum', 'python3');
+  requireTools('tar', 'gzip', 'sha256sum', 'python3', 'unshare', 'mount');
   dir = await mkdtemp(join(tmpdir(), 'ksb-verify-'));
   await mkdir(join(dir, 'up'));
   await writeFile(join(dir, 'up', 'a.bin'), randomBytes(300_000));
@@ -26,7 +26,8 @@ beforeAll(async () => {
     `apiVersion: ks-bundle/v1\nkind: BundleManifest\nmetadata: {name: v, version: 1.0.0}\nspec:\n  targets: [{os: debian-12, arch: amd64}]\n  runtime: {source: local}\n  files:\n    - {url: "${up.url}/a.bin", sha256: ${sha256sum(join(dir, 'up', 'a.bin'))}}\n`,
   );
   good = join(dir, 'good.tar');
-  const r = await runCli(['build', '-m', join(dir, 'm.yaml'), '-o', good, '--cache', join(dir, 'cache')]);
+  // The single-file CLI, as a bundle carries it: its packing thread is the one inlined by scripts/bundle-cli.mjs.
+  const r = await runCli(['build', '-m', join(dir, 'm.yaml'), '-o', good, '--cache', join(dir, 'cache')], { bundled: true });
   expect(r.code, r.stderr).toBe(0);
 });
 
@@ -35,10 +36,23 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function craft(kind: string): Promise<string> {
-  const out = join(dir, `${kind}.tar`);
-  execFileSync('python3', [join(REPO, 'test/foundation/craft-tar.py'), good, out, kind]);
+async function craft(kind: string, opts: { gzip?: boolean; size?: number } = {}): Promise<string> {
+  const out = join(dir, `${kind}.tar${opts.gzip ? '.gz' : ''}`);
+  execFileSync('python3', [join(REPO, 'test/foundation/craft-tar.py'), good, out, kind, String(opts.size ?? 0)]);
   return out;
+}
+
+/** The CLI in a mount namespace of its own, with `mountArgs` mounted on `at` first (a small or read-only tmpfs). */
+function runCliWithMount(at: string, mountArgs: string[], args: string[]): Promise<CliResult> {
+  return new Promise((done) => {
+    const script = `mount ${mountArgs.map((a) => `'${a}'`).join(' ')} '${at}' && exec "$@"`;
+    const p = spawn('unshare', ['-m', '--propagation', 'private', '--', 'sh', '-c', script, '_', process.execPath, CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (d) => (stdout += d));
+    p.stderr.on('data', (d) => (stderr += d));
+    p.on('close', (code) => done({ code, stdout, stderr }));
+  });
 }
 
 describe('verify', () => {
@@ -129,6 +143,82 @@ describe('safe unpack (serve unpacks a tarball before serving it)', () => {
     expect(existsSync(join(dir, 'ks-bundle-evil-dotdot'))).toBe(false);
     expect(existsSync(join(data, 'ks-bundle-evil-dotdot'))).toBe(false);
     expect(await readdir(data).catch(() => [])).toEqual([]);
+  });
+});
+
+describe('hostile archives: what GNU tar would extract is what is verified', () => {
+  it.each(['pax-path', 'gnu-longname'])('%s: a regular file whose ustar name looks like a folder is read under the name GNU tar gives it, and refused', async (kind) => {
+    const bad = await craft(kind);
+    // The oracle: GNU tar extracts the smuggled file under the long name.
+    const x = join(dir, `gnu-${kind}`);
+    await mkdir(x);
+    execFileSync('tar', ['-xf', bad, '-C', x]);
+    expect(await readFile(join(x, 'v-1.0.0/repos/files/smuggled.sh'), 'utf8')).toBe('echo smuggled\n');
+    const r = await runCli(['verify', bad]);
+    expect(r.code, r.stdout + r.stderr).toBe(3);
+    expect(r.stderr).toMatch(/unlisted: repos\/files\/smuggled\.sh/);
+    const data = join(dir, `data-${kind}`);
+    expect((await runCli(['serve', bad, '--data-dir', data, '--port', '0'])).code).toBe(3);
+    expect(await readdir(data)).toEqual([]);
+  });
+
+  it('a member SHA256SUMS does not list is refused before its body is written: 600 MB of zeros in a 300 MB data dir', async () => {
+    const bad = await craft('unlisted-bomb', { gzip: true, size: 600 << 20 });
+    expect((await stat(bad)).size).toBeLessThan((await stat(good)).size);
+    const data = join(dir, 'data-bomb');
+    await mkdir(data);
+    const r = await runCliWithMount(data, ['-t', 'tmpfs', '-o', 'size=300m', 'tmpfs'], ['serve', bad, '--data-dir', data, '--port', '0']);
+    expect(r.code, r.stderr).toBe(3);
+    expect(r.stderr).toMatch(/unlisted: repos\/files\/bomb: in the bundle but not listed in SHA256SUMS/);
+    expect(r.stderr).not.toMatch(/space/i);
+  });
+
+  it('a gzip bundle without its trailer is refused, as GNU tar refuses it', async () => {
+    const gz = join(dir, 'good.tar.gz');
+    execFileSync('sh', ['-c', `gzip -c '${good}' > '${gz}'`]);
+    expect((await runCli(['verify', gz])).code).toBe(0);
+    const cut = join(dir, 'no-trailer.tar.gz');
+    execFileSync('cp', [gz, cut]);
+    await truncate(cut, (await stat(gz)).size - 8);
+    expect(spawnSync('tar', ['-tzf', cut], { stdio: 'ignore' }).status).not.toBe(0);
+    const r = await runCli(['verify', cut]);
+    expect(r.code, r.stdout + r.stderr).toBe(3);
+    expect(r.stderr).toMatch(/corrupt: .*no-trailer\.tar\.gz: truncated or corrupt tar \(the gzip stream does not end as gzip ends/);
+  });
+
+  it('a path listed twice in SHA256SUMS is refused, even when bundle.yaml vouches for that SHA256SUMS', async () => {
+    const bad = await craft('dup-sums');
+    const r = await runCli(['verify', bad]);
+    expect(r.code, r.stdout + r.stderr).toBe(3);
+    expect(r.stderr).toMatch(/corrupt: SHA256SUMS: line \d+ lists repos\/files\/a\.bin a second time/);
+    expect(r.stderr).not.toMatch(/sums-mismatch/);
+  });
+});
+
+describe('a failure of this machine is not a corrupt bundle: exit 1, saying what and where', () => {
+  it('no space left in the data dir while unpacking', async () => {
+    const data = join(dir, 'data-full');
+    await mkdir(data);
+    const r = await runCliWithMount(data, ['-t', 'tmpfs', '-o', 'size=5m', 'tmpfs'], ['serve', good, '--data-dir', data, '--port', '0']);
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toContain(`no space left in ${data} while unpacking the bundle`);
+    expect(r.stderr).not.toMatch(/integrity|corrupt/i);
+  });
+
+  it('a data dir that cannot be written', async () => {
+    const data = join(dir, 'data-ro');
+    await mkdir(data);
+    const r = await runCliWithMount(data, ['-t', 'tmpfs', '-o', 'ro,size=5m', 'tmpfs'], ['serve', good, '--data-dir', data, '--port', '0']);
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toContain(`read-only file system at ${data} while unpacking the bundle`);
+  });
+
+  it('no space left for the tarball while packing: exit 1 naming the folder', async () => {
+    const out = join(dir, 'out-full');
+    await mkdir(out);
+    const r = await runCliWithMount(out, ['-t', 'tmpfs', '-o', 'size=5m', 'tmpfs'], ['build', '-m', join(dir, 'm.yaml'), '-o', join(out, 'b.tar'), '--cache', join(dir, 'cache')]);
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toContain(`no space left in ${out} while packing the bundle`);
   });
 });
 
