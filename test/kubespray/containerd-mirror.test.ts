@@ -20,7 +20,10 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startMirror, type RunningMirror } from '../../src/mirror/server.js';
 import { BUNDLE_MOUNTS } from '../../src/cli/mirror-mounts.js';
+import { kubesprayDownloads } from '../../src/kubespray/downloads.js';
 import { kubesprayMirrorVars, renderMirrorVars, upstreamImageOf } from '../../src/kubespray/mirror-vars.js';
+import type { Settings } from '../../src/kubespray/release.js';
+import { BUNDLE_SETTINGS } from '../../src/kubespray/settings.js';
 import { buildFixtureImages } from '../fixtures/images/build.js';
 import { freePort, stopProcess } from '../images/support.js';
 import { criPullImage } from '../support/cri.js';
@@ -129,6 +132,11 @@ beforeAll(async () => {
       // The control: the same template for an upstream prefix, into a certs.d of its own.
       { file: { path: `${tmp}/control.d/{{ item.prefix }}`, state: 'directory' }, loop: control },
       { template: { src: tpl('hosts.toml.j2'), dest: `${tmp}/control.d/{{ item.prefix }}/hosts.toml` }, loop: control },
+      // kubespray's downloads again with flannel as the network plugin (task vars: below -e, above the defaults).
+      {
+        copy: { dest: `${tmp}/flannel.json`, content: "{{ downloads | dict2items | selectattr('value.container', 'defined') | selectattr('value.container') | selectattr('value.enabled') | map(attribute='value') | map(attribute='repo') | list | to_json }}" },
+        vars: { kube_network_plugin: 'flannel' },
+      },
       {
         copy: {
           dest: '{{ out_file }}',
@@ -214,6 +222,19 @@ describe("kubespray's containerd templates, rendered with the installer's vars",
     const upstreams = new Set(rendered.images.map((i) => upstreamImageOf(i.image, registry)!.split('/')[0]));
     expect([...upstreams].sort()).toEqual(['docker.io', 'ghcr.io', 'quay.io', 'registry.k8s.io']);
     expect(rendered.pull).toBe(`/usr/bin/ctr -n k8s.io images pull --hosts-dir ${cfg}/certs.d`);
+  });
+
+  it('enable the images the completeness check computes, for calico (the default) and for flannel', () => {
+    const { mirrorOwned } = kubesprayMirrorVars({ mirrorHost: '127.0.0.1', port: Number(registry.split(':')[1]), bundle: { targets: [] } });
+    const strings = Object.fromEntries(Object.entries(mirrorOwned).filter(([, v]) => typeof v === 'string')) as Record<string, string>;
+    // kubeadm's own images come from `kubeadm config images list`, not from `downloads:`.
+    const computed = (settings: Settings) => kubesprayDownloads(settings, ['amd64'], strings).images.filter((i) => !i.component.startsWith('kubeadm_')).map((i) => i.ref);
+    expect(rendered.images.filter((i) => i.enabled).map((i) => i.image).sort()).toEqual(computed(BUNDLE_SETTINGS).sort());
+    const flannelRepos: string[] = JSON.parse(readFileSync(join(tmp, 'flannel.json'), 'utf8'));
+    const flannel = computed({ ...BUNDLE_SETTINGS, kube_network_plugin: 'flannel' });
+    expect(flannel.map((r) => r.slice(0, r.lastIndexOf(':'))).sort()).toEqual([...flannelRepos].sort());
+    expect(flannel).toContain(`${registry}/docker.io/flannel/flannel:v0.22.0`);
+    expect(flannel).toContain(`${registry}/docker.io/flannel/flannel-cni-plugin:v1.1.2`);
   });
 });
 

@@ -40,6 +40,8 @@ describe('manifests/kubesphere.yaml', () => {
     expect(m.apt!.sources.find((s) => s.name === 'debian-12')!.url).toBe('http://debian.mirror.test/debian/');
     expect(m.playbooks).toMatchObject({ entry: 'cluster.yml' });
     for (const p of ['python3-venv', 'python3-pip', 'ceph-common', 'glusterfs-client', 'conntrack', 'ipset']) expect(m.apt!.packages).toContain(p);
+    // sshpass for the inventory's password logins; what kubespray's bootstrap-os, helm and preinstall roles install.
+    for (const p of ['sshpass', 'dbus', 'python3-minimal', 'python3-yaml', 'iputils-ping']) expect(m.apt!.packages).toContain(p);
   });
 
   it('bundles every file kubespray downloads for its settings, on both arches, under the upstream URL path', async () => {
