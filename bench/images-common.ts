@@ -14,7 +14,7 @@ import { startRegistry, type Registry } from '../test/images/support.js';
 export const run = promisify(execFile);
 const MB = 1 << 20;
 
-async function writeRandomBlob(dir: string, size: number): Promise<{ digest: string; size: number }> {
+export async function writeRandomBlob(dir: string, size: number): Promise<{ digest: string; size: number }> {
   const tmp = join(dir, 'tmp-' + Math.random().toString(36).slice(2));
   const out = createWriteStream(tmp);
   const hash = createHash('sha256');
@@ -32,7 +32,7 @@ async function writeRandomBlob(dir: string, size: number): Promise<{ digest: str
   return { digest: `sha256:${hex}`, size };
 }
 
-function writeJsonBlob(dir: string, doc: unknown): { digest: string; size: number } {
+export function writeJsonBlob(dir: string, doc: unknown): { digest: string; size: number } {
   const bytes = Buffer.from(JSON.stringify(doc));
   const hex = createHash('sha256').update(bytes).digest('hex');
   writeFileSync(join(dir, hex), bytes);

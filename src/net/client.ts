@@ -196,6 +196,12 @@ function smallResponse(url: string, res: BulkResponse, bytes: Buffer): HttpRespo
     headers: { get: (name) => fields[name.toLowerCase()] ?? null },
     bytes,
     text: () => bytes.toString('utf8'),
-    json: () => JSON.parse(bytes.toString('utf8')),
+    json: () => {
+      try {
+        return JSON.parse(bytes.toString('utf8'));
+      } catch {
+        throw new KsBundleError('HTTP', `${redactUrl(url)}: the answer is not JSON (${res.headers['content-type'] ?? 'no Content-Type'})`);
+      }
+    },
   };
 }
