@@ -18,10 +18,7 @@ import { confEntries } from '../bundle/conf.js';
 import { collectFiles } from '../files/collect.js';
 import { collectPlaybooks } from '../files/playbooks.js';
 import { collectRuntime } from '../runtime/collect.js';
-import { collectImages } from '../images/collect.js';
 import { checkImageReferences } from '../images/manifest-check.js';
-import { collectApt } from '../apt/collect.js';
-import { collectPip } from '../pip/collect.js';
 import { checkBuild, enforce } from '../completeness/gate.js';
 import type { BuildContext, Collector } from '../collector/context.js';
 import type { BundleEntry } from '../bundle/entry.js';
@@ -96,9 +93,10 @@ export async function buildBundle(opts: BuildOptions): Promise<BuildResult> {
       ['files', collectFiles],
       ['playbooks', collectPlaybooks],
     ];
-    if (manifest.images.length) collectors.push(['images', collectImages]);
-    if (manifest.apt?.packages.length) collectors.push(['apt', collectApt]);
-    if (manifest.pip?.requirements.length) collectors.push(['pip', collectPip]);
+    // Loaded only when the manifest names them (openpgp alone takes a fifth of a second to load).
+    if (manifest.images.length) collectors.push(['images', (await import('../images/collect.js')).collectImages]);
+    if (manifest.apt?.packages.length) collectors.push(['apt', (await import('../apt/collect.js')).collectApt]);
+    if (manifest.pip?.requirements.length) collectors.push(['pip', (await import('../pip/collect.js')).collectPip]);
     const outputs = await Promise.all(
       collectors.map(async ([phase, collect]) => {
         onProgress({ type: 'phase', phase, message: `collecting ${phase}` });

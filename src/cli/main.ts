@@ -1,37 +1,45 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
-import { buildCommand } from './build.js';
-import { verifyCommand } from './verify.js';
-import { inspectCommand } from './inspect.js';
-import { serveCommand } from './serve.js';
-import { installCommand } from './install.js';
-import { pushCommand } from './push.js';
-import { nodesCommand } from './nodes.js';
-import { demoCommand } from './demo.js';
-import { splitCommand } from './split.js';
-import { keygenCommand } from './keygen.js';
-import { signCommand } from './sign.js';
-import { sbomCommand } from './sbom.js';
-import { diffCommand } from './diff.js';
 import { renderError } from './render-error.js';
 
 export const VERSION = '0.1.0';
 
-function program(): Command {
+/**
+ * Each command's module, loaded only when that command runs: loading all of them (ssh2, openpgp, the SBOM library, the
+ * mirror) took most of a second before any work, on every run. `--help` and unknown commands load them all.
+ */
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  build: async () => (await import('./build.js')).buildCommand(),
+  verify: async () => (await import('./verify.js')).verifyCommand(),
+  inspect: async () => (await import('./inspect.js')).inspectCommand(),
+  serve: async () => (await import('./serve.js')).serveCommand(),
+  install: async () => (await import('./install.js')).installCommand(),
+  push: async () => (await import('./push.js')).pushCommand(),
+  nodes: async () => (await import('./nodes.js')).nodesCommand(),
+  demo: async () => (await import('./demo.js')).demoCommand(),
+  split: async () => (await import('./split.js')).splitCommand(),
+  keygen: async () => (await import('./keygen.js')).keygenCommand(),
+  sign: async () => (await import('./sign.js')).signCommand(),
+  sbom: async () => (await import('./sbom.js')).sbomCommand(),
+  diff: async () => (await import('./diff.js')).diffCommand(),
+};
+
+async function program(argv: string[]): Promise<Command> {
   const p = new Command('ks-bundle')
     .description('Build one verified bundle for an air-gapped KubeSphere/Kubernetes install, and install it offline.')
     .version(VERSION)
     .showHelpAfterError()
     .exitOverride()
     .addHelpText('after', '\nExamples:\n  ks-bundle build -m manifests/demo.yaml\n  ks-bundle verify bundles/demo-0.1.0.tar\n  ./install.sh   (inside an unpacked bundle, on the taskbox)');
-  for (const c of [buildCommand(), verifyCommand(), inspectCommand(), serveCommand(), installCommand(), pushCommand(), nodesCommand(), demoCommand(), splitCommand(), keygenCommand(), signCommand(), sbomCommand(), diffCommand()]) {
-    p.addCommand(c.exitOverride());
-  }
+  const named = argv.slice(2).find((a) => !a.startsWith('-'));
+  const versionOnly = !named && argv.some((a) => a === '--version' || a === '-V');
+  const wanted = named && Object.hasOwn(COMMANDS, named) ? [named] : versionOnly ? [] : Object.keys(COMMANDS);
+  for (const c of await Promise.all(wanted.map((n) => COMMANDS[n]!()))) p.addCommand(c.exitOverride());
   return p;
 }
 
 try {
-  await program().parseAsync(process.argv);
+  await (await program(process.argv)).parseAsync(process.argv);
 } catch (err) {
   process.exitCode = renderError(err);
 }
