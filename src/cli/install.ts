@@ -1,7 +1,8 @@
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { createInterface } from 'node:readline/promises';
-import { installOffline } from '../install/offline.js';
-import { KsBundleError } from '../errors.js';
+import { installOffline, type InstallOptions } from '../install/offline.js';
+import { planInstall } from '../install/plan.js';
+import { renderPlan } from './install-plan.js';
 import { createRenderer, progressMode } from './progress.js';
 import { addListenOptions, defaultDataDir } from './options.js';
 
@@ -10,8 +11,9 @@ export function installCommand(): Command {
     .description('Install the cluster from a bundle on the taskbox, entirely offline (what install.sh runs)')
     .argument('[bundle]', 'the unpacked bundle folder or its tarball', '.')
     .option('--offline', 'use only the bundle (the only mode; kept for the seed\'s command line)')
-    .option('-i, --inventory <file>', 'Ansible INI inventory (default: <bundle>/conf/hosts.ini)')
-    .option('-c, --vars <file>', 'cluster vars (default: <bundle>/conf/vars.yml)')
+    .option('--conf <dir>', 'the folder with hosts.ini and vars.yml (default: <bundle>/conf, or ./conf for a tarball)')
+    .option('-i, --inventory <file>', 'Ansible INI inventory (default: <conf>/hosts.ini)')
+    .option('-c, --vars <file>', 'cluster vars (default: <conf>/vars.yml)')
     .addOption(new Option('--mode <mode>', 'installation mode (install.sh asks when it is not given)').choices(['all-in-one', 'multi-node']))
     .option('-y, --yes', 'do not ask before changing the nodes')
     .option('--data-dir <dir>', 'where a tarball is unpacked and the install keeps its state', defaultDataDir());
@@ -21,59 +23,79 @@ export function installCommand(): Command {
     .option('--accept-new-host-keys', 'accept and record the key of a host seen for the first time (like ssh accept-new)')
     .option('--ignore-preflight', 'hardware below the minimum only warns')
     .option('--allow-missing', 'install even when the bundle lacks an image or file the install will ask for')
+    .option('--kubesphere-timeout <minutes>', 'how long to wait for ks-installer\'s result', minutes, 60)
     .addOption(new Option('--only <steps>', 'run only some steps: init = verify, unpack, mirror, taskbox (InitInstaller.sh)').choices(['init']))
     .option('--key <public.asc>', 'require BUNDLE.asc beside the tarball (or its .parts) to be a signature by this key (exit 3 if not)')
-    .option('--json', 'progress as JSON lines')
+    .option('--plan', 'change nothing and contact no node: verify the bundle, read the conf, print every step with its hosts, the vars for ansible-playbook, the storage classes, the ClusterConfiguration and the images')
+    .option('--json', 'with --plan: one JSON document on stdout. Otherwise stdout is JSON lines only: {"type":"step","id":…,"status":"running"|"done"|"skipped"|"failed"} and progress events; tables go to stderr')
     .addHelpText(
       'after',
       [
+        '',
+        'Steps, in order (each recorded when done; a rerun carries on at the first step not done):',
+        '  verify, unpack, mirror, taskbox, preflight, wire, cluster, kubesphere, report',
         '',
         'A taskbox can require a signed bundle for every install: put `signatureKey: /path/to/vendor-public.asc` in',
         '/etc/ks-bundle/config.yaml (KS_BUNDLE_CONFIG names another file); installs then take the tarball, not a folder.',
         '',
         'Examples:',
         '  bin/ks-bundle install --offline . -i conf/hosts.ini -c conf/vars.yml --mode multi-node --yes',
+        '  bin/ks-bundle install --offline . --plan --json --mode multi-node > plan.json',
         '  ks-bundle install --offline /media/usb/demo-0.1.0.tar --key vendor-public.asc --mode all-in-one --yes',
         '  bin/ks-bundle install --offline . --mode multi-node --listen 10.0.0.5 --mirror-address 10.0.0.5',
         '      (the mirror listens on 10.0.0.5 only; the installer and the nodes reach it there)',
       ].join('\n'),
     )
     .action(async (bundle: string, o) => {
-      const renderer = createRenderer(progressMode(!!o.json));
-      if (!o.mode && o.only !== 'init') throw new KsBundleError('USAGE', 'give the installation mode: --mode all-in-one or --mode multi-node');
-      const interactive = !o.yes && process.stdin.isTTY;
-      if (!o.yes && !interactive && o.only !== 'init') {
-        throw new KsBundleError('USAGE', 'install changes every node: confirm with --yes when there is no terminal to ask on');
-      }
+      const renderer = createRenderer(o.json ? 'quiet' : progressMode(false));
+      const jsonEvents = o.json && !o.plan ? createRenderer('json') : undefined;
+      const interactive = !o.yes && !!process.stdin.isTTY;
+      const out = o.json ? process.stderr : process.stdout;
+      const options: InstallOptions = {
+        bundle,
+        conf: o.conf,
+        inventory: o.inventory,
+        vars: o.vars,
+        mode: o.mode,
+        dataDir: o.dataDir,
+        listen: o.listen,
+        port: o.port,
+        mirrorAddress: o.mirrorAddress,
+        knownHostsFile: o.knownHosts,
+        acceptNewHostKeys: !!o.acceptNewHostKeys,
+        ignorePreflight: !!o.ignorePreflight,
+        allowMissing: !!o.allowMissing,
+        kubesphereTimeoutMs: o.kubesphereTimeout * 60_000,
+        only: o.only,
+        key: o.key,
+        siteConfigFile: process.env.KS_BUNDLE_CONFIG || undefined,
+        confirm: interactive ? ask : undefined,
+        unconfirmed: !o.yes && !interactive,
+        onProgress: jsonEvents?.onProgress ?? renderer.onProgress,
+        print: (t) => void out.write(t + '\n'),
+      };
       try {
-        await installOffline({
-          bundle,
-          inventory: o.inventory,
-          vars: o.vars,
-          mode: o.mode,
-          dataDir: o.dataDir,
-          listen: o.listen,
-          port: o.port,
-          mirrorAddress: o.mirrorAddress,
-          knownHostsFile: o.knownHosts,
-          acceptNewHostKeys: !!o.acceptNewHostKeys,
-          ignorePreflight: !!o.ignorePreflight,
-          allowMissing: !!o.allowMissing,
-          only: o.only,
-          key: o.key,
-          siteConfigFile: process.env.KS_BUNDLE_CONFIG || undefined,
-          confirm: interactive ? ask : undefined,
-          onProgress: renderer.onProgress,
-          print: (t) => process.stdout.write(t + '\n'),
-        });
+        if (o.plan) {
+          const { plan, missing } = await planInstall(options);
+          process.stdout.write(o.json ? JSON.stringify(plan, null, 2) + '\n' : renderPlan(plan) + '\n');
+          if (missing) throw missing;
+        } else {
+          await installOffline(options);
+        }
       } finally {
         renderer.stop();
       }
     });
 }
 
+function minutes(v: string): number {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('a number of minutes above 0');
+  return n;
+}
+
 async function ask(question: string): Promise<boolean> {
-  const rl = createInterface({ input: process.stdin, output: process.stdout });
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
   try {
     return /^y(es)?$/i.test((await rl.question(`${question} [y/N] `)).trim());
   } finally {

@@ -53,6 +53,9 @@ function plainRenderer(stream: NodeJS.WriteStream): Renderer {
         case 'log':
           stream.write(`${e.level === 'warn' ? 'warning: ' : ''}${e.message}\n`);
           break;
+        case 'step':
+          stream.write(stepLine(e) + '\n');
+          break;
       }
     },
     stop() {},
@@ -149,10 +152,18 @@ function barRenderer(stream: NodeJS.WriteStream): Renderer {
         case 'retry':
           multi.log(`retry ${e.id} (try ${e.attempt + 1}): ${e.reason}\n`);
           break;
+        case 'step':
+          multi.log(stepLine(e) + '\n');
+          break;
       }
     },
     stop() {
       multi.stop();
     },
   };
+}
+
+/** `[3/9] mirror: done (running, pid 42)` */
+function stepLine(e: Extract<ProgressEvent, { type: 'step' }>): string {
+  return `[${e.index}/${e.total}] ${e.title}: ${e.status}${e.detail ? ` (${e.detail})` : ''}`;
 }

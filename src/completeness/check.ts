@@ -19,11 +19,15 @@ export interface BundleView {
 export interface CompletenessOptions {
   /** The bundle installs with kubespray with these settings: check its downloads through the mirror vars. */
   kubespray?: { settings: Settings };
+  /** KubeSphere components switched on beyond ks-installer's minimal install (`devops`, `logging`, …). */
+  kubesphereComponents?: readonly string[];
 }
 
 export interface Missing {
   image?: string;
   file?: string;
+  /** A KubeSphere component whose images ks-bundle does not know, so no bundle can be checked to hold them. */
+  component?: string;
   /** The file that asks for it, and what in it. */
   wantedBy: string;
 }
@@ -34,10 +38,13 @@ export interface CompletenessResult {
   warnings: string[];
   /** How much was checked, for the report line. */
   checked: { images: number; files: number };
+  /** Every image the install will pull, normalised, in the order first asked for. */
+  wanted: string[];
 }
 
 const KUBESPRAY_DOWNLOADS = 'playbooks/roles/kubespray-defaults/defaults/main/download.yml';
 const KS_INSTALLER_IMAGE = 'docker.io/kubesphere/ks-installer';
+const LOCAL_PATH_CM = 'playbooks/roles/kubernetes-apps/external_provisioner/local_path_provisioner/templates/local-path-storage-cm.yml.j2';
 // Any address will do: the check only compares the paths below files_repo and the names below the mirror's registry.
 const PROBE_HOST = '192.0.2.1';
 const PROBE_PORT = 5080;
@@ -99,15 +106,23 @@ export function checkCompleteness(bundle: BundleView, opts: CompletenessOptions 
       if (upstream) want(upstream, wantedBy);
       else missing.push({ image: i.ref, wantedBy: `${wantedBy}: the image is outside the mirror's registry` });
     }
+    if (opts.kubespray.settings.local_path_provisioner_enabled === true) {
+      // Not a download of kubespray's: the provisioner's helper pod, named in its ConfigMap; the install points its
+      // repo at the mirror's copy of Docker Hub's busybox (install/mirror-vars.ts).
+      want(`docker.io/library/busybox:${opts.kubespray.settings.local_path_provisioner_helper_image_tag ?? 'latest'}`, `${LOCAL_PATH_CM} (local_path_provisioner_helper_image_tag)`);
+    }
   }
+  for (const c of opts.kubesphereComponents ?? []) missing.push({ component: c, wantedBy: `ks_bundle_kubesphere.${c}.enabled: true (ks-installer's ClusterConfiguration)` });
 
   for (const [image, wantedBy] of wanted) if (!have.has(nameAndTag(image))) missing.push({ image, wantedBy });
-  return { missing, warnings, checked: { images: wanted.size, files: fileCount } };
+  return { missing, warnings, checked: { images: wanted.size, files: fileCount }, wanted: [...wanted.keys()].map(nameAndTag) };
 }
 
 /** One line per missing thing, for errors and warnings. */
 export function formatMissing(missing: readonly Missing[]): string[] {
-  return missing.map((m) => `${m.image ? `image ${m.image}` : `file ${m.file}`}, wanted by ${m.wantedBy}`);
+  return missing.map((m) =>
+    m.component ? `KubeSphere component ${m.component}: its images are not known to ks-bundle, so the bundle cannot be checked to hold them; wanted by ${m.wantedBy}` : `${m.image ? `image ${m.image}` : `file ${m.file}`}, wanted by ${m.wantedBy}`,
+  );
 }
 
 function nameAndTag(ref: string): string {
@@ -115,8 +130,8 @@ function nameAndTag(ref: string): string {
   return formatReference(r.tag ? { ...r, digest: undefined } : r);
 }
 
-function stringVars(doc: unknown): Record<string, string> {
+function stringVars(vars: Record<string, unknown>): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries((doc ?? {}) as Record<string, unknown>)) if (typeof v === 'string') out[k] = v;
+  for (const [k, v] of Object.entries(vars)) if (typeof v === 'string') out[k] = v;
   return out;
 }

@@ -60,8 +60,12 @@ export function enforce(result: CompletenessResult, where: string, allowMissing:
   });
 }
 
-/** The check on an unpacked, verified bundle, before install. */
-export async function checkBundleDir(dir: string, meta: BundleMeta): Promise<CompletenessResult> {
+/**
+ * The check on an unpacked, verified bundle, before install: with the settings the install will use (the bundle's
+ * recorded settings merged with the user's vars), or the bundle's settings alone.
+ */
+export async function checkBundleDir(dir: string, meta: BundleMeta, opts?: { settings?: Settings; kubesphereComponents?: readonly string[] }): Promise<CompletenessResult> {
   const arches = [...new Set(meta.targets.map((t) => t.arch))];
-  return checkCompleteness(await viewOfBundleDir(dir, arches), completenessOptions(meta.kubespray));
+  const kubespray = meta.kubespray && { settings: opts?.settings ?? meta.kubespray.settings };
+  return checkCompleteness(await viewOfBundleDir(dir, arches), { ...completenessOptions(kubespray), kubesphereComponents: opts?.kubesphereComponents });
 }

@@ -52,8 +52,3 @@ function failureMessage(rest: string): string {
     return rest;
   }
 }
-
-/** Count the tasks of a playbook run ahead of time from `ansible-playbook --list-tasks` output. */
-export function countListedTasks(listing: string): number {
-  return listing.split('\n').filter((l) => /^\s{6}\S.*TAGS: \[/.test(l)).length;
-}

@@ -1,28 +1,31 @@
 import type { NodeSession } from '../nodes/session.js';
 import type { Miss } from '../mirror/server.js';
 
-/** The seed's banner, with the node ports read from the cluster; undefined when the playbooks installed no cluster. */
-export async function clusterBanner(master: NodeSession | undefined, masterIp: string): Promise<string | undefined> {
+const KUBECTL = 'kubectl --kubeconfig /etc/kubernetes/admin.conf';
+
+/**
+ * The banner, with only what was checked just now from the first control-plane host: the API server answers
+ * /readyz; with KubeSphere, ks-console's pods are ready and its NodePort on a node's InternalIP is the console URL.
+ * Undefined when the playbooks installed no cluster (no kubectl and admin.conf there).
+ */
+export async function clusterBanner(master: NodeSession | undefined, opts: { kubesphere: boolean }): Promise<string | undefined> {
   if (!master) return undefined;
-  const kubectl = 'kubectl --kubeconfig /etc/kubernetes/admin.conf';
-  const probe = await master.sudo(`command -v kubectl >/dev/null && [ -r /etc/kubernetes/admin.conf ] && echo yes`, { allowFail: true });
-  if (probe.stdout.trim() !== 'yes') return undefined;
-  const port = async (ns: string, svc: string, name?: string) =>
-    (await master.sudo(`${kubectl} -n ${ns} get svc ${svc} -o jsonpath='{.spec.ports[${name ? `?(@.name=="${name}")` : '0'}].nodePort}'`, { allowFail: true })).stdout.trim();
-  const console = await port('kubesphere-system', 'ks-console');
-  const api = (await master.sudo(`${kubectl} config view --minify -o jsonpath='{.clusters[0].cluster.server}'`, { allowFail: true })).stdout.trim();
-  const lines = [
-    '#####################################################',
-    '###              Welcome to KubeSphere!           ###',
-    '#####################################################',
-    '',
-    console ? `Console: http://${masterIp}:${console}` : 'Console: not found (is KubeSphere installed?)',
-    'Account: admin',
-    'Password: P@88w0rd (change it at first login)',
-    `API server: ${api || `https://${masterIp}:6443`}`,
-    '',
-    'KubeSphere is running!',
-  ];
+  const run = async (cmd: string) => (await master.sudo(cmd, { allowFail: true })).stdout.trim();
+  if ((await run(`command -v kubectl >/dev/null && [ -r /etc/kubernetes/admin.conf ] && echo yes`)) !== 'yes') return undefined;
+  const api = await run(`${KUBECTL} config view --minify -o jsonpath='{.clusters[0].cluster.server}'`);
+  const ready = await run(`${KUBECTL} get --raw /readyz`);
+  const lines = [`API server: ${api || '(not in admin.conf)'} ${ready === 'ok' ? '(answered /readyz: ok)' : `(NOT ready: /readyz said ${JSON.stringify(ready.slice(0, 80)) || 'nothing'})`}`];
+  if (opts.kubesphere) {
+    const port = await run(`${KUBECTL} -n kubesphere-system get svc ks-console -o jsonpath='{.spec.ports[0].nodePort}'`);
+    const node = await run(`${KUBECTL} get nodes -o jsonpath='{.items[0].status.addresses[?(@.type=="InternalIP")].address}'`);
+    const pods = await run(`${KUBECTL} -n kubesphere-system get deploy ks-console -o jsonpath='{.status.readyReplicas}/{.status.replicas}'`);
+    const [readyPods, wantedPods] = pods.split('/');
+    const up = !!readyPods && readyPods === wantedPods;
+    lines.push(
+      port && node ? `KubeSphere console: http://${node.includes(':') ? `[${node}]` : node}:${port} (ks-console's NodePort on a node's InternalIP)` : 'KubeSphere console: no NodePort found for svc/ks-console',
+      `ks-console pods ready: ${pods || 'none'}${up ? '' : ' (NOT ready)'}`,
+    );
+  }
   return lines.join('\n');
 }
 

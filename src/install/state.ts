@@ -4,11 +4,12 @@ import { writeFileAtomic } from '../store/atomic.js';
 
 /**
  * Which steps of an install are done, per bundle (keyed by its SHA256SUMS digest), so a rerun after a failure
- * carries on. Holds no secrets: only step names, times and facts the next steps need.
+ * carries on. Each step is recorded with the digest of the inputs it ran with (the inventory, the vars): a step run
+ * with other inputs is not done. Holds no secrets: only step ids, input digests, times and short details.
  */
 export interface InstallState {
   bundle: string;
-  done: Record<string, { at: string; detail?: string }>;
+  done: Record<string, { at: string; inputs: string; detail?: string }>;
 }
 
 export class StateFile {
@@ -22,23 +23,27 @@ export class StateFile {
     const text = await readFile(path, 'utf8').catch(() => undefined);
     let state: InstallState = { bundle: bundleSums, done: {} };
     if (text) {
-      const old = JSON.parse(text) as InstallState;
-      if (old.bundle === bundleSums) state = old;
+      try {
+        const old = JSON.parse(text) as InstallState;
+        if (old.bundle === bundleSums && old.done && typeof old.done === 'object') state = old;
+      } catch {
+        // A state file cut short (a crash while writing is not possible with the atomic write, a hand edit is):
+        // nothing is known to be done, and every step runs again, which each step tolerates.
+      }
     }
     return new StateFile(path, state);
   }
 
-  isDone(step: string): boolean {
-    return step in this.state.done;
+  isDone(step: string, inputs: string): boolean {
+    return this.state.done[step]?.inputs === inputs;
   }
 
-  async markDone(step: string, detail?: string): Promise<void> {
-    this.state.done[step] = { at: new Date().toISOString(), detail };
-    await writeFileAtomic(this.path, JSON.stringify(this.state, null, 2) + '\n', 0o600);
+  detail(step: string): string | undefined {
+    return this.state.done[step]?.detail;
   }
 
-  async forget(step: string): Promise<void> {
-    delete this.state.done[step];
+  async markDone(step: string, inputs: string, detail?: string): Promise<void> {
+    this.state.done[step] = { at: new Date().toISOString(), inputs, detail };
     await writeFileAtomic(this.path, JSON.stringify(this.state, null, 2) + '\n', 0o600);
   }
 }

@@ -1,16 +1,17 @@
 import { KUBESPRAY_VERSION, type Settings } from './release.js';
 
 /**
- * What the default bundle installs with kubespray: the Kubernetes line KubeSphere v3.4.1 supports (its README lists
- * components supported on 1.21–1.26) at the last 1.26 patch kubespray v2.24.3 has checksums for, and the seed's
- * extras. Everything else keeps kubespray's defaults (containerd, calico in kdd mode, etcd on the host, coredns with
- * nodelocaldns, the nginx localhost load balancer). rbd_provisioner needs a Ceph cluster to point at, so it stays off
- * (its image is bundled; turning it on in conf/vars.yml works offline).
+ * What the default bundle installs with kubespray unless conf/vars.yml says otherwise (these are defaults: the
+ * user's vars win): the Kubernetes line KubeSphere v3.4.1 supports (its README lists components supported on
+ * 1.21–1.26) at the last 1.26 patch kubespray v2.24.3 has checksums for, and helm. Everything else keeps kubespray's
+ * defaults (containerd, calico in kdd mode, etcd on the host, coredns with nodelocaldns, the nginx localhost load
+ * balancer). Storage is planned from the user's vars (kubespray/storage.ts): all-in-one switches local-path on. The
+ * local-path helper image gets a fixed tag instead of kubespray's `latest`, so the bundle's copy is the one asked for.
  */
 export const BUNDLE_SETTINGS: Settings = {
   kube_version: 'v1.26.15',
   helm_enabled: true,
-  local_volume_provisioner_enabled: true,
+  local_path_provisioner_helper_image_tag: '1.36.1',
 };
 
 /** The file only kubespray's playbooks have: a bundle whose playbooks hold it installs with kubespray. */

@@ -39,79 +39,56 @@ kube-master
 `;
 
 export const VARS_YML_TEMPLATE = `---
+# The cluster's settings, as variables of kubespray v2.24.3 (the playbooks in this bundle). Any variable of
+# its roles/*/defaults or inventory/sample/group_vars may be set here; the README's "vars.yml reference" lists
+# the common ones. ks-bundle refuses, naming the line, a name kubespray does not read, a value of the wrong
+# type, and the variables it sets itself for the offline mirror (files_repo, *_download_url, *_image_repo,
+# containerd_registries_mirrors, ...). See what the install will do with: ./install.sh --plan
+
 ######################################################################
 # Network
 ######################################################################
-# The Kubernetes network plugin: calico (default) or flannel.
+# The network plugin; its images must be in the bundle (the install checks
+# before it touches a node).
 kube_network_plugin: calico
 
 ######################################################################
-# Storage. At most one storage class may be the default
-# (*_is_default_class: true).
+# Storage: exactly one StorageClass is the default (KubeSphere keeps its
+# data there), the one named by ks_bundle_default_storage_class; with a
+# single class, that one. All-in-one with no provisioner switched on below
+# gets local-path-provisioner as the default.
 ######################################################################
+# ks_bundle_default_storage_class: local-path
 
-# Local volume provisioner: disks of the node itself. All-in-one only:
-# set local_volume_provisioner_enabled to false for a multi-node install
-# and enable a shared storage below.
-local_volume_provisioner_enabled: true
-# The name of the storage class it creates.
-local_volume_provisioner_storage_class: local
-# The namespace the provisioner runs in.
-local_volume_provisioner_namespace: kube-system
-# Whether PVCs without a storage class get this one.
-local_volume_provisioner_is_default_class: true
-# The directory whose mounted disks become volumes.
-local_volume_provisioner_base_dir: /mnt/disks
+# local-path-provisioner: dynamic volumes in a folder of the node that runs
+# the pod (the data stays on that node).
+# local_path_provisioner_enabled: true
+# local_path_provisioner_storage_class: local-path
+# local_path_provisioner_claim_root: /opt/local-path-provisioner/
 
-# Ceph RBD: volumes from an existing Ceph cluster.
-ceph_rbd_enabled: false
-# The name of the storage class it creates.
-ceph_rbd_storage_class: rbd
-# Whether PVCs without a storage class get this one.
-ceph_rbd_is_default_class: false
-# The Ceph monitors, host:port, e.g.
-#   - 172.24.0.1:6789
-#   - 172.24.0.2:6789
-ceph_rbd_monitors:
-  - SHOULD_BE_REPLACED
-# The Ceph client that may create images in the pool.
-ceph_rbd_admin_id: admin
-# Its key, e.g. AQAnwihbXo+uDxAAD0HmWziVgTaAdai90IzZ6Q== (ceph auth get-key client.admin)
-ceph_rbd_admin_secret: TYPE_ADMIN_ACCOUNT_HERE
-# The pool the images are created in.
-ceph_rbd_pool: rbd
-# The Ceph client the nodes map images with.
-ceph_rbd_user_id: admin
-# Its key.
-ceph_rbd_user_secret: TYPE_ADMIN_SECRET_HERE
-# The filesystem made on a new image.
-ceph_rbd_fsType: ext4
-# The RBD image format: "1" or "2".
-ceph_rbd_imageFormat: "1"
-# Image features for format 2, e.g. layering.
-# ceph_rbd_imageFeatures: layering
+# local-volume-provisioner: one volume per disk mounted under the base dir.
+# local_volume_provisioner_enabled: true
+# local_volume_provisioner_storage_class: local-storage
+# local_volume_provisioner_base_dir: /mnt/disks
 
-# GlusterFS: volumes from an existing GlusterFS cluster managed by Heketi.
-glusterfs_provisioner_enabled: false
-# The name of the storage class it creates.
-glusterfs_provisioner_storage_class: glusterfs
-# Whether PVCs without a storage class get this one.
-glusterfs_provisioner_is_default_class: false
-# The Heketi REST URL, e.g. http://192.168.0.4:8080
-glusterfs_provisioner_resturl: SHOULD_BE_REPLACED
-# The Heketi cluster id, e.g. 6a6792ed25405eaa6302da99f2f5e24b (heketi-cli cluster list)
-glusterfs_provisioner_clusterid: SHOULD_BE_REPLACED
-# Whether Heketi asks for a user and key.
-glusterfs_provisioner_restauthenabled: true
-# The Heketi user.
-glusterfs_provisioner_restuser: admin
-# The Kubernetes secret that will hold the Heketi key.
-glusterfs_provisioner_secretName: heketi-secret
-# The range of GIDs given to volumes.
-glusterfs_provisioner_gidMin: 40000
-glusterfs_provisioner_gidMax: 50000
-# The volume type, e.g. replicate:2 or none.
-glusterfs_provisioner_volumetype: replicate:2
-# The Heketi admin key (jwt_admin_key), e.g. 123456
-jwt_admin_key: SHOULD_BE_REPLACED
+# Ceph RBD (rbd-provisioner): volumes from an existing Ceph cluster.
+# rbd_provisioner_enabled: true
+# rbd_provisioner_monitors: "172.24.0.1:6789,172.24.0.2:6789"
+# rbd_provisioner_pool: kube
+# rbd_provisioner_admin_id: admin
+# rbd_provisioner_secret: <ceph auth get-key client.admin>
+# rbd_provisioner_user_id: kube
+# rbd_provisioner_user_secret: <ceph auth get-key client.kube>
+# rbd_provisioner_storage_class: rbd
+
+######################################################################
+# KubeSphere: keys of ks-installer's ClusterConfiguration spec to change
+# (manifests/cluster-configuration.yaml in this bundle). ks-bundle sets
+# local_registry, persistence.storageClass and telemetry_enabled itself.
+######################################################################
+# ks_bundle_kubesphere:
+#   common:
+#     core:
+#       console:
+#         port: 30880
 `;

@@ -1,179 +1,212 @@
-import yaml from 'js-yaml';
-import { ValidationError, type Problem } from '../errors.js';
-import type { InstallMode } from './validate-inventory.js';
+import type { Problem } from '../errors.js';
+import { parseYamlWithPositions, positionOf, type Position } from '../manifest/yaml-positions.js';
+import { nearestName } from '../text/nearest.js';
 
 /**
- * `conf/vars.yml` with the seed's rules. Values of secret keys never appear in a problem, and `redactVars` gives
- * a copy safe to print or log.
+ * `conf/vars.yml`: a flat mapping of kubespray variables (and the few ks-bundle ones the README names), read with
+ * limits, with the place of every key. The seed's 1.x storage keys are mapped to kubespray's where they map cleanly,
+ * with a note; the rest of the seed's keys are errors that say why. Values of secret keys never appear in a
+ * problem or a note. Pure.
  */
-export type VarsValue = unknown;
+export type VarType = 'any' | 'bool' | 'number' | 'string' | 'list' | 'dict';
 
-export interface ClusterVars {
-  /** Everything in the file, with the defaults below filled in. */
-  all: Record<string, VarsValue>;
-  networkPlugin: string;
-  /** The storage class that is the default one, if any. */
-  defaultStorageClass?: string;
-  storage: { localVolume: boolean; cephRbd: boolean; glusterfs: boolean };
+export interface VarsSchema {
+  /** Every variable the playbooks read, with the type their defaults give it. */
+  types: ReadonlyMap<string, VarType>;
+  /** Variables ks-bundle sets, with why a user may not: `files_repo` → "the offline mirror's files". */
+  owned: ReadonlyMap<string, string>;
 }
 
-export const NETWORK_PLUGINS = ['calico', 'flannel'] as const;
+export interface ParsedVars {
+  /** The user's variables under kubespray's names (seed keys mapped). */
+  vars: Record<string, unknown>;
+  /** Where each variable of `vars` was written (a mapped seed key: where the seed key was). */
+  lines: Map<string, number>;
+  /** Deprecation notes for seed keys that were mapped or are ignored. */
+  notes: string[];
+  problems: Problem[];
+}
 
-const DEFAULTS: Record<string, VarsValue> = {
-  kube_network_plugin: 'calico',
-  local_volume_provisioner_enabled: false,
-  local_volume_provisioner_storage_class: 'local',
-  local_volume_provisioner_namespace: 'kube-system',
-  local_volume_provisioner_base_dir: '/mnt/disks',
-  ceph_rbd_enabled: false,
-  ceph_rbd_storage_class: 'rbd',
-  ceph_rbd_fsType: 'ext4',
-  ceph_rbd_imageFormat: '1',
-  glusterfs_provisioner_enabled: false,
-  glusterfs_provisioner_storage_class: 'glusterfs',
-  glusterfs_provisioner_restauthenabled: true,
-};
-
-const CEPH_REQUIRED = ['ceph_rbd_monitors', 'ceph_rbd_admin_id', 'ceph_rbd_admin_secret', 'ceph_rbd_pool', 'ceph_rbd_user_id', 'ceph_rbd_user_secret'];
-const GLUSTER_REQUIRED = ['glusterfs_provisioner_resturl', 'glusterfs_provisioner_clusterid', 'glusterfs_provisioner_secretName', 'glusterfs_provisioner_gidMin', 'glusterfs_provisioner_gidMax', 'glusterfs_provisioner_volumetype'];
-const GLUSTER_AUTH_REQUIRED = ['glusterfs_provisioner_restuser', 'jwt_admin_key'];
+/** ks-bundle's own variables in conf/vars.yml: read by ks-bundle, never handed to Ansible. */
+export const KS_BUNDLE_USER_KEYS: ReadonlyMap<string, VarType> = new Map([
+  ['ks_bundle_default_storage_class', 'string'],
+  ['ks_bundle_kubesphere', 'dict'],
+]);
 
 /** A key whose value is a credential. */
 export function isSecretKey(key: string): boolean {
-  return /(secret|password|passwd|_pass$|token|jwt|_key$|credential)/i.test(key) && !/secretName$/.test(key);
+  return /(secret|password|passwd|_pass$|token|jwt|_key$|credential)/i.test(key) && !/secret_?name$/i.test(key);
 }
 
-/** A template value the user was meant to replace. */
-function placeholder(v: VarsValue): boolean {
-  return typeof v === 'string' && /^(SHOULD_BE_REPLACED|TYPE_[A-Z_]+_HERE)$/.test(v.trim());
-}
+const DEFAULT_KEY = 'ks_bundle_default_storage_class';
+const GLUSTER_WHY =
+  'GlusterFS cannot be installed: the in-tree kubernetes.io/glusterfs provisioner was removed in Kubernetes 1.26, and kubespray v2.24.3 has no GlusterFS role; use rbd_provisioner_enabled (Ceph RBD) or cephfs_provisioner_enabled instead';
 
-function missing(v: VarsValue): boolean {
-  if (v === undefined || v === null || placeholder(v)) return true;
-  if (typeof v === 'string') return v.trim() === '';
-  if (Array.isArray(v)) return v.length === 0 || v.every((x) => missing(x));
-  return false;
-}
+type Mapping =
+  | { to: string; convert?: (v: unknown) => unknown }
+  | { defaultClass: (vars: Record<string, unknown>) => string }
+  | { gluster: true };
 
-/** Ansible's truthiness for YAML booleans written as yes/no/on/off or strings. */
-function bool(v: VarsValue): boolean | undefined {
-  if (typeof v === 'boolean') return v;
-  if (typeof v === 'string') {
-    if (/^(yes|true|on|y|1)$/i.test(v.trim())) return true;
-    if (/^(no|false|off|n|0|)$/i.test(v.trim())) return false;
-  }
-  if (v === 1 || v === 0) return v === 1;
-  return undefined;
-}
+const rbd = (to: string, convert?: (v: unknown) => unknown): Mapping => ({ to, convert });
+/** The seed's keys (ks-installer 1.x's offline conf/vars.yml) and what each is in kubespray v2.24.3. */
+const SEED_KEYS: ReadonlyMap<string, Mapping> = new Map<string, Mapping>([
+  ['local_volume_provisioner_is_default_class', { defaultClass: (v) => String(v.local_volume_provisioner_storage_class ?? 'local-storage') }],
+  ['local_volume_is_default_class', { defaultClass: (v) => String(v.local_volume_provisioner_storage_class ?? 'local-storage') }],
+  ['ceph_rbd_enabled', rbd('rbd_provisioner_enabled')],
+  ['ceph_rbd_storage_class', rbd('rbd_provisioner_storage_class')],
+  ['ceph_rbd_is_default_class', { defaultClass: (v) => String(v.rbd_provisioner_storage_class ?? 'rbd') }],
+  // The seed lists monitors; kubespray's StorageClass template writes the value as it is, comma-separated.
+  ['ceph_rbd_monitors', rbd('rbd_provisioner_monitors', (v) => (Array.isArray(v) ? v.join(',') : v))],
+  ['ceph_rbd_admin_id', rbd('rbd_provisioner_admin_id')],
+  ['ceph_rbd_admin_secret', rbd('rbd_provisioner_secret')],
+  ['ceph_rbd_pool', rbd('rbd_provisioner_pool')],
+  ['ceph_rbd_user_id', rbd('rbd_provisioner_user_id')],
+  ['ceph_rbd_user_secret', rbd('rbd_provisioner_user_secret')],
+  ['ceph_rbd_fsType', rbd('rbd_provisioner_fs_type')],
+  ['ceph_rbd_imageFormat', rbd('rbd_provisioner_image_format', (v) => String(v))],
+  ['ceph_rbd_imageFeatures', rbd('rbd_provisioner_image_features')],
+  ...[
+    'glusterfs_provisioner_enabled',
+    'glusterfs_provisioner_storage_class',
+    'glusterfs_provisioner_is_default_class',
+    'glusterfs_is_default_class',
+    'glusterfs_provisioner_resturl',
+    'glusterfs_provisioner_clusterid',
+    'glusterfs_provisioner_restauthenabled',
+    'glusterfs_provisioner_restuser',
+    'glusterfs_provisioner_secretName',
+    'glusterfs_provisioner_gidMin',
+    'glusterfs_provisioner_gidMax',
+    'glusterfs_provisioner_volumetype',
+    'jwt_admin_key',
+  ].map((k): [string, Mapping] => [k, { gluster: true }]),
+]);
 
-/** Line of a top-level key (the file is a flat mapping, as the seed's is). */
-function lineOf(text: string, key: string): number {
-  const lines = text.split('\n');
-  const re = new RegExp(`^['"]?${key.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}['"]?\\s*:`);
-  const i = lines.findIndex((l) => re.test(l));
-  return i < 0 ? 1 : i + 1;
-}
+const isTrue = (v: unknown) => v === true || (typeof v === 'string' && /^(true|yes|on)$/i.test(v.trim()));
 
-export function validateVars(text: string, opts: { mode: InstallMode; file?: string }): { vars?: ClusterVars; problems: Problem[] } {
-  const file = opts.file ?? 'vars.yml';
-  const problems: Problem[] = [];
-  const add = (key: string, message: string, line = lineOf(text, key)): void => {
-    problems.push({ file, line, column: 1, path: key, message });
-  };
-  let doc: unknown;
+/** Parse the text and map the seed's keys; problems for bad YAML, a key given twice, and GlusterFS switched on. */
+export function parseVars(text: string, file: string): ParsedVars {
+  const out: ParsedVars = { vars: {}, lines: new Map(), notes: [], problems: [] };
+  const problem = (line: number, path: string, message: string) => out.problems.push({ file, line, column: 1, path, message });
+  let located;
   try {
-    doc = yaml.load(text, { filename: file });
-  } catch (e) {
-    // js-yaml's message quotes the offending source line, which may hold a secret: use only the reason and place.
-    const ye = e as { reason?: string; mark?: { line: number; column: number } };
-    problems.push({ file, line: (ye.mark?.line ?? 0) + 1, column: (ye.mark?.column ?? 0) + 1, path: '', message: `not valid YAML: ${ye.reason ?? 'parse error'}` });
-    return { problems };
+    located = parseYamlWithPositions(text, file);
+  } catch (err) {
+    const e = err as { message: string; line?: number; column?: number };
+    out.problems.push({ file, line: e.line ?? 1, column: e.column ?? 1, path: '', message: e.message });
+    return out;
   }
-  if (doc === undefined || doc === null) doc = {};
+  const doc = located.value ?? {};
   if (typeof doc !== 'object' || Array.isArray(doc)) {
-    problems.push({ file, line: 1, column: 1, path: '', message: 'must be a mapping of variable names to values' });
-    return { problems };
+    problem(1, '', 'must be a mapping of variable names to values');
+    return out;
   }
-  const all: Record<string, VarsValue> = { ...DEFAULTS, ...(doc as Record<string, VarsValue>) };
-
-  const flag = (key: string): boolean => {
-    const b = bool(all[key]);
-    if (b === undefined) {
-      add(key, isSecretKey(key) ? 'must be true or false' : `must be true or false, not ${JSON.stringify(all[key])}`);
-      return false;
+  const lineOf = (k: string) => positionOf(located.positions, k).line;
+  const user = doc as Record<string, unknown>;
+  const defaults: Array<{ key: string; class: string }> = [];
+  for (const [key, value] of Object.entries(user)) {
+    const map = SEED_KEYS.get(key);
+    if (!map) {
+      if (out.lines.has(key)) problem(lineOf(key), key, `set twice: here and as a seed key at line ${out.lines.get(key)}`);
+      out.vars[key] = value;
+      out.lines.set(key, lineOf(key));
+      continue;
     }
-    return b;
-  };
-
-  const plugin = String(all['kube_network_plugin'] ?? 'calico');
-  if (!(NETWORK_PLUGINS as readonly string[]).includes(plugin)) {
-    add('kube_network_plugin', `unknown network plugin ${JSON.stringify(plugin)}; one of: ${NETWORK_PLUGINS.join(', ')}`);
+    if ('gluster' in map) {
+      if ((key === 'glusterfs_provisioner_enabled' || key.endsWith('_is_default_class')) && isTrue(value)) problem(lineOf(key), key, GLUSTER_WHY);
+      else out.notes.push(`${file}:${lineOf(key)}: ${key} is a 1.x key for GlusterFS, which cannot be installed on Kubernetes 1.26+; it is ignored (delete it)`);
+      continue;
+    }
+    if ('defaultClass' in map) {
+      if (isTrue(value)) defaults.push({ key, class: map.defaultClass({ ...mappedSoFar(user), ...out.vars }) });
+      else if (value !== false && !/^(false|no|off)$/i.test(String(value))) problem(lineOf(key), key, 'must be true or false');
+      out.notes.push(`${file}:${lineOf(key)}: ${key} is a 1.x key; write ${DEFAULT_KEY}: <class name> instead`);
+      continue;
+    }
+    const to = map.to;
+    if (key in user && to in user) {
+      problem(lineOf(key), key, `${to} is set too (line ${lineOf(to)}): keep only ${to}`);
+      continue;
+    }
+    out.vars[to] = map.convert ? map.convert(value) : value;
+    out.lines.set(to, lineOf(key));
+    out.notes.push(`${file}:${lineOf(key)}: ${key} is a 1.x key; it was read as kubespray's ${to} (rename it)`);
   }
-
-  const storage = {
-    localVolume: flag('local_volume_provisioner_enabled'),
-    cephRbd: flag('ceph_rbd_enabled'),
-    glusterfs: flag('glusterfs_provisioner_enabled'),
-  };
-
-  // At most one default class. Every *_is_default_class counts, the seed's short names too.
-  const defaults = Object.keys(all).filter((k) => k.endsWith('_is_default_class') && bool(all[k]) === true);
-  for (const k of Object.keys(all).filter((k) => k.endsWith('_is_default_class'))) {
-    if (bool(all[k]) === undefined) add(k, `must be true or false, not ${JSON.stringify(all[k])}`);
-  }
-  if (defaults.length > 1) {
-    const where = defaults.map((k) => `${k} (line ${lineOf(text, k)})`).join(' and ');
-    add(defaults[1]!, `at most one storage class may be the default: ${where} are both true`);
-  }
-
-  if (storage.localVolume && opts.mode !== 'all-in-one') {
-    add('local_volume_provisioner_enabled', 'the local volume provisioner is for all-in-one only; set it to false for multi-node and enable a shared storage (Ceph RBD or GlusterFS)');
-  }
-  // A required key that is absent is reported at the line that enabled the storage.
-  const has = (k: string): boolean => new RegExp(`^['"]?${k}['"]?\\s*:`, 'm').test(text);
-  const need = (keys: string[], what: string, enabledKey: string): void => {
-    for (const k of keys) if (missing(all[k])) add(k, `${what} is enabled and needs ${k}`, has(k) ? lineOf(text, k) : lineOf(text, enabledKey));
-  };
-  if (storage.cephRbd) {
-    need(CEPH_REQUIRED, 'Ceph RBD', 'ceph_rbd_enabled');
-    const fmt = String(all['ceph_rbd_imageFormat']);
-    if (fmt !== '1' && fmt !== '2') add('ceph_rbd_imageFormat', `must be "1" or "2", not ${JSON.stringify(all['ceph_rbd_imageFormat'])}`);
-  }
-  if (storage.glusterfs) {
-    need(GLUSTER_REQUIRED, 'GlusterFS', 'glusterfs_provisioner_enabled');
-    if (bool(all['glusterfs_provisioner_restauthenabled'])) need(GLUSTER_AUTH_REQUIRED, 'GlusterFS', 'glusterfs_provisioner_enabled');
-    const min = Number(all['glusterfs_provisioner_gidMin']);
-    const max = Number(all['glusterfs_provisioner_gidMax']);
-    if (!missing(all['glusterfs_provisioner_gidMin']) && !missing(all['glusterfs_provisioner_gidMax']) && !(Number.isInteger(min) && Number.isInteger(max) && min < max)) {
-      add('glusterfs_provisioner_gidMax', `glusterfs_provisioner_gidMin (${String(all['glusterfs_provisioner_gidMin'])}) must be an integer below glusterfs_provisioner_gidMax (${String(all['glusterfs_provisioner_gidMax'])})`);
+  if (defaults.length) {
+    const explicit = DEFAULT_KEY in user;
+    if (defaults.length > 1 || explicit) {
+      const where = [...defaults.map((d) => `${d.key} (line ${lineOf(d.key)})`), ...(explicit ? [`${DEFAULT_KEY} (line ${lineOf(DEFAULT_KEY)})`] : [])];
+      problem(lineOf(defaults[defaults.length - 1]!.key), defaults[defaults.length - 1]!.key, `exactly one storage class may be the default, and ${where.join(' and ')} each name one`);
+    } else {
+      out.vars[DEFAULT_KEY] = defaults[0]!.class;
+      out.lines.set(DEFAULT_KEY, lineOf(defaults[0]!.key));
     }
   }
-  problems.sort((a, b) => a.line - b.line);
-  if (problems.length) return { problems };
-
-  const classOf: Record<string, string> = {
-    local_volume_provisioner_is_default_class: 'local_volume_provisioner_storage_class',
-    local_volume_is_default_class: 'local_volume_provisioner_storage_class',
-    ceph_rbd_is_default_class: 'ceph_rbd_storage_class',
-    glusterfs_provisioner_is_default_class: 'glusterfs_provisioner_storage_class',
-    glusterfs_is_default_class: 'glusterfs_provisioner_storage_class',
-  };
-  const vars: ClusterVars = { all, networkPlugin: plugin, storage };
-  const d = defaults[0];
-  if (d) vars.defaultStorageClass = String(all[classOf[d] ?? ''] ?? d.replace(/_is_default_class$/, ''));
-  return { vars, problems };
+  // A mapped seed key is placed where it was written; ks_bundle_kubesphere's nested keys keep their own lines.
+  for (const [path] of located.positions) if (path.startsWith('ks_bundle_kubesphere.')) out.lines.set(path, lineOf(path));
+  return out;
 }
 
-/** Validate and return the vars, or throw one ValidationError listing every problem. */
-export function loadVars(text: string, opts: { mode: InstallMode; file?: string }): ClusterVars {
-  const { vars, problems } = validateVars(text, opts);
-  if (!vars) throw new ValidationError(opts.file ?? 'vars.yml', problems, 'Edit conf/vars.yml; every problem above names its line.');
-  return vars;
+/** The seed's rbd keys already mapped, for a default-class key that comes before them. */
+function mappedSoFar(user: Record<string, unknown>): Record<string, unknown> {
+  const v: Record<string, unknown> = {};
+  for (const [k, val] of Object.entries(user)) {
+    const m = SEED_KEYS.get(k);
+    if (m && 'to' in m) v[m.to] = val;
+  }
+  return v;
 }
 
-/** A copy with every secret value replaced by `***`, for logs and the state file. */
-export function redactVars(vars: Record<string, VarsValue>): Record<string, VarsValue> {
-  const out: Record<string, VarsValue> = {};
+/** Unknown keys (with the nearest known name), wrong types and ks-bundle's own keys, all at once. */
+export function checkVars(parsed: ParsedVars, file: string, schema: VarsSchema): Problem[] {
+  const problems: Problem[] = [];
+  const known = [...schema.types.keys(), ...KS_BUNDLE_USER_KEYS.keys()];
+  for (const [key, value] of Object.entries(parsed.vars)) {
+    const line = parsed.lines.get(key) ?? 1;
+    const add = (message: string) => problems.push({ file, line, column: 1, path: key, message });
+    const owned = schema.owned.get(key);
+    if (owned !== undefined) {
+      add(`is set by ks-bundle (${owned}); setting it here would break the offline install, so delete it`);
+      continue;
+    }
+    const type = KS_BUNDLE_USER_KEYS.get(key) ?? schema.types.get(key);
+    if (type === undefined) {
+      const near = nearestName(key, known);
+      add(`not a variable the bundle's playbooks read${near ? `; did you mean ${near}?` : ''}`);
+      continue;
+    }
+    const wrong = typeProblem(value, type);
+    if (wrong) add(isSecretKey(key) ? wrong.replace(/, not .*$/, '') : wrong);
+  }
+  return problems;
+}
+
+function typeProblem(v: unknown, type: VarType): string | undefined {
+  const shown = () => (JSON.stringify(v) ?? String(v)).slice(0, 60);
+  switch (type) {
+    case 'any':
+      return undefined;
+    case 'bool':
+      return typeof v === 'boolean' || (typeof v === 'string' && /^(true|false|yes|no)$/i.test(v)) ? undefined : `must be true or false, not ${shown()}`;
+    case 'number':
+      return typeof v === 'number' || (typeof v === 'string' && /^-?\d+(\.\d+)?$/.test(v.trim())) ? undefined : `must be a number, not ${shown()}`;
+    case 'string':
+      if (typeof v === 'string') return undefined;
+      // YAML reads 1.10 as the number 1.1: a version or a name written as a number is refused, quoted it is kept.
+      if (typeof v === 'number' && Number.isInteger(v)) return undefined;
+      return typeof v === 'number' ? `must be a string: YAML read it as the number ${v}; quote it` : `must be a string, not ${shown()}`;
+    case 'list':
+      return Array.isArray(v) ? undefined : `must be a list, not ${shown()}`;
+    case 'dict':
+      return v && typeof v === 'object' && !Array.isArray(v) ? undefined : `must be a mapping, not ${shown()}`;
+  }
+}
+
+/** A copy with every secret value replaced by `***`, for logs, the plan and the state file. */
+export function redactVars(vars: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(vars)) out[k] = isSecretKey(k) && v !== undefined && v !== null && v !== '' ? '***' : v;
   return out;
 }
+
+export type { Position };

@@ -8,7 +8,11 @@ export type ProgressEvent =
   | { type: 'advance'; id: string; bytes: number; total?: number }
   | { type: 'done'; id: string; bytes: number; cached: boolean }
   | { type: 'retry'; id: string; attempt: number; reason: string }
-  | { type: 'log'; level: 'info' | 'warn'; message: string };
+  | { type: 'log'; level: 'info' | 'warn'; message: string }
+  /** One step of an install: `index` of `total`, 1-based. */
+  | { type: 'step'; id: string; title: string; index: number; total: number; status: StepStatus; detail?: string };
+
+export type StepStatus = 'running' | 'done' | 'skipped' | 'failed';
 
 export type OnProgress = (event: ProgressEvent) => void;
 

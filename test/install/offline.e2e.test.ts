@@ -1,5 +1,5 @@
 /**
- * The offline install end to end (issue 6), with real parts only: a bundle built by the real CLI from local
+ * The offline install end to end, with real parts only: a bundle built by the real CLI from local
  * upstreams (docker-registry with auth, the repacked-Debian wheel index, this machine's Debian mirror through a
  * loopback proxy), carried into node1 of the TESTBED sandbox as a tarball, unpacked there with tar and installed by
  * its own ./install.sh with its own bin/node onto three sealed chroot nodes: apt, pip and containerd on every node
@@ -122,7 +122,8 @@ describe('install --offline end to end on three sandbox nodes', () => {
       const r = await install();
       expect(r.code, r.stdout).toBe(3);
       expect(r.stdout).toContain('playbooks/site.yml');
-      expect(r.stdout).not.toContain('[3/8]');
+      expect(r.stdout).toContain('[1/9] verify the bundle: failed');
+      expect(r.stdout).not.toContain('start the mirror: running');
     } finally {
       execFileSync('sh', ['-c', 'cat > "$1"', 'sh', file], { input: original });
     }
@@ -146,13 +147,15 @@ describe('install --offline end to end on three sandbox nodes', () => {
     expect(await snapshots()).toEqual(pristine);
   });
 
-  it('a vars.yml with two default storage classes is refused (exit 2) naming both', async () => {
-    const bad = MULTI_NODE_VARS.replace('ceph_rbd_is_default_class: false', 'ceph_rbd_is_default_class: true')
-      .replace('glusterfs_provisioner_is_default_class: false', 'glusterfs_provisioner_is_default_class: true');
+  it('a vars.yml with two default storage classes and a mirror-owned key is refused (exit 2), every problem with its line, at once', async () => {
+    const bad = MULTI_NODE_VARS.replace('ceph_rbd_is_default_class: false', 'ceph_rbd_is_default_class: true') + 'ks_bundle_default_storage_class: rbd\nks_bundle_mirror: http://10.9.9.9:80\n';
+    const lines = bad.split('\n');
+    const at = (key: string) => lines.findIndex((l) => l.startsWith(`${key}:`)) + 1;
     const r = await install(`${INSTALL_ARGS} -c ${variant('two-defaults.yml', bad)}`);
     expect(r.code, r.stdout).toBe(2);
-    expect(r.stdout).toContain('ceph_rbd_is_default_class');
-    expect(r.stdout).toContain('glusterfs_provisioner_is_default_class');
+    expect(r.stdout).toMatch(new RegExp(`two-defaults\\.yml:${at('ceph_rbd_is_default_class')}:1: ceph_rbd_is_default_class: [^\\n]*ceph_rbd_is_default_class \\(line ${at('ceph_rbd_is_default_class')}\\) and ks_bundle_default_storage_class \\(line ${at('ks_bundle_default_storage_class')}\\)`));
+    expect(r.stdout).toMatch(new RegExp(`two-defaults\\.yml:${at('ks_bundle_mirror')}:1: ks_bundle_mirror: is set by ks-bundle`));
+    expect(r.stdout).not.toContain('verify the bundle: running');
     expect(await snapshots()).toEqual(pristine);
   });
 
@@ -167,7 +170,8 @@ describe('install --offline end to end on three sandbox nodes', () => {
     expect(r.stdout).toMatch(/^node3 .*FAIL: .*sudo refused the become password/m);
     expect(r.stdout).toMatch(/preflight failed on node3;/);
     expect(r.stdout).not.toContain('not-the-pw-3x');
-    expect(r.stdout).not.toContain('[6/8]');
+    expect(r.stdout).toContain('[5/9] preflight every host: failed');
+    expect(r.stdout).not.toContain('wire every node to the mirror: running');
     const now = await snapshots();
     expect(now.get('node2')).toBe(pristine.get('node2'));
     expect(now.get('node3')).toBe(pristine.get('node3'));
@@ -180,7 +184,7 @@ describe('install --offline end to end on three sandbox nodes', () => {
       expect(r.code, r.stdout).toBe(1);
       expect(r.stdout).toMatch(/^node2 .*FAIL: .*connection refused.*sshd/m);
       expect(r.stdout).toMatch(/preflight failed on node2;/);
-      expect(r.stdout).not.toContain('[6/8]');
+      expect(r.stdout).not.toContain('wire every node to the mirror: running');
     } finally {
       await sb!.startSshd('node2');
     }
@@ -219,13 +223,43 @@ describe('install --offline end to end on three sandbox nodes', () => {
     for (const n of NODES) expect(firstWired.get(n)).not.toBe(pristine.get(n));
   }, 900_000);
 
-  it('a second run changes nothing and duplicates no line', async () => {
+  const STATE = '/var/lib/ks-bundle/state/ks-demo-0.1.0/install-state.json';
+  const STEPS = ['verify', 'unpack', 'mirror', 'taskbox', 'preflight', 'wire', 'cluster', 'kubesphere', 'report'];
+  /** The step events of a --json run, in order, as [id, status]. */
+  const stepEvents = (stdout: string) =>
+    stdout
+      .split('\n')
+      .filter((l) => l.trim())
+      .map((l) => JSON.parse(l) as { type: string; id?: string; status?: string })
+      .filter((e) => e.type === 'step')
+      .map((e) => [e.id, e.status]);
+
+  it('records every step; a rerun with --json prints only JSON lines, reports the done steps as skipped and changes nothing', async () => {
+    const state = JSON.parse((await sb!.exec('node1', `cat ${STATE}`)).stdout) as { done: Record<string, unknown> };
+    expect(Object.keys(state.done).sort()).toEqual([...STEPS].sort());
+    const r = await sb!.exec('node1', `cd ${bundle} && ./install.sh ${INSTALL_ARGS} --json 2>/dev/null`, { allowFail: true });
+    expect(r.code, r.stdout).toBe(0);
+    // Every stdout line is JSON (JSON.parse throws otherwise).
+    const steps = stepEvents(r.stdout);
+    // verify proves the bytes afresh and report reads the miss log afresh (both read-only); nothing else runs.
+    expect(steps).toEqual([
+      ['verify', 'running'],
+      ['verify', 'done'],
+      ...STEPS.slice(1, -1).map((id) => [id, 'skipped']),
+      ['report', 'running'],
+      ['report', 'done'],
+    ]);
+    expect(await snapshots()).toEqual(firstWired);
+  });
+
+  it('every step is idempotent: a run without the state file changes nothing and duplicates no line', async () => {
     const lists = async () => new Map(await Promise.all(NODES.map(async (n) => [n, (await sb!.exec(n, 'cat /var/lib/ks-bundle/wiring/changed-files')).stdout] as const)));
     const listsBefore = await lists();
+    await sb!.exec('node1', `rm ${STATE}`);
     const r = await install();
     expect(r.code, r.stdout).toBe(0);
     for (const n of NODES) expect(r.stdout).toMatch(new RegExp(`^ +${n}: 0 file\\(s\\) changed, \\d+ already right$`, 'm'));
-    expect(r.stdout).toContain('playbooks: already run for this bundle; skipped');
+    expect(r.stdout).toContain('[7/9] the cluster, with ansible-playbook from the mirror: done');
     expect(r.stdout).toContain('mirror miss log: empty');
     expect(await snapshots()).toEqual(firstWired);
     expect(await lists()).toEqual(listsBefore);
@@ -235,7 +269,7 @@ describe('install --offline end to end on three sandbox nodes', () => {
         expect(new Set(lines).size, `${n}:${f}`).toBe(lines.length);
       }
     }
-  });
+  }, 900_000);
 
   it('`ks-bundle nodes restore -i conf/hosts.ini` gives back every original file byte for byte', async () => {
     const r = await sb!.exec('node1', `cd ${bundle} && ./bin/node bin/ks-bundle.mjs nodes restore -i conf/hosts.ini 2>&1`, { allowFail: true });

@@ -78,7 +78,10 @@ describe('manifests/kubesphere.yaml', () => {
   it('passes the completeness check: kubespray through the mirror vars, and KubeSphere from its installer workload', async () => {
     const m = await loadManifest(manifestFile);
     const view = viewOfManifest(m, new Map([['kubesphere-installer.yaml', await readFile(installerFixture, 'utf8')]]));
-    for (const settings of [BUNDLE_SETTINGS, { ...BUNDLE_SETTINGS, rbd_provisioner_enabled: true }, { ...BUNDLE_SETTINGS, kube_network_plugin: 'flannel' }]) {
+    // The choices conf/vars.yml offers: flannel, and the storage it can switch on (local-path, all-in-one's default,
+    // with its helper image; local volumes; Ceph RBD).
+    const storage = ['local_path_provisioner_enabled', 'local_volume_provisioner_enabled', 'rbd_provisioner_enabled'];
+    for (const settings of [BUNDLE_SETTINGS, { ...BUNDLE_SETTINGS, kube_network_plugin: 'flannel' }, ...storage.map((k) => ({ ...BUNDLE_SETTINGS, [k]: true }))]) {
       const r = checkCompleteness(view, { kubespray: { settings } });
       expect(r.missing).toEqual([]);
       expect(r.warnings).toEqual([]);
