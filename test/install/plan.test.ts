@@ -94,7 +94,9 @@ describe('install --plan on a bundle with the real kubespray v2.24.3 and ks-inst
   });
 
   it('all-in-one: kubespray variables only, local-path the one default class, a ClusterConfiguration in ks-installer\'s keys, changing nothing', async () => {
-    const r = await plan(conf('aio', HOSTS_AIO, 'kube_network_plugin: calico\n'), 'all-in-one', '--allow-missing');
+    const dir = conf('aio', HOSTS_AIO, 'kube_network_plugin: calico\n');
+    writeFileSync(join(dir, 'hosts.ini.orig'), HOSTS_AIO);
+    const r = await plan(dir, 'all-in-one', '--allow-missing');
     expect(r.code, r.stderr).toBe(0);
     const p = JSON.parse(r.stdout) as Plan;
     expect(p.steps.map((s) => s.id)).toEqual(['verify', 'unpack', 'mirror', 'taskbox', 'preflight', 'wire', 'cluster', 'kubesphere', 'report']);
@@ -133,12 +135,14 @@ describe('install --plan on a bundle with the real kubespray v2.24.3 and ks-inst
     );
     // This bundle holds no image at all.
     expect([...p.images.missing].sort()).toEqual([...p.images.wanted].sort());
+    // A file in conf/ that the install does not read is said.
+    expect(p.notes).toContain(`${join(dir, 'hosts.ini.orig')}: not read by the install (only ${join(dir, 'hosts.ini')} and ${join(dir, 'vars.yml')} are)`);
     // Nothing was written: no data folder, no state.
     expect(existsSync(join(work, 'data'))).toBe(false);
   });
 
   it('multi-node with Ceph RBD and local-path: the named class is the one default; kubespray\'s local-path default is turned off', async () => {
-    const vars = ['rbd_provisioner_enabled: true', 'rbd_provisioner_monitors: "10.0.0.9:6789"', 'rbd_provisioner_secret: AQAnwihbXo+uDxAAD0HmWzi==', 'local_path_provisioner_enabled: true', 'ks_bundle_default_storage_class: rbd', ''].join('\n');
+    const vars = ['rbd_provisioner_enabled: true', 'rbd_provisioner_monitors: "10.0.0.9:6789"', 'rbd_provisioner_secret: AQAnwihbXo+uDxAAD0HmWzi==', 'local_path_provisioner_enabled: true', 'ks_bundle_default_storage_class: rbd', 'helm_enabled: false', 'kube_resolv_conf: /etc/resolv.conf', ''].join('\n');
     const r = await plan(conf('multi', HOSTS_MULTI, vars), 'multi-node', '--allow-missing');
     expect(r.code, r.stderr).toBe(0);
     const p = JSON.parse(r.stdout) as Plan;
@@ -148,6 +152,10 @@ describe('install --plan on a bundle with the real kubespray v2.24.3 and ks-inst
       { name: 'rbd', provisioner: 'ceph.com/rbd', default: true },
     ]);
     expect(p.ansible.extraVars.local_path_provisioner_is_default_storageclass).toBe('false');
+    // The user's vars win over the bundle's settings (helm_enabled: true) and ks-bundle's node defaults.
+    expect(p.ansible.extraVars.helm_enabled).toBe(false);
+    expect(p.ansible.extraVars.kube_resolv_conf).toBe('/etc/resolv.conf');
+    expect(p.ansible.extraVars.ks_bundle_default_storage_class).toBeUndefined();
     expect(p.kubesphere!.clusterConfiguration.spec.persistence.storageClass).toBe('rbd');
     expect(p.images.wanted).toContain('quay.io/external_storage/rbd-provisioner:v2.1.1-k8s1.11');
     // The secret reaches Ansible, but not the plan's output.
