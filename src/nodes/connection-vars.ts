@@ -27,4 +27,3 @@ export function connectionVar(vars: Vars, setting: ConnectionSetting): { name: s
   }
   return found;
 }
-
