@@ -119,9 +119,7 @@ async function main(): Promise<void> {
 async function serveAndPull(tarball: string, work: string): Promise<void> {
   step(4, `ks-bundle serve on 127.0.0.1:${MIRROR_PORT}, pulled from with real clients`);
   const dataDir = join(work, 'data');
-  // `serve --log-dir` expects the folder to exist (it crashes on the first request otherwise; reported).
-  mkdirSync(join(work, 'logs'), { recursive: true });
-  const server = spawn(process.execPath, [CLI, 'serve', tarball, '--host', '127.0.0.1', '--port', String(MIRROR_PORT), '--data-dir', dataDir, '--log-dir', join(work, 'logs')], {
+  const server = spawn(process.execPath, [CLI, 'serve', tarball, '--listen', '127.0.0.1', '--port', String(MIRROR_PORT), '--data-dir', dataDir, '--log-dir', join(work, 'logs')], {
     cwd: REPO,
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -16,8 +16,6 @@ export class LogFile {
   private stream?: WriteStream;
   private size = 0;
   private failedAt = 0;
-  /** Lines dropped because the disk could not keep up or failed. */
-  dropped = 0;
 
   constructor(
     readonly path: string,
@@ -28,10 +26,7 @@ export class LogFile {
     const bytes = Buffer.byteLength(line);
     if (this.size + bytes > this.maxBytes && this.size > 0) this.rotate();
     const stream = this.stream ?? this.open();
-    if (!stream || stream.writableLength > MAX_PENDING) {
-      this.dropped++;
-      return;
-    }
+    if (!stream || stream.writableLength > MAX_PENDING) return;
     stream.write(line);
     this.size += bytes;
   }

@@ -133,7 +133,7 @@ describe('verify a split bundle', () => {
     const s = await splitCopy('serve', '512K');
     await unlink(s.tar);
     const dataDir = join(s.dir, 'data');
-    const child = spawn(process.execPath, [CLI, 'serve', join(s.dir, 's.tar.parts'), '--host', '127.0.0.1', '--port', '0', '--data-dir', dataDir], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, 'serve', join(s.dir, 's.tar.parts'), '--listen', '127.0.0.1', '--port', '0', '--data-dir', dataDir], { stdio: ['ignore', 'pipe', 'pipe'] });
     try {
       let out = '';
       child.stdout.on('data', (d) => (out += d));
