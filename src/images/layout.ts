@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ServedRoot } from '../serving/root.js';
 import { OCI_INDEX, REF_NAME, hexOf, parseManifest, platformString, type Descriptor } from './media.js';
@@ -115,11 +115,10 @@ export class LayoutCache {
   constructor(readonly root: ServedRoot) {}
 
   async get(): Promise<LayoutView | undefined> {
-    const index = await this.root.open(['index.json']);
-    if (!index) return undefined;
-    const st = index.stats;
+    // One stat per request (it waits in the thread pool behind blob reads); the reads below check where files lie.
+    const st = await stat(join(this.root.path, 'index.json')).catch(() => undefined);
+    if (!st?.isFile()) return undefined;
     const key = `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
-    await index.handle.close();
     if (this.cached?.key !== key) {
       const view = readLayout(this.root.path, async (rel) => {
         const bytes = await this.root.readSmall(rel.split('/'), MAX_LAYOUT_JSON);
