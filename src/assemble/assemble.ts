@@ -15,6 +15,7 @@ import { kubesprayOfBuild } from '../kubespray/settings.js';
 import { parseReference } from '../images/reference.js';
 import { INIT_INSTALLER_SH, INSTALL_SH } from '../bundle/scripts.js';
 import { confEntries } from '../bundle/conf.js';
+import { HOSTS_INI_TEMPLATE, VARS_YML_TEMPLATE } from '../nodes/templates.js';
 import { collectFiles } from '../files/collect.js';
 import { collectPlaybooks } from '../files/playbooks.js';
 import { collectRuntime } from '../runtime/collect.js';
@@ -124,7 +125,7 @@ export async function buildBundle(opts: BuildOptions): Promise<BuildResult> {
     const lockText = renderLock(lock);
     const entries: BundleEntry[] = [
       ...collected,
-      ...confEntries(),
+      ...confEntries({ hostsIni: HOSTS_INI_TEMPLATE, varsYml: VARS_YML_TEMPLATE }),
       text('install.sh', INSTALL_SH, 0o755),
       text('scripts/InitInstaller.sh', INIT_INSTALLER_SH, 0o755),
       text(LOCK, lockText),

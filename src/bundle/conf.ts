@@ -1,16 +1,16 @@
 import type { BundleEntry } from '../bundle/entry.js';
-import { HOSTS_INI_TEMPLATE, VARS_YML_TEMPLATE } from '../nodes/templates.js';
 
 /**
  * conf/hosts.ini and conf/vars.yml are the user's to edit, so SHA256SUMS does not cover them; the pristine copies
- * beside them (.example) are covered, so a changed template is still caught.
+ * beside them (.example) are covered, so a changed template is still caught. The templates' text is the
+ * inventory's (nodes/templates.ts): the caller passes it, so the format layer does not depend on nodes/.
  */
-export function confEntries(): BundleEntry[] {
+export function confEntries(templates: { hostsIni: string; varsYml: string }): BundleEntry[] {
   return [
-    ['conf/hosts.ini', HOSTS_INI_TEMPLATE],
-    ['conf/hosts.ini.example', HOSTS_INI_TEMPLATE],
-    ['conf/vars.yml', VARS_YML_TEMPLATE],
-    ['conf/vars.yml.example', VARS_YML_TEMPLATE],
+    ['conf/hosts.ini', templates.hostsIni],
+    ['conf/hosts.ini.example', templates.hostsIni],
+    ['conf/vars.yml', templates.varsYml],
+    ['conf/vars.yml.example', templates.varsYml],
   ].map(([path, content]) => {
     const data = Buffer.from(content!);
     return { path: path!, data, size: data.length };
