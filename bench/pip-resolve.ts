@@ -3,6 +3,7 @@
  * against `pip download` of the same requirements from the same index. Prints the median of each and the ratio
  * (goal: ≤ 1×). Run: npx tsx bench/pip-resolve.ts [runs]
  */
+import { Limiter } from '../src/util/concurrency.js';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -33,7 +34,7 @@ async function main() {
         pip: { index, requirements: REQS, buildSdists: false },
       } as unknown as Manifest;
       let t = performance.now();
-      const out = await collectPip({ manifest, store: new ContentStore(join(dir, 'store')), workDir: dir, onProgress: noProgress, concurrency: 4, http: createHttpClient({ idleMs: 60_000, retry: { retries: 0 } }) });
+      const out = await collectPip({ manifest, store: new ContentStore(join(dir, 'store')), workDir: dir, onProgress: noProgress, requests: new Limiter(4), http: createHttpClient({ idleMs: 60_000, retry: { retries: 0 } }) });
       ours.push(performance.now() - t);
       t = performance.now();
       await promisify(execFile)('python3', ['-m', 'pip', 'download', '--quiet', '--isolated', '--index-url', index, '--only-binary=:all:', '--python-version', '3.11', '--dest', join(dir, 'pip'), ...REQS], { env: isolatedPipEnv() });

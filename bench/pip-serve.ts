@@ -3,6 +3,7 @@
  * (the bundle's repos/pip). A bounded number of GETs from Node, keep-alive, a few concurrent, round-robin over
  * every project page. Prints both rates and the ratio (goal: ≥ 1×). Run: npx tsx bench/pip-serve.ts [requests]
  */
+import { Limiter } from '../src/util/concurrency.js';
 import http from 'node:http';
 import { mkdirSync, mkdtempSync, writeFileSync, linkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -47,7 +48,7 @@ async function main() {
     targets: [{ os: 'debian-12', arch: 'amd64', python: '3.11', distro: 'debian', codename: 'bookworm', glibc: '2.36', baseline: 'none' }],
     pip: { index: `${upstream.url}/simple/`, requirements: ['ansible-core', 'netaddr', 'Jinja2'], buildSdists: false },
   } as unknown as Manifest;
-  const out = await collectPip({ manifest, store: new ContentStore(join(dir, 'store')), workDir: dir, onProgress: noProgress, concurrency: 4, http: createHttpClient({ idleMs: 60_000, retry: { retries: 0 } }) });
+  const out = await collectPip({ manifest, store: new ContentStore(join(dir, 'store')), workDir: dir, onProgress: noProgress, requests: new Limiter(4), http: createHttpClient({ idleMs: 60_000, retry: { retries: 0 } }) });
   await upstream.close();
   const bundle = join(dir, 'bundle');
   for (const e of out.entries) {

@@ -1,7 +1,7 @@
 /**
  * What a target already has, for the resolver: nothing, the required/essential set, or a real dpkg status file.
  */
-import { iterateStanzas } from './deb822.js';
+import { parseDeb822 } from './deb822.js';
 import type { PackageIndex } from './index.js';
 import { parseRelations } from './relation.js';
 import { resolveClosure, type Baseline } from './resolve.js';
@@ -9,7 +9,7 @@ import { resolveClosure, type Baseline } from './resolve.js';
 /** Installed packages of a dpkg `status` file (Status: install ok installed, or hold/unpacked are not counted). */
 export function baselineFromStatus(text: string, arch: string): Baseline {
   const out: Baseline = new Map();
-  for (const { fields: f } of iterateStanzas(text)) {
+  for (const f of parseDeb822(text)) {
     const status = (f['Status'] ?? '').split(/\s+/);
     if (status[2] !== 'installed') continue;
     const name = f['Package'];

@@ -8,15 +8,13 @@ import type { BundleEntry } from '../bundle/entry.js';
 import type { Collector } from '../collector/context.js';
 import type { LockEntry } from '../lock/entry.js';
 import { KsBundleError, redactUrl, withCredentialsOf } from '../errors.js';
-import type { AptSpec, Target } from '../manifest/types.js';
+import type { Target } from '../manifest/types.js';
 import { planTarget, type PlannedDeb } from './plan.js';
 import { bundleSigningKey } from './keys.js';
 import { parseRequest } from './resolve.js';
 import { buildRepo, keyEntry, type RepoPackage } from './repo.js';
 import type { SuiteRelease } from './upstream.js';
 
-/** `apt.signingKey` (an armored or binary private key file) is optional; see the report to the lead. */
-export type AptSpecWithKey = AptSpec & { signingKey?: string };
 
 interface OsRepo {
   os: string;
@@ -26,7 +24,7 @@ interface OsRepo {
 }
 
 export const collectApt: Collector = async (ctx) => {
-  const spec = ctx.manifest.apt as AptSpecWithKey | undefined;
+  const spec = ctx.manifest.apt;
   if (!spec || spec.packages.length === 0) return { entries: [], lock: [] };
   const targets = uniqueTargets(ctx.manifest.targets);
   const lock: LockEntry[] = [];
@@ -60,7 +58,7 @@ export const collectApt: Collector = async (ctx) => {
     }
   } else {
     const releases = new Map<string, Promise<SuiteRelease>>();
-    const opts = { store: ctx.store, onProgress: ctx.onProgress, http: ctx.http };
+    const opts = { store: ctx.store, onProgress: ctx.onProgress, http: ctx.http, requests: ctx.requests };
     const seenIndex = new Set<string>();
     // One target at a time: each index is dropped before the next is built (peak memory = one target).
     for (const t of targets) {
@@ -128,7 +126,7 @@ function debFromLock(l: LockEntry, sourceUrls: string[]): PlannedDeb {
   };
 }
 
-/** Every distinct deb once, `ctx.concurrency` at a time; returns sha256 -> store path. */
+/** Every distinct deb once, through the build's request limiter; returns sha256 -> store path. */
 async function downloadAll(debs: PlannedDeb[], ctx: Parameters<Collector>[0]): Promise<Map<string, string>> {
   const unique = new Map<string, PlannedDeb>();
   for (const d of debs) unique.set(d.sha256, d);
@@ -138,10 +136,12 @@ async function downloadAll(debs: PlannedDeb[], ctx: Parameters<Collector>[0]): P
   const worker = async (): Promise<void> => {
     while (next < todo.length) {
       const d = todo[next++]!;
-      const r = await ctx.http.download({ url: d.url, sha256: d.sha256, size: d.size, what: `${d.name}_${d.version}_${d.arch}.deb` }, { store: ctx.store, onProgress: ctx.onProgress });
+      const r = await ctx.requests.run(() =>
+        ctx.http.download({ url: d.url, sha256: d.sha256, size: d.size, what: `${d.name}_${d.version}_${d.arch}.deb` }, { store: ctx.store, onProgress: ctx.onProgress }),
+      );
       out.set(d.sha256, r.path);
     }
   };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(ctx.concurrency || 4, todo.length)) }, worker));
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(ctx.requests.limit, todo.length)) }, worker));
   return out;
 }

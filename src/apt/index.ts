@@ -2,7 +2,7 @@
  * The package universe of one target (os, arch): every version of every binary package of that arch or `all`,
  * from all its sources and suites, plus who provides what. Built from Packages texts; pure.
  */
-import { iterateStanzas, iterateStanzasBytes, type RawStanza, type Stanza } from './deb822.js';
+import { iterateStanzas, type RawStanza, type Stanza } from './deb822.js';
 import { parseRelations, type OrGroup, type Relation } from './relation.js';
 import { compareVersions } from './version.js';
 
@@ -105,14 +105,9 @@ export class PackageIndex {
   }
   private readonly keep: ReadonlySet<string>;
 
-  /** Add every stanza of a Packages text that is for this arch (or `all`). */
-  addPackagesText(text: string, origin: string): number {
-    return this.addStanzas(iterateStanzas(text, this.keep), origin);
-  }
-
-  /** The same from the file's bytes; record offsets are then byte offsets into `buf`. */
+  /** Add every stanza of a Packages file that is for this arch (or `all`); record offsets are byte offsets into `buf`. */
   addPackagesBytes(buf: Buffer, origin: string): number {
-    return this.addStanzas(iterateStanzasBytes(buf, this.keep), origin);
+    return this.addStanzas(iterateStanzas(buf, this.keep), origin);
   }
 
   private addStanzas(stanzas: Iterable<RawStanza>, origin: string): number {

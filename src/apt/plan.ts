@@ -9,7 +9,7 @@ import type { LockEntry } from '../lock/entry.js';
 import type { AptSource, AptSpec, Target } from '../manifest/types.js';
 import { baselineFromStatus, baselineRequired } from './baseline.js';
 import { fileOfStanza, PackageIndex } from './index.js';
-import { iterateStanzasBytes } from './deb822.js';
+import { iterateStanzas } from './deb822.js';
 import { poolPath, rewriteFilename, type RepoPackage } from './repo.js';
 import { resolveClosure, type Baseline } from './resolve.js';
 import { archiveRoot, fetchPackages, fetchSuiteRelease, type SuiteRelease, type UpstreamOptions } from './upstream.js';
@@ -79,7 +79,7 @@ export async function planTarget(
         const got = await fetchPackages(rel, component, target.arch, opts);
         if (!got) continue; // a suite need not carry every component
         const name = indexLockName(source, suite, component, target.arch);
-        // Bytes, not a string of the whole file: records get small strings of their own (see iterateStanzasBytes),
+        // Bytes, not a string of the whole file: records get small strings of their own (see iterateStanzas),
         // and the file's bytes can go once it is indexed; chosen stanzas are read back by offset.
         index.addPackagesBytes(await readFile(got.blob.path), name);
         texts.set(name, { path: got.blob.path, url: archiveRoot(source) });
@@ -108,7 +108,7 @@ export async function planTarget(
       if (!fh) handles.set(t.path, (fh = await open(t.path, 'r')));
       const raw = Buffer.alloc(pkg.end - pkg.start);
       await fh.read(raw, 0, raw.length, pkg.start);
-      const file = fileOfStanza(iterateStanzasBytes(raw).next().value!.fields);
+      const file = fileOfStanza(iterateStanzas(raw).next().value!.fields);
       if (!/^[0-9a-f]{64}$/.test(file.sha256) || !file.filename) {
         throw new IntegrityError(`${pkg.origin}: ${pkg.name} ${pkg.version} has no SHA256 or Filename in the index`, { hint: 'Only packages whose digest the signed index gives can enter a bundle.' });
       }

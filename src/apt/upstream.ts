@@ -12,16 +12,24 @@ import type { AptSource } from '../manifest/types.js';
 import type { HttpClient } from '../net/client.js';
 import type { OnProgress } from '../progress/events.js';
 import type { ContentStore, StoredBlob } from '../store/content-store.js';
-import { decompressStream } from './decompress.js';
+import { decompressStream } from '../util/decompress.js';
 import { readKeyring, SignatureError, verifyDetached, verifyInRelease } from './pgp.js';
 import { packagesCandidates, parseRelease, unsignedCleartextBody, type Release } from './release.js';
 
+import type { Limiter } from '../util/concurrency.js';
 export interface UpstreamOptions {
   http: HttpClient;
   store: ContentStore;
   onProgress?: OnProgress;
   /** The clock for Valid-Until (tests may pin it). */
   now?: Date;
+  /** The build's request limiter; every request here runs through it when given. */
+  requests?: Limiter;
+}
+
+/** `work` through the limiter when there is one. */
+function limited<T>(opts: UpstreamOptions, work: () => Promise<T>): Promise<T> {
+  return opts.requests ? opts.requests.run(work) : work();
 }
 
 /**
@@ -80,7 +88,7 @@ async function keyringOf(source: AptSource): Promise<openpgp.Key[]> {
 }
 
 async function fetchBytes(url: string, what: string, opts: UpstreamOptions, okMissing: boolean): Promise<Buffer | undefined> {
-  const res = await opts.http.request(url, { what, accept: (s) => okMissing && (s === 404 || s === 403) });
+  const res = await limited(opts, () => opts.http.request(url, { what, accept: (s) => okMissing && (s === 404 || s === 403) }));
   return res.ok ? res.bytes : undefined;
 }
 
@@ -155,7 +163,7 @@ export async function fetchPackages(rel: SuiteRelease, component: string, arch: 
       const what = `${rel.source.name} ${rel.suite} ${file.path}`;
       let packed: StoredBlob;
       try {
-        packed = await opts.http.download({ url, sha256: file.sha256, size: file.size, what }, { store: opts.store, onProgress: opts.onProgress });
+        packed = await limited(opts, () => opts.http.download({ url, sha256: file.sha256, size: file.size, what }, { store: opts.store, onProgress: opts.onProgress }));
       } catch (err) {
         if (err instanceof HttpError && (err.status === 404 || err.status === 403)) {
           lastMissing = err;

@@ -22,6 +22,7 @@ import { collectRuntime } from '../runtime/collect.js';
 import { checkImageReferences } from '../images/manifest-check.js';
 import { checkBuild, enforce } from '../completeness/gate.js';
 import type { BuildContext, Collector } from '../collector/context.js';
+import { Limiter } from '../util/concurrency.js';
 import type { BundleEntry } from '../bundle/entry.js';
 import type { LockEntry } from '../lock/entry.js';
 import type { HttpClient } from '../net/client.js';
@@ -76,13 +77,17 @@ export async function buildBundle(opts: BuildOptions): Promise<BuildResult> {
 
   await mkdir(opts.cacheDir, { recursive: true });
   const workDir = await mkdtemp(join(opts.cacheDir, 'work-'));
+  const requests = new Limiter(opts.concurrency ?? 4);
+  // Ctrl-C (the HTTP client aborts what is in flight) or one collector failing: no request starts after that.
+  const stopRequests = () => requests.stop(opts.signal?.reason ?? new Error('stopped'));
+  opts.signal?.addEventListener('abort', stopRequests, { once: true });
   const ctx: BuildContext = {
     manifest,
     store: new ContentStore(opts.cacheDir),
     workDir,
     onProgress,
     signal: opts.signal,
-    concurrency: opts.concurrency ?? 4,
+    requests,
     http: opts.http,
     npmRegistry: opts.npmRegistry,
     locked: locked?.artifacts,
@@ -98,11 +103,12 @@ export async function buildBundle(opts: BuildOptions): Promise<BuildResult> {
     if (manifest.images.length) collectors.push(['images', (await import('../images/collect.js')).collectImages]);
     if (manifest.apt?.packages.length) collectors.push(['apt', (await import('../apt/collect.js')).collectApt]);
     if (manifest.pip?.requirements.length) collectors.push(['pip', (await import('../pip/collect.js')).collectPip]);
-    const outputs = await Promise.all(
+    const outputs = await allOrFirstError(
       collectors.map(async ([phase, collect]) => {
         onProgress({ type: 'phase', phase, message: `collecting ${phase}` });
         return collect(ctx);
       }),
+      (err) => requests.stop(err),
     );
     const artifacts: LockEntry[] = outputs.flatMap((o) => o.lock);
     const lock: Lock = {
@@ -119,6 +125,8 @@ export async function buildBundle(opts: BuildOptions): Promise<BuildResult> {
         });
       }
     }
+    // Cancelled while the last download finished: stop before packing, which is not interruptible.
+    opts.signal?.throwIfAborted();
     const collected = outputs.flatMap((o) => o.entries);
     onProgress({ type: 'phase', phase: 'check', message: 'checking that the bundle holds everything the install will ask for' });
     enforce(await checkBuild(manifest, collected), manifest.file, !!opts.allowMissing, onProgress);
@@ -149,8 +157,30 @@ export async function buildBundle(opts: BuildOptions): Promise<BuildResult> {
     lockFiles.push(beside);
     return { manifest, bundle, lockFiles, lock };
   } finally {
+    opts.signal?.removeEventListener('abort', stopRequests);
     await rm(workDir, { recursive: true, force: true });
   }
+}
+
+/**
+ * Like Promise.all, but on the first failure calls `onFailure` (which stops new requests) and still waits for every
+ * promise to settle, so no collector is left writing into the cache or the work folder; then throws that failure.
+ */
+async function allOrFirstError<T>(work: Array<Promise<T>>, onFailure: (err: unknown) => void): Promise<T[]> {
+  let first: { err: unknown } | undefined;
+  const settled = await Promise.allSettled(
+    work.map((p) =>
+      p.catch((err: unknown) => {
+        if (!first) {
+          first = { err };
+          onFailure(err);
+        }
+        throw err;
+      }),
+    ),
+  );
+  if (first) throw first.err;
+  return settled.map((r) => (r as PromiseFulfilledResult<T>).value);
 }
 
 function text(path: string, content: string, mode = 0o644): BundleEntry {

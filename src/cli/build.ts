@@ -4,6 +4,7 @@ import { createRenderer, progressMode } from './progress.js';
 import { httpClientFromEnv } from './http.js';
 import { defaultCacheDir, positiveInt } from './options.js';
 import { formatBytes, formatDuration } from '../progress/format.js';
+import { KsBundleError } from '../errors.js';
 
 export function buildCommand(): Command {
   return new Command('build')
@@ -15,7 +16,7 @@ export function buildCommand(): Command {
     .option('--locked', 'build exactly the lock file, or fail saying what differs')
     .option('--lock <file>', 'the lock file (default: <manifest>.lock.yaml beside the manifest)')
     .addOption(new Option('--runtime <source>', 'where bin/node comes from: the npm registry builds, or this machine\'s node').choices(['npm', 'local']))
-    .option('--concurrency <n>', 'parallel downloads', positiveInt, 4)
+    .option('--concurrency <n>', 'requests to upstreams in flight at once, all kinds together', positiveInt, 4)
     .option('--registry-auth <file>', 'registry credentials in docker config.json format')
     .option('--allow-missing', 'only warn when the install would ask for an image or file the bundle lacks')
     .option('--json', 'progress and result as JSON lines')
@@ -28,7 +29,17 @@ export function buildCommand(): Command {
     .action(async (o) => {
       const renderer = createRenderer(progressMode(!!o.json));
       const t0 = Date.now();
-      const http = httpClientFromEnv();
+      // Ctrl-C cancels: requests in flight are aborted, no new one starts, temp files and the work folder are removed,
+      // and what finished stays in the cache (a partial download too, for the next run to resume). A second Ctrl-C
+      // leaves at once.
+      const cancel = new AbortController();
+      const interrupted = (signal: NodeJS.Signals) => {
+        if (cancel.signal.aborted) process.exit(130);
+        cancel.abort(new KsBundleError('FAILED', `interrupted (${signal})`, { exitCode: 130, hint: 'Run the same command again: finished downloads are kept and a partial one resumes.' }));
+      };
+      process.on('SIGINT', interrupted);
+      process.on('SIGTERM', interrupted);
+      const http = httpClientFromEnv(process.env, cancel.signal);
       try {
         const r = await buildBundle({
           manifestPath: o.manifest,
@@ -44,6 +55,10 @@ export function buildCommand(): Command {
           onProgress: renderer.onProgress,
           http,
           npmRegistry: process.env.npm_config_registry || process.env.NPM_CONFIG_REGISTRY || undefined,
+          signal: cancel.signal,
+        }).catch((err: unknown) => {
+          // Whatever an aborted request threw, the user pressed Ctrl-C: say that.
+          throw cancel.signal.aborted ? cancel.signal.reason : err;
         });
         renderer.stop();
         if (o.json) {
@@ -60,6 +75,8 @@ export function buildCommand(): Command {
       } finally {
         renderer.stop();
         await http.close();
+        process.off('SIGINT', interrupted);
+        process.off('SIGTERM', interrupted);
       }
     });
 }

@@ -4,6 +4,7 @@ import type { OnProgress } from '../progress/events.js';
 import type { HttpClient } from '../net/client.js';
 import type { BundleEntry } from '../bundle/entry.js';
 import type { LockEntry } from '../lock/entry.js';
+import type { Limiter } from '../util/concurrency.js';
 
 export interface BuildContext {
   manifest: Manifest;
@@ -12,8 +13,11 @@ export interface BuildContext {
   workDir: string;
   onProgress: OnProgress;
   signal?: AbortSignal;
-  /** Parallel downloads. */
-  concurrency: number;
+  /**
+   * Every request to an upstream goes through this one limiter, whichever collector makes it: `--concurrency n`
+   * means n requests in flight for the whole build.
+   */
+  requests: Limiter;
   /** The command's one HTTP client (transport, TLS, proxy, retries, idle timeout). */
   http: HttpClient;
   /** With --locked: the previous lock's entries. A collector then fetches exactly these or fails saying what differs. */

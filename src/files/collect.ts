@@ -13,9 +13,11 @@ export async function collectFiles(ctx: BuildContext): Promise<KindOutput> {
     ...m.files.map((f) => ({ f, kind: 'file' as const, dir: 'repos/files' })),
     ...m.manifests.map((f) => ({ f, kind: 'manifest' as const, dir: 'manifests' })),
   ];
-  const done = await mapLimit(jobs, ctx.concurrency, async ({ f, kind, dir }) => {
+  const done = await mapLimit(jobs, ctx.requests.limit, async ({ f, kind, dir }) => {
     checkLockedDigest(lockedEntry(ctx.locked, kind, f.name), f.sha256, `${kind} ${f.name}`);
-    const blob = await ctx.http.download({ url: f.url, sha256: f.sha256, what: `${kind} ${f.name}`, sourceMustMatch: true }, { store: ctx.store, onProgress: ctx.onProgress });
+    const blob = await ctx.requests.run(() =>
+      ctx.http.download({ url: f.url, sha256: f.sha256, what: `${kind} ${f.name}`, sourceMustMatch: true }, { store: ctx.store, onProgress: ctx.onProgress }),
+    );
     const entry: BundleEntry = { path: `${dir}/${f.name}`, file: blob.path, size: blob.size, sha256: blob.sha256, mode: kind === 'file' ? 0o755 : 0o644 };
     const lock: LockEntry = { kind, name: f.name, source: redactUrl(f.url), size: blob.size, sha256: blob.sha256 };
     return { entry, lock };

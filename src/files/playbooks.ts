@@ -20,7 +20,8 @@ export async function collectPlaybooks(ctx: BuildContext): Promise<KindOutput> {
   let archive: { sha256: string; size: number } | undefined;
   if (spec.url) {
     checkLockedDigest(lockedEntry(ctx.locked, 'playbooks', 'playbooks'), spec.sha256!, 'playbooks');
-    const blob = await ctx.http.download({ url: spec.url, sha256: spec.sha256, what: 'playbooks archive', sourceMustMatch: true }, { store: ctx.store, onProgress: ctx.onProgress });
+    const url = spec.url;
+    const blob = await ctx.requests.run(() => ctx.http.download({ url, sha256: spec.sha256, what: 'playbooks archive', sourceMustMatch: true }, { store: ctx.store, onProgress: ctx.onProgress }));
     const into = join(ctx.workDir, 'playbooks');
     await mkdir(into, { recursive: true });
     // An upstream's archive is extracted whole, folders, modes and links included: that is node-tar's job, not the

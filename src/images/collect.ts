@@ -12,7 +12,7 @@ import { resolveImage, type ResolvedImage } from './resolve.js';
 
 /**
  * spec.images → one OCI image layout under repos/images/. Manifests are resolved image by image (small), then
- * every blob of every image is deduplicated by digest and fetched once, `ctx.concurrency` at a time, straight
+ * every blob of every image is deduplicated by digest and fetched once, through the build's request limiter, straight
  * into the content store (hash and size checked while streaming; a cached blob is not fetched).
  */
 export const collectImages: Collector = async (ctx) => {
@@ -38,14 +38,15 @@ export const collectImages: Collector = async (ctx) => {
   onProgress({ type: 'phase', phase: 'images', message: `resolving ${manifest.images.length} image references` });
   // Validation has parsed every reference and warned about spellings of one image; each is fetched once.
   const refs = [...new Map(manifest.images.map((s) => parseReference(s)).map((r) => [formatReference(r), r])).values()];
-  const images = await mapLimit(refs, ctx.concurrency, async (ref) => {
+  const images = await mapLimit(refs, ctx.requests.limit, async (ref) => {
     const name = formatReference(ref);
     let lockedDigest: string | undefined;
     if (lockedDigests) {
       lockedDigest = lockedDigests.get(name);
       if (!lockedDigest) throw new InputError(`--locked: image ${name} is not in the lock`, { hint: 'Build without --locked to update the lock.' });
     }
-    return resolveImage(ref, { client: await clientFor(ref.registry), store, wanted, lockedDigest }).catch((err) => {
+    // One image's manifests are asked for one after another: one slot of the limiter each.
+    return ctx.requests.run(async () => resolveImage(ref, { client: await clientFor(ref.registry), store, wanted, lockedDigest })).catch((err) => {
       throw naming(err, `image ${name} (registry ${ref.registry})`);
     });
   });
@@ -62,8 +63,9 @@ export const collectImages: Collector = async (ctx) => {
   const stored = new Map<string, string>();
   // Largest first, so one big layer does not start last and run alone.
   const queue = [...owners.values()].sort((a, b) => b.desc.size - a.desc.size);
-  await mapLimit(queue, ctx.concurrency, async ({ desc, image }) => {
-    stored.set(desc.digest, await fetchBlob(await clientFor(image.ref.registry), image, desc, ctx));
+  await mapLimit(queue, ctx.requests.limit, async ({ desc, image }) => {
+    const client = await clientFor(image.ref.registry);
+    stored.set(desc.digest, await ctx.requests.run(() => fetchBlob(client, image, desc, ctx)));
   });
 
   return { entries: bundleEntries(images, stored), lock: lockEntries(images, owners) };

@@ -8,15 +8,18 @@ import { InputError } from '../errors.js';
  *   1. env `KS_BUNDLE_REGISTRY_AUTH_<HOST>` = `user:password`, HOST upper-cased with every non-alphanumeric
  *      character as `_` (`127.0.0.1:5000` → `KS_BUNDLE_REGISTRY_AUTH_127_0_0_1_5000`, `docker.io` → `…_DOCKER_IO`);
  *   2. the `--registry-auth FILE` (docker config.json format: `auths.<host>.auth` = base64 `user:pass`, or
- *      `username`/`password`, or `identitytoken`);
+ *      `username`/`password`; an `identitytoken` is refused when its registry is used, see `lookup`);
  *   3. `$DOCKER_CONFIG/config.json` or `~/.docker/config.json`.
  * Credentials stay in memory: nothing here formats them into a message.
  */
 export interface Credential {
   username?: string;
   password?: string;
-  /** An OAuth2 refresh token (docker's `identitytoken`). */
-  identityToken?: string;
+  /**
+   * Where docker's `identitytoken` (an OAuth2 refresh token) was found, when there is one. ks-bundle does not run the
+   * refresh-token exchange, so using this registry is refused with a hint instead of silently going anonymous.
+   */
+  identityTokenIn?: string;
 }
 
 export type CredentialLookup = (host: string) => Credential | undefined;
@@ -58,7 +61,7 @@ export function parseDockerConfig(text: string, file: string): Map<string, Crede
     } else if (typeof value.username === 'string') {
       cred = { username: value.username, password: String(value.password ?? '') };
     }
-    if (typeof value.identitytoken === 'string' && value.identitytoken) cred = { ...cred, identityToken: value.identitytoken };
+    if (typeof value.identitytoken === 'string' && value.identitytoken) cred = { ...cred, identityTokenIn: `${file}: auths."${key}"` };
     if (cred) out.set(host, cred);
   }
   return out;
@@ -87,6 +90,11 @@ export async function loadCredentials(sources: CredentialSources = {}): Promise<
     }
     for (const m of files) {
       const c = m.get(host) ?? (host === 'docker.io' ? undefined : m.get(host.replace(/:443$/, '')));
+      if (c?.identityTokenIn) {
+        throw new InputError(`${c.identityTokenIn} holds an identitytoken (an OAuth2 refresh token) for ${host}; ks-bundle cannot exchange it for access`, {
+          hint: `Give ${host} a user and password (a registry's access token goes in as the password): ${envName(host)}=user:password, which is used first, or --registry-auth FILE with auths."${host}".auth.`,
+        });
+      }
       if (c) return c;
     }
     return undefined;

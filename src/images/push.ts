@@ -6,7 +6,7 @@ import { noProgress, type OnProgress } from '../progress/events.js';
 import { RegistryClient, pushScope, registryTrust } from './client.js';
 import { loadCredentials } from './credentials.js';
 import { LAYOUT_DIR, blobPath, readLayout } from './layout.js';
-import { parseManifest, type Descriptor } from './media.js';
+import { isIndexType, parseManifest, type Descriptor } from './media.js';
 import { mapLimit } from '../util/concurrency.js';
 import { isDomain, isRepoComponent, parseReference } from './reference.js';
 
@@ -91,7 +91,7 @@ export async function pushBundleImages(bundleDir: string, opts: PushOptions): Pr
       try {
         await client.putManifest(repo, ref2, await readFile(join(root, blobPath(m.digest))), m.mediaType, `manifest ${m.digest} of ${what}`);
       } catch (err) {
-        if (err instanceof HttpError && (m.mediaType.includes('index') || m.mediaType.includes('list'))) {
+        if (err instanceof HttpError && isIndexType(m.mediaType)) {
           throw new KsBundleError('FAILED', `${what}: the registry refused the index (${(err as Error).message})`, {
             cause: err,
             hint: 'The bundle keeps only the targets\' platforms; a registry that insists on every platform of an index cannot take it. Push from a bundle built with all platforms, or use the mirror.',

@@ -3,7 +3,7 @@ import { Readable } from 'node:stream';
 import { IntegrityError, KsBundleError } from '../errors.js';
 import type { ContentStore } from '../store/content-store.js';
 import type { RegistryClient } from './client.js';
-import { hexOf, parseManifest, platformString, platformWanted, type Descriptor, type ParsedManifest } from './media.js';
+import { hexOf, isIndexType, parseManifest, platformString, platformWanted, type Descriptor, type ParsedManifest } from './media.js';
 import { formatReference, manifestReference, type ImageRef } from './reference.js';
 
 /** One image reference resolved to its manifests (stored) and the blobs they need (not yet fetched). */
@@ -60,7 +60,7 @@ export async function resolveImage(ref: ImageRef, opts: ResolveOptions): Promise
     if (depth > 2) throw new KsBundleError('RESOLVE', `${what}: indexes nested too deep`);
     let any = false;
     for (const child of m.parsed.manifests) {
-      const nested = child.mediaType.includes('index') || child.mediaType.includes('list');
+      const nested = isIndexType(child.mediaType);
       if (!nested && !platformWanted(child.platform, opts.wanted)) {
         leftOut.push(platformString(child.platform));
         continue;

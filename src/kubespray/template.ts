@@ -20,8 +20,3 @@ export function renderTemplate(template: string, vars: Vars): string {
     return value;
   });
 }
-
-/** Variables a template refers to, in order of appearance. */
-export function templateVars(template: string): string[] {
-  return [...template.matchAll(EXPR)].map((m) => m[1]!.split('|')[0]!.trim());
-}

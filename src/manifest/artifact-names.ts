@@ -3,22 +3,23 @@
  * (`repos/files/<name>`, `manifests/<name>`) and on the mirror. One name must be one path: relative, made of plain
  * segments, and not the folder of another name (`a` and `a/b` cannot both be files). Pure.
  */
+import { quoteName, relativePathProblem } from '../util/path-name.js';
+
 const SEGMENT = /^[A-Za-z0-9_+-][A-Za-z0-9._+-]*$/;
 
-/** Why `name` cannot be an artifact path, or undefined when it can. */
+/**
+ * Why `name` cannot be an artifact path, or undefined when it can: a relative path as `relativePathProblem` has it
+ * (the one check of names that become paths), whose segments are also plain: letters, digits and `. _ + -`, not
+ * starting with "." (a name is a URL path on the mirror and an argument in install scripts).
+ */
 export function artifactNameProblem(name: string): string | undefined {
-  if (!name) return 'is empty';
-  if (name.length > 200) return 'is longer than 200 characters';
+  const structural = relativePathProblem(name);
+  if (structural) return structural;
   const segments = name.split('/');
-  for (const s of segments) {
-    if (s === '') return 'has an empty segment (a leading, trailing or double "/")';
-    if (s === '.' || s === '..') return `has a "${s}" segment`;
-    if (!SEGMENT.test(s)) {
-      const what = segments.length === 1 ? 'is' : `has a segment "${s}" that is`;
-      return `${what} not made of letters, digits and . _ + - (or starts with ".")`;
-    }
-  }
-  return undefined;
+  const odd = segments.find((s) => !SEGMENT.test(s));
+  if (odd === undefined) return undefined;
+  const what = segments.length === 1 ? 'is' : `has a segment ${quoteName(odd)} that is`;
+  return `${what} not made of letters, digits and . _ + - (or starts with ".")`;
 }
 
 /** Pairs of names that are the same or where one is a folder of the other: [earlier index, later index]. */

@@ -46,8 +46,6 @@ export interface AptSpec {
 export interface PipSpec {
   index: string;
   requirements: string[];
-  /** Opt-in: build wheels on this machine with `pip wheel` for sdist-only projects. */
-  buildSdists: boolean;
 }
 
 export interface PinnedFile {

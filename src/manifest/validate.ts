@@ -149,10 +149,17 @@ function readPip(c: Checker, value: unknown, upstreams: Upstreams): PipSpec | un
     if (!shared) c.report('spec.pip.index', `"${index}" is neither an http(s) URL nor a pip upstream in repos/*.yaml`);
     index = shared && withEnv(c, 'spec.pip.index', shared, `pip upstream "${index}"`);
   } else if (index) index = withEnv(c, 'spec.pip.index', index, 'the pip index');
+  // Known, so that it is refused with a reason rather than as an unknown key: wheels are never built on this machine.
+  if (o.buildSdists !== undefined) {
+    c.report(
+      'spec.pip.buildSdists',
+      'building wheels from source distributions is not supported: a bundle holds only wheels the index publishes, each checked against its sha256; ' +
+        'for a project with only an sdist, build its wheel yourself and serve it from your own index, or pin a version that has a wheel',
+    );
+  }
   return {
     index: index ?? '',
     requirements: c.strings(o.requirements, 'spec.pip.requirements') ?? [],
-    buildSdists: c.boolean(o.buildSdists, 'spec.pip.buildSdists') ?? false,
   };
 }
 

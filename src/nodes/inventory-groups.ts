@@ -75,18 +75,6 @@ export function reconcile(groups: Map<string, InventoryGroup>, hosts: Map<string
   }
 }
 
-/** Every group a host belongs to, directly or through `:children`. */
-export function hostGroups(inv: Inventory, host: string): Set<string> {
-  const h = inv.hosts.get(host);
-  const out = new Set<string>();
-  if (!h) return out;
-  for (const g of h.groups) {
-    out.add(g);
-    for (const a of ancestors(inv.groups, g)) out.add(a);
-  }
-  return out;
-}
-
 /** Hosts of a group, its children's included, in inventory order. */
 export function groupHosts(inv: Inventory, group: string): string[] {
   const seen = new Set<string>();

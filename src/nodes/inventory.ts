@@ -4,7 +4,7 @@ import { pyLiteral, type PyValue } from './py-literal.js';
 import { expandHostPattern } from './host-pattern.js';
 import { addChild, reconcile, record } from './inventory-groups.js';
 
-export { groupHosts, hostGroups } from './inventory-groups.js';
+export { groupHosts } from './inventory-groups.js';
 
 /**
  * A pure parser of Ansible INI inventories that agrees with ansible-core 2.14's `ini` plugin and its variable

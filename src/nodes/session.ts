@@ -45,11 +45,6 @@ export interface Proc {
   kill(): void;
 }
 
-export interface SudoConfig {
-  user: string;
-  password?: string;
-}
-
 /**
  * The sudo command line and its protocol. The command never holds the password: sudo prints a random prompt on
  * stderr and reads one line from stdin; the wrapped shell prints a random "started" mark before it runs the real

@@ -3,10 +3,11 @@
  * file when offered, else METADATA read out of the downloaded wheel), and verified wheel downloads into the store.
  * Every answer is cached per project / per file for the whole build (several targets share them).
  */
-import { HttpError, IntegrityError, KsBundleError, redactUrl } from '../errors.js';
+import { IntegrityError, KsBundleError, redactUrl } from '../errors.js';
 import type { HttpClient } from '../net/client.js';
 import type { DownloadResult } from '../net/download.js';
 import type { ContentStore } from '../store/content-store.js';
+import type { Limiter } from '../util/concurrency.js';
 import type { OnProgress } from '../progress/events.js';
 import { sha256OfString } from '../store/hashing.js';
 import { normalizeName } from './names.js';
@@ -21,6 +22,8 @@ export interface IndexClientOptions {
   store: ContentStore;
   onProgress: OnProgress;
   http: HttpClient;
+  /** Every request of this client (pages, metadata, wheels) runs through it: the build's one limiter. */
+  requests: Limiter;
 }
 
 export class IndexClient {
@@ -47,7 +50,7 @@ export class IndexClient {
 
   private async fetchPage(project: string): Promise<ProjectPage> {
     const url = new URL(`${encodeURIComponent(project)}/`, this.index).toString();
-    const res = await this.opts.http.request(url, { headers: { accept: ACCEPT }, what: `pip index page of ${project}`, accept: (s) => s === 404 });
+    const res = await this.opts.requests.run(() => this.opts.http.request(url, { headers: { accept: ACCEPT }, what: `pip index page of ${project}`, accept: (s) => s === 404 }));
     if (res.status === 404) return { files: [] };
     const body = res.text();
     try {
@@ -76,7 +79,7 @@ export class IndexClient {
       });
     }
     try {
-      return await this.opts.http.download({ url: file.url, sha256: file.sha256, what: file.filename }, { store: this.opts.store, onProgress: this.opts.onProgress });
+      return await this.opts.requests.run(() => this.opts.http.download({ url: file.url, sha256: file.sha256, what: file.filename }, { store: this.opts.store, onProgress: this.opts.onProgress }));
     } catch (err) {
       if (err instanceof IntegrityError) {
         throw new IntegrityError(`wheel ${file.filename} does not match the index: ${err.message}`, { hint: err.hint, cause: err });
@@ -99,7 +102,7 @@ export class IndexClient {
   private async fetchMetadata(file: IndexFile, distribution: string): Promise<Buffer> {
     if (file.metadata) {
       const url = `${file.url}.metadata`;
-      const res = await this.opts.http.request(url, { what: `metadata of ${file.filename}`, accept: (s) => s === 404 || s === 403 });
+      const res = await this.opts.requests.run(() => this.opts.http.request(url, { what: `metadata of ${file.filename}`, accept: (s) => s === 404 || s === 403 }));
       if (res.ok) {
         const body = res.bytes;
         const want = file.metadata.sha256;
@@ -119,4 +122,3 @@ export class IndexClient {
   }
 }
 
-export { HttpError };

@@ -44,7 +44,7 @@ export const collectPip: Collector = async (ctx) => {
   if (!spec || spec.requirements.length === 0) return { entries: [], lock: [] };
   const targets = pipTargets(ctx.manifest.targets);
   if (targets.length === 0) throw new KsBundleError('INVALID_INPUT', 'pip: the manifest has no targets to resolve wheels for');
-  const client = new IndexClient({ index: spec.index, store: ctx.store, onProgress: ctx.onProgress, http: ctx.http });
+  const client = new IndexClient({ index: spec.index, store: ctx.store, onProgress: ctx.onProgress, http: ctx.http, requests: ctx.requests });
   const roots = spec.requirements.map(parseRequirement);
   const picked = new Map<string, Picked>();
 
@@ -63,13 +63,10 @@ export const collectPip: Collector = async (ctx) => {
       }
     }
   }
-  if (spec.buildSdists) {
-    ctx.onProgress({ type: 'log', level: 'warn', message: 'pip.buildSdists is not supported yet: only wheels the index publishes are bundled' });
-  }
 
   ctx.onProgress({ type: 'phase', phase: 'pip', message: `downloading ${picked.size} wheels` });
   const list = [...picked.values()].sort((a, b) => (a.file.filename < b.file.filename ? -1 : 1));
-  const blobs = await mapLimit(list, Math.max(1, ctx.concurrency), (p) => client.download(p.file));
+  const blobs = await mapLimit(list, ctx.requests.limit, (p) => client.download(p.file));
   return writeOutput(list, blobs);
 };
 

@@ -146,7 +146,7 @@ export async function resolve<F>(roots: Requirement[], provider: Provider<F>, op
   );
   if (!result) {
     if (sdistNote) {
-      throw new ResolutionError(`cannot resolve for ${opts.target}: ${sdistNote}`, 'Ask upstream for a wheel, pin a version that has one, or set pip.buildSdists: true when this machine matches the target.');
+      throw new ResolutionError(`cannot resolve for ${opts.target}: ${sdistNote}`, 'Pin a version that has a wheel for this target, or build the wheel yourself and serve it from your own index (spec.pip.index).');
     }
     throw new ResolutionError(`cannot resolve for ${opts.target}: ${firstConflict ?? 'no solution'}`, 'Relax or change the conflicting requirements.');
   }

@@ -5,13 +5,13 @@ import { open } from 'node:fs/promises';
 import { once } from 'node:events';
 import { PassThrough } from 'node:stream';
 import { readTar, TarFormatError } from '../bundle/tar-reader.js';
-import { decompressStream } from '../apt/decompress.js';
+import { decompressStream } from '../util/decompress.js';
 import { READ_CHUNK } from '../store/chunked-read.js';
 import type { BuildContext, KindOutput } from '../collector/context.js';
 import type { BundleEntry } from '../bundle/entry.js';
 import type { LockEntry } from '../lock/entry.js';
 import { lockedEntry } from '../lock/locked.js';
-import { InputError, IntegrityError, KsBundleError, redactUrl } from '../errors.js';
+import { InputError, KsBundleError, redactUrl } from '../errors.js';
 import { ARCH_NAMES } from '../manifest/targets.js';
 import { selfBundlePath } from './self.js';
 import { sha256OfString } from '../store/hashing.js';
@@ -70,8 +70,9 @@ async function nodeFor(ctx: BuildContext, arch: string): Promise<NodeBinary> {
     const pin = spec.urls?.[arch];
     if (!pin) throw new InputError(`${ctx.manifest.file}: spec.runtime.urls has no entry for ${arch}`);
     const what = `node runtime ${arch}`;
-    const download = () => ctx.http.download({ url: pin.url, sha256: pin.sha256, what, sourceMustMatch: true }, { store: ctx.store, onProgress: ctx.onProgress });
-    if (!/\.(tar\.gz|tgz|tar\.xz)$/.test(pin.url)) return { ...(await download()), version: spec.version ?? 'pinned', source: redactUrl(pin.url) };
+    const download = () => ctx.requests.run(() => ctx.http.download({ url: pin.url, sha256: pin.sha256, what, sourceMustMatch: true }, { store: ctx.store, onProgress: ctx.onProgress }));
+    // By the URL's path, not the whole URL: a signed URL ends in its query.
+    if (!/\.(tar\.gz|tgz|tar\.xz|txz)$/.test(new URL(pin.url).pathname)) return { ...(await download()), version: spec.version ?? 'pinned', source: redactUrl(pin.url) };
     // Keyed by the URL too: a pinned file counts as cached only from the URL that served it.
     const ref = `node-bin-of-${pin.sha256}-from-${sha256OfString(pin.url).slice(0, 16)}`;
     let bin = await ctx.store.readRef(ref);
@@ -96,12 +97,15 @@ async function fromNpm(ctx: BuildContext, arch: string, version: string, locked?
     return { ...known, version, source: `npm:${pkg}@${version}` };
   }
   const registry = await npmRegistry(ctx.npmRegistry);
-  const res = await ctx.http.request(`${registry}${pkg}/${version}`, { what: `${pkg}@${version} metadata`, headers: { accept: 'application/json' } });
+  const res = await ctx.requests.run(() => ctx.http.request(`${registry}${pkg}/${version}`, { what: `${pkg}@${version} metadata`, headers: { accept: 'application/json' } }));
   const meta = res.json() as { dist?: { tarball?: string; integrity?: string } };
   if (!meta.dist?.tarball || !meta.dist.integrity) throw new KsBundleError('FAILED', `${pkg}@${version}: the registry published no tarball with an integrity hash`);
-  const tgz = await ctx.http.download(
-    { url: meta.dist.tarball, integrity: meta.dist.integrity, what: `${pkg}@${version}`, sha256: locked?.extra?.tarballSha256 as string | undefined },
-    { store: ctx.store, onProgress: ctx.onProgress },
+  const dist = meta.dist;
+  const tgz = await ctx.requests.run(() =>
+    ctx.http.download(
+      { url: dist.tarball!, integrity: dist.integrity, what: `${pkg}@${version}`, sha256: locked?.extra?.tarballSha256 as string | undefined },
+      { store: ctx.store, onProgress: ctx.onProgress },
+    ),
   );
   const bin = await binFromTarball(ctx, tgz.path, `${pkg}@${version}`);
   if (locked && locked.sha256 !== bin.sha256) throw new KsBundleError('INVALID_INPUT', `--locked: ${pkg}@${version} has sha256 ${bin.sha256}, the lock has ${locked.sha256}`);
@@ -153,7 +157,11 @@ async function binFromTarball(ctx: BuildContext, tarball: string, what: string):
   } catch (err) {
     if (!(err instanceof Found)) {
       if (err instanceof TarFormatError || (err as NodeJS.ErrnoException).code?.startsWith('Z_')) {
-        throw new IntegrityError(`${what}: not a readable tar archive (${(err as Error).message})`, { cause: err });
+        // Its bytes are the ones pinned (checked on the way in): the pin names something that is not a release tarball.
+        throw new InputError(`${what}: not a readable tar archive (${(err as Error).message})`, {
+          cause: err,
+          hint: 'A pinned runtime URL is a Node.js release tarball (.tar.gz or .tar.xz) or the node binary itself.',
+        });
       }
       throw err;
     }

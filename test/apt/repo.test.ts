@@ -13,7 +13,6 @@ import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collectApt } from '../../src/apt/collect.js';
 import { generateSigningKey, loadSigningKey } from '../../src/apt/pgp.js';
-import { renderAptSource } from '../../src/apt/sources.js';
 import type { KindOutput } from '../../src/collector/context.js';
 import { writeBundle } from '../../src/bundle/write.js';
 import { IntegrityError } from '../../src/errors.js';
@@ -23,7 +22,7 @@ import type { ProgressEvent } from '../../src/progress/events.js';
 import { ensureRootfs } from '../testbed/rootfs.js';
 import { exec as run } from './exec.js';
 import { requireTools } from '../support/tools.js';
-import { ALL_PACKAGES, APT_TEST_STORE, aptManifest, buildContext, debianTarget, machineDebianSources } from './support.js';
+import { ALL_PACKAGES, APT_TEST_STORE, aptManifest, buildContext, debianTarget, machineDebianSources, nodeAptSource } from './support.js';
 import { testMeta } from '../support/bundle-meta.js';
 import { testHttp } from '../support/http.js';
 const http = testHttp();
@@ -126,9 +125,9 @@ describe('apt repo from the real Debian 12 mirror', () => {
   });
 
   it('apt in a minbase chroot installs all three lists from the mirror, with signed-by only', async () => {
-    const src = renderAptSource(mirror.url, target);
-    expect(src.line).toBe(`deb [signed-by=/etc/apt/keyrings/ks-bundle.gpg] ${mirror.url}/apt/debian-12 bookworm main\n`);
-    const root = await chrootWith('install', src.deb822, file('repos/apt/ks-bundle.gpg'));
+    const src = nodeAptSource(mirror.url, target);
+    expect(src).toContain(`URIs: ${mirror.url}/apt/debian-12/\nSuites: bookworm\nComponents: main\nSigned-By: /etc/apt/keyrings/ks-bundle.gpg\n`);
+    const root = await chrootWith('install', src, file('repos/apt/ks-bundle.gpg'));
     await aptGet(root, ['update']);
     const r = await aptGet(root, ['install', '-y', '--no-install-recommends', ...ALL_PACKAGES], true);
     expect(r.code, r.stdout.slice(-3000) + r.stderr).toBe(0);
@@ -146,7 +145,7 @@ describe('apt repo from the real Debian 12 mirror', () => {
     writeFileSync(join(dir, 'Packages.gz'), gzipSync(Buffer.from(text)));
     const evil = await startMirror({ bundleDir: copy, mounts: BUNDLE_MOUNTS, port: 0 });
     try {
-      const root = await chrootWith('tampered', renderAptSource(evil.url, target).deb822, file('repos/apt/ks-bundle.gpg'));
+      const root = await chrootWith('tampered', nodeAptSource(evil.url, target), file('repos/apt/ks-bundle.gpg'));
       const r = await aptGet(root, ['update'], true);
       expect(r.code).toBe(100);
       expect(r.stdout + r.stderr).toMatch(/Hash Sum mismatch|File has unexpected size/);
@@ -157,7 +156,7 @@ describe('apt repo from the real Debian 12 mirror', () => {
 
   it('apt refuses the repo with another key in signed-by', async () => {
     const other = await loadSigningKey(Buffer.from(await generateSigningKey('someone else', new Date('2020-01-01T00:00:00Z'))));
-    const root = await chrootWith('wrongkey', renderAptSource(mirror.url, target).deb822, Buffer.from(other.publicBinary));
+    const root = await chrootWith('wrongkey', nodeAptSource(mirror.url, target), Buffer.from(other.publicBinary));
     const r = await aptGet(root, ['update'], true);
     expect(r.code).toBe(100);
     expect(r.stdout + r.stderr).toMatch(/NO_PUBKEY|not signed/);

@@ -1,4 +1,5 @@
 /** Shared set-up of the apt tests: the machine's Debian mirror as upstream, a build context, a bundle on disk. */
+import { Limiter } from '../../src/util/concurrency.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BuildContext } from '../../src/collector/context.js';
@@ -8,6 +9,8 @@ import { ContentStore } from '../../src/store/content-store.js';
 import type { ProgressEvent } from '../../src/progress/events.js';
 import { debianMirrorUrl } from '../testbed/apt-sources.js';
 import { testHttp } from '../support/http.js';
+import { aptSource } from '../../src/nodes/wiring-files.js';
+import { NODE_KEYRING_PATH } from '../../src/apt/repo.js';
 
 export const DEBIAN_KEYRING = '/usr/share/keyrings/debian-archive-keyring.gpg';
 /** Shared between runs so the debs are fetched once per machine; blobs enter it only after their digest matched. */
@@ -56,7 +59,12 @@ export function buildContext(manifest: Manifest, storeRoot: string, events: Prog
     // The apt collector writes nothing there; not created, so nothing is left behind.
     workDir: join(tmpdir(), 'ks-apt-work-unused'),
     onProgress: (e) => events.push(e),
-    concurrency: 6,
+    requests: new Limiter(6),
     http: testHttp({ retries: 3 }),
   };
+}
+
+/** The apt source a node gets for the bundle's repo: the installer's own call (install/wiring-plan.ts), bytes and all. */
+export function nodeAptSource(mirrorUrl: string, target: { os: string; codename: string }, signedBy = NODE_KEYRING_PATH): string {
+  return aptSource({ mirrorUrl, repo: target.os, suites: [target.codename], components: ['main'], signedBy });
 }

@@ -10,7 +10,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collectApt } from '../../src/apt/collect.js';
 import { planTarget } from '../../src/apt/plan.js';
 import { ResolveError } from '../../src/apt/resolve.js';
-import { renderAptSource } from '../../src/apt/sources.js';
 import type { SuiteRelease } from '../../src/apt/upstream.js';
 import type { KindOutput } from '../../src/collector/context.js';
 import { writeBundle } from '../../src/bundle/write.js';
@@ -19,7 +18,7 @@ import { BUNDLE_MOUNTS } from '../../src/cli/mirror-mounts.js';
 import { ContentStore } from '../../src/store/content-store.js';
 import { requireTools } from '../support/tools.js';
 import { exec } from './exec.js';
-import { APT_TEST_STORE, LISTS, aptManifest, buildContext, debianTarget } from './support.js';
+import { APT_TEST_STORE, LISTS, aptManifest, buildContext, debianTarget, nodeAptSource } from './support.js';
 import { testMeta } from '../support/bundle-meta.js';
 import { testHttp } from '../support/http.js';
 const http = testHttp();
@@ -68,11 +67,12 @@ describe('two architectures of one OS', () => {
 
   it('host apt for arm64 (empty status) resolves the list from the bundle repo alone; every URI is served', async () => {
     const dir = join(work, 'apt-arm64');
-    for (const d of ['lists/partial', 'cache/archives/partial', 'etc']) mkdirSync(join(dir, d), { recursive: true });
+    for (const d of ['lists/partial', 'cache/archives/partial', 'etc/sources.list.d']) mkdirSync(join(dir, d), { recursive: true });
     writeFileSync(join(dir, 'status'), '');
-    writeFileSync(join(dir, 'etc/sources.list'), renderAptSource(mirror.url, debianTarget('arm64')).line.replace('/etc/apt/keyrings/ks-bundle.gpg', join(bundleDir, 'repos/apt/ks-bundle.gpg')));
+    // The source a node gets, with the bundle's key where this host apt can read it.
+    writeFileSync(join(dir, 'etc/sources.list.d/ks-bundle.sources'), nodeAptSource(mirror.url, debianTarget('arm64'), join(bundleDir, 'repos/apt/ks-bundle.gpg')));
     const args = [
-      '-o', `Dir::Etc::SourceList=${join(dir, 'etc/sources.list')}`, '-o', 'Dir::Etc::SourceParts=/dev/null',
+      '-o', 'Dir::Etc::SourceList=/dev/null', '-o', `Dir::Etc::SourceParts=${join(dir, 'etc/sources.list.d')}`,
       '-o', `Dir::State::Lists=${join(dir, 'lists')}`, '-o', `Dir::State::status=${join(dir, 'status')}`,
       '-o', `Dir::Cache=${join(dir, 'cache')}`, '-o', 'APT::Sandbox::User=root', '-o', 'Debug::NoLocking=1',
       '-o', 'APT::Architecture=arm64', '-o', 'APT::Architectures=arm64', '-o', 'Acquire::Languages=none',

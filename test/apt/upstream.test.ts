@@ -3,11 +3,12 @@
  * the Packages index by xz and by gz checked against the digest the Release gives, the cache, and the checks apt
  * makes besides the signature (Valid-Until, suite name).
  */
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { iterateStanzas, iterateStanzasBytes } from '../../src/apt/deb822.js';
+import { iterateStanzas } from '../../src/apt/deb822.js';
 import { checkFreshAndNamed, fetchPackages, fetchSuiteRelease } from '../../src/apt/upstream.js';
 import { IntegrityError } from '../../src/errors.js';
 import { ContentStore } from '../../src/store/content-store.js';
@@ -63,18 +64,18 @@ describe('upstream Debian archive', () => {
     await expect(fetchSuiteRelease(security, 'bookworm-security', { store, http, now: later })).rejects.toThrow(/expired/);
   });
 
-  it('the byte scanner and the string scanner agree on a real Packages file', async () => {
+  it('the scanner finds every stanza of a real Packages file, cut verbatim (grep counts them)', async () => {
     const store = new ContentStore(join(work, 'store'));
     const rel = await fetchSuiteRelease(security, 'bookworm-security', { store, http });
     const got = await fetchPackages(rel, 'main', 'amd64', { store, http });
     const buf = readFileSync(got!.blob.path);
-    const a = [...iterateStanzasBytes(buf)];
-    const b = [...iterateStanzas(buf.toString('latin1'))];
-    expect(a.length).toBe(b.length);
-    expect(a.length).toBeGreaterThan(1000);
-    for (let i = 0; i < a.length; i += 97) {
-      expect(a[i]!.fields).toEqual(b[i]!.fields);
-      expect([a[i]!.start, a[i]!.end]).toEqual([b[i]!.start, b[i]!.end]);
+    const stanzas = [...iterateStanzas(buf)];
+    const packages = Number(execFileSync('grep', ['-c', '^Package: ', got!.blob.path], { encoding: 'utf8' }).trim());
+    expect(packages).toBeGreaterThan(1000);
+    expect(stanzas.length).toBe(packages);
+    for (let i = 0; i < stanzas.length; i += 97) {
+      const s = stanzas[i]!;
+      expect(buf.toString('latin1', s.start, s.end)).toMatch(new RegExp(`^Package: ${s.fields['Package']!.replace(/[+.]/g, '\\$&')}\n[\\s\\S]*\nSHA256: ${s.fields['SHA256']}(\n|$)`));
     }
   });
 });

@@ -43,8 +43,13 @@ const CASES: Array<{ name: string; yaml: string; expect: Array<[string, RegExp]>
     expect: [
       ['8:109', /spec\.files\[1\]\.name: name "a\/b" would be inside "a", the file of spec\.files\[0\] \(line 7\)/],
       ['9:7', /spec\.files\[2\]: name "a" is already used by spec\.files\[0\] \(line 7\)/],
-      ['10:7', /spec\.files\[3\]: the URL's file name "\\x1b\[2Jgone" is not made of letters/],
+      ['10:7', /spec\.files\[3\]: the URL's file name "\\x1b\[2Jgone" has a segment that contains a control character/],
     ],
+  },
+  {
+    name: 'pip.buildSdists, which is refused rather than half done',
+    yaml: HEAD + 'spec:\n  targets: [{os: debian-12, arch: amd64}]\n  pip:\n    index: http://pypi.invalid/simple/\n    requirements: [netaddr]\n    buildSdists: true\n',
+    expect: [['9:5', /spec\.pip\.buildSdists: building wheels from source distributions is not supported/]],
   },
   { name: 'list where a mapping belongs', yaml: HEAD + 'spec:\n  targets: [{os: debian-12, arch: amd64}]\n  pip: [ansible]\n', expect: [['6:3', /spec\.pip: expected a mapping, got a list/]] },
 ];

@@ -1,5 +1,6 @@
 export { layOut } from '../support/lay-out.js';
 /** Real servers for the image tests: docker-registry (htpasswd or token auth), a token issuer, bundle layout. */
+import { Limiter } from '../../src/util/concurrency.js';
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { promisify } from 'node:util';
 import { createHash, createPrivateKey, randomUUID, sign } from 'node:crypto';
@@ -187,7 +188,7 @@ export function imagesContext(opts: {
     store: new ContentStore(opts.cache),
     workDir: opts.workDir,
     onProgress: (e) => opts.events?.push(e),
-    concurrency: opts.concurrency ?? 4,
+    requests: new Limiter(opts.concurrency ?? 4),
     http: testHttp({ retries: 4, minTimeoutMs: 50, maxTimeoutMs: 2000 }),
     registryAuthFile: opts.authFile,
     locked: opts.locked,

@@ -79,6 +79,9 @@ describe('collectPip against a real index', () => {
     const err = await collectPip(context(index, ['needs-sdist'])).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(KsBundleError);
     expect((err as Error).message).toMatch(/sdistonly has only a source distribution \(1\.0\).*needs-sdist 1\.0/);
+    // The hint offers what works, not the buildSdists setting that validation refuses.
+    expect((err as KsBundleError).hint).toMatch(/Pin a version that has a wheel/);
+    expect((err as KsBundleError).hint).not.toMatch(/buildSdists/);
   }, 60_000);
 
   it('fails naming the file when an upstream wheel does not match its index hash', async () => {

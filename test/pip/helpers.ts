@@ -1,4 +1,5 @@
 export { layOut } from '../support/lay-out.js';
+import { Limiter } from '../../src/util/concurrency.js';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -28,14 +29,14 @@ export function context(index: string, requirements: string[], opts: { store?: C
     images: [],
     files: [],
     manifests: [],
-    pip: { index, requirements, buildSdists: false },
+    pip: { index, requirements },
   } as Manifest;
   return {
     manifest,
     store: opts.store ?? new ContentStore(join(work, 'store')),
     workDir: work,
     onProgress: noProgress,
-    concurrency: 4,
+    requests: new Limiter(4),
     http: testHttp({ retries: 0 }),
     locked: opts.locked,
   };

@@ -5,12 +5,13 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFile, execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { collectPip } from '../../src/pip/collect.js';
 import { startMirror, type RunningMirror } from '../../src/mirror/server.js';
 import { BUNDLE_MOUNTS } from '../../src/cli/mirror-mounts.js';
-import { renderPipConf } from '../../src/pip/pip-conf.js';
+import { pipConf } from '../../src/nodes/wiring-files.js';
 import { requireTools } from '../support/tools.js';
 import { isolatedPipEnv, serveStatic, wheelFixture, type StaticServer } from '../fixtures/wheels/fixture.js';
 import { context, layOut, tempDir } from './helpers.js';
@@ -36,13 +37,19 @@ afterAll(async () => {
 });
 
 describe('pip mirror', () => {
-  it('real pip installs ansible-core, netaddr and Jinja2 from it into a fresh venv, and they run', async () => {
+  it('real pip, configured by the pip.conf a node gets, installs ansible-core, netaddr and Jinja2 from it into a fresh venv, and they run', async () => {
     const venv = join(tempDir('venv'), 'v');
     execFileSync('/usr/bin/python3', ['-m', 'venv', venv], { env: isolatedPipEnv() });
+    // The installer's own /etc/pip.conf bytes, and no other configuration: no --index-url, no PIP_* but the file.
+    const conf = join(tempDir('conf'), 'pip.conf');
+    writeFileSync(conf, pipConf({ mirrorUrl: mirror.url }));
     // Asynchronously: the mirror runs in this process and must keep answering while pip runs.
-    await promisify(execFile)(join(venv, 'bin', 'python'), ['-m', 'pip', 'install', '--isolated', '--index-url', `${mirror.url}/pypi/simple/`, ...REQS], {
-      env: isolatedPipEnv(),
+    const { stdout } = await promisify(execFile)(join(venv, 'bin', 'python'), ['-m', 'pip', 'install', ...REQS], {
+      env: { ...isolatedPipEnv(), PIP_CONFIG_FILE: conf },
     });
+    // pip says where it looks: the mirror alone (a machine's own pip config could add indexes or find-links).
+    expect(stdout).toContain(`Looking in indexes: ${mirror.url}/pypi/simple/\n`);
+    expect(stdout).not.toContain('Looking in links');
     const version = execFileSync(join(venv, 'bin', 'ansible'), ['--version'], { encoding: 'utf8', env: { PATH: `${venv}/bin:/usr/bin:/bin` } });
     expect(version).toMatch(/^ansible \[core 2\.14\.18\]/);
     expect(version).toContain(venv);
@@ -88,9 +95,5 @@ describe('pip mirror', () => {
     }
     const put = await fetch(`${mirror.url}/pypi/simple/jinja2/`, { method: 'PUT', body: 'x' });
     expect(put.status).toBe(405);
-  });
-
-  it('renders pip.conf for a node', () => {
-    expect(renderPipConf('http://taskbox:5080')).toBe('[global]\nindex-url = http://taskbox:5080/pypi/simple/\ntrusted-host = taskbox\n');
   });
 });

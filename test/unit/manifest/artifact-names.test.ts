@@ -7,15 +7,16 @@ describe('artifactNameProblem', () => {
   });
   it.each([
     ['', /empty/],
-    ['../etc/passwd', /"\.\." segment/],
-    ['a/./b', /"\." segment/],
-    ['/abs', /empty segment/],
-    ['a//b', /empty segment/],
-    ['dir/', /empty segment/],
+    ['../etc/passwd', /segment that is "\.\."/],
+    ['a/./b', /segment that is "\."/],
+    ['/abs', /absolute path/],
+    ['a//b', /segment that is empty/],
+    ['dir/', /segment that is empty/],
+    ['-rf', /starts with "-"/],
     ['.hidden', /starts with "\."/],
-    ['x\u001b[31m', /not made of letters/],
+    ['x\u001b[31m', /control character/],
     ['a b', /not made of letters/],
-    ['a\\b', /not made of letters/],
+    ['a\\b', /contains "\\"/],
   ])('refuses %j', (n, why) => {
     expect(artifactNameProblem(n)).toMatch(why);
   });

@@ -1,4 +1,4 @@
-/** Streams that undo an index's compression: xz (wasm, no native code), gzip (zlib) or none. */
+/** Streams that undo a compression: xz (wasm, no native code), gzip (zlib) or none. Used for apt indexes and runtime tarballs. */
 import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import xzPkg from 'xz-decompress';

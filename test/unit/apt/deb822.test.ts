@@ -1,17 +1,19 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { iterateStanzas, parseDeb822 } from '../../src/apt/deb822.js';
-import { PackageIndex } from '../../src/apt/index.js';
-import { parseRelations } from '../../src/apt/relation.js';
-import { baselineFromStatus } from '../../src/apt/baseline.js';
-import { resolveClosure, ResolveError } from '../../src/apt/resolve.js';
-import { rewriteFilename, poolPath } from '../../src/apt/repo.js';
+import { iterateStanzas, parseDeb822 } from '../../../src/apt/deb822.js';
+import { PackageIndex } from '../../../src/apt/index.js';
+import { parseRelations } from '../../../src/apt/relation.js';
+import { baselineFromStatus } from '../../../src/apt/baseline.js';
+import { resolveClosure, ResolveError } from '../../../src/apt/resolve.js';
+import { rewriteFilename, poolPath } from '../../../src/apt/repo.js';
 
-const sample = (f: string) => readFileSync(join(import.meta.dirname, 'samples', f), 'utf8');
+const sample = (f: string) => readFileSync(join(import.meta.dirname, '..', '..', 'apt', 'samples', f), 'utf8');
+const sampleBytes = (f: string) => readFileSync(join(import.meta.dirname, '..', '..', 'apt', 'samples', f));
 
 describe('deb822 on real bookworm Packages stanzas', () => {
   const text = sample('bookworm-main-amd64-Packages.sample');
+  const bytes = sampleBytes('bookworm-main-amd64-Packages.sample');
   const stanzas = parseDeb822(text);
 
   it('finds every stanza and field', () => {
@@ -32,9 +34,9 @@ describe('deb822 on real bookworm Packages stanzas', () => {
     expect(base['Conffiles']!.split('\n')[1]).toMatch(/^ ?\/etc\/\S+ [0-9a-f]{32}/);
   });
 
-  it('gives offsets that cut the stanza verbatim', () => {
-    for (const s of iterateStanzas(text)) {
-      const raw = text.slice(s.start, s.end);
+  it('gives byte offsets that cut the stanza verbatim', () => {
+    for (const s of iterateStanzas(bytes)) {
+      const raw = bytes.toString('latin1', s.start, s.end);
       expect(raw.startsWith(`Package: ${s.fields['Package']}\n`)).toBe(true);
       expect(raw.endsWith('\n')).toBe(false);
     }
@@ -60,7 +62,7 @@ describe('deb822 on real bookworm Packages stanzas', () => {
 
   it('resolves over the sample: Provides satisfy virtual deps, failures name the chain', () => {
     const idx = new PackageIndex('amd64');
-    idx.addPackagesText(text, 'sample');
+    idx.addPackagesBytes(bytes, 'sample');
     const base = baselineFromStatus(sample('status.sample'), 'amd64');
     // mawk needs libc6, which the status has: nothing else is pulled in.
     expect(resolveClosure(idx, ['mawk'], { baseline: base }).selected.map((s) => s.pkg.name)).toEqual(['mawk']);
@@ -78,7 +80,7 @@ describe('deb822 on real bookworm Packages stanzas', () => {
   });
 
   it('rewrites Filename into the pool and nothing else', () => {
-    const raw = text.slice(...(() => { for (const s of iterateStanzas(text)) if (s.fields['Package'] === 'socat') return [s.start, s.end] as const; throw 0; })());
+    const raw = bytes.toString('latin1', ...(() => { for (const s of iterateStanzas(bytes)) if (s.fields['Package'] === 'socat') return [s.start, s.end] as const; throw 0; })());
     const pool = poolPath('socat', 'pool/main/s/socat/socat_1.7.4.4-2_amd64.deb');
     expect(pool).toBe('pool/main/s/socat/socat_1.7.4.4-2_amd64.deb');
     expect(poolPath('libcap2', 'pool/main/libc/libcap2/libcap2_1_amd64.deb')).toBe('pool/main/libc/libcap2/libcap2_1_amd64.deb');
