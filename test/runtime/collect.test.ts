@@ -66,7 +66,7 @@ describe('a runtime pinned by URL', () => {
   it('a pinned file that is no .tar.xz at all fails as bad input naming the runtime, not as a crash', async () => {
     const r = await build('rt-bad', '/dist/not-an-archive.tar.xz');
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/error: node runtime amd64: cannot read the archive/);
+    expect(r.stderr).toMatch(/error: node runtime amd64: not a readable tar archive/);
     expect(r.stderr).toMatch(/hint: A pinned runtime URL is a Node\.js release tarball/);
   });
 });
