@@ -34,21 +34,32 @@ export async function startGuardedUpstream(): Promise<GuardedUpstream> {
   const server = createServer(async (req, res) => {
     inFlight++;
     peak = Math.max(peak, inFlight);
-    res.on('close', () => inFlight--);
+    // A request stops counting just before its last bytes go out: the client cannot start its next one earlier, so
+    // the count never includes a request the client already considers done.
+    let counted = true;
+    const done = () => {
+      if (counted) inFlight--;
+      counted = false;
+    };
+    res.on('close', done);
     const path = new URL(req.url ?? '/', 'http://x').pathname;
     const file = files.get(path);
     const status = !file ? 404 : allowed(req, file.guard) ? 200 : 401;
     requests.push({ path, status });
     if (status !== 200) {
+      done();
       res.writeHead(status, status === 401 ? { 'www-authenticate': 'Basic realm="test"' } : {}).end();
       return;
     }
     res.writeHead(200, { 'content-length': file!.body.length });
-    if (!dribble) return void res.end(file!.body);
-    for (let at = 0; at < file!.body.length && !res.destroyed; at += dribble) {
-      res.write(file!.body.subarray(at, at + dribble));
-      await new Promise((r) => setTimeout(r, 10));
+    const body = file!.body;
+    const step = dribble || body.length;
+    for (let at = 0; at < body.length && !res.destroyed; at += step) {
+      if (at + step >= body.length) done();
+      res.write(body.subarray(at, at + step));
+      if (dribble) await new Promise((r) => setTimeout(r, 10));
     }
+    done();
     res.end();
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
