@@ -92,7 +92,6 @@ export interface InstallContext {
 export interface InstallOutcome {
   bundleDir: string;
   mirrorUrl: string;
-  banner?: string;
 }
 
 /** `ks-bundle install --offline`: the steps of DESIGN.md as data (offline-steps.ts), each recorded when done. */
