@@ -4,22 +4,18 @@ import { build } from 'esbuild';
 import { chmodSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 
-// The packing thread runs its own module; a single file has no second file to start, so the thread's module is
-// bundled first and handed to the CLI as a string (tar-pack-thread.ts starts it with `eval`).
-const packWorker = await build({
-  entryPoints: ['src/bundle/tar-pack-worker.ts'],
-  bundle: true,
-  platform: 'node',
-  format: 'cjs',
-  target: 'node20',
-  write: false,
-  legalComments: 'none',
-  logLevel: 'warning',
-});
+// Worker threads run modules of their own; a single file has no second file to start, so each worker module is
+// bundled first and handed to the CLI as a string by its name (src/util/worker-module.ts starts it with `eval`).
+const WORKERS = ['src/bundle/tar-pack-worker.ts', 'src/bundle/hash-worker.ts'];
+const workers = {};
+for (const entry of WORKERS) {
+  const out = await build({ entryPoints: [entry], bundle: true, platform: 'node', format: 'cjs', target: 'node20', write: false, legalComments: 'none', logLevel: 'warning' });
+  workers[basename(entry, '.ts')] = out.outputFiles[0].text;
+}
 
 await build({
   entryPoints: ['src/cli/main.ts'],
-  define: { __KSB_TAR_PACK_WORKER__: JSON.stringify(packWorker.outputFiles[0].text) },
+  define: { __KSB_WORKERS__: JSON.stringify(workers) },
   outfile: 'dist/ks-bundle.mjs',
   bundle: true,
   platform: 'node',

@@ -2,14 +2,14 @@ import { lstat, readFile, readdir, readlink } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import type { OnProgress } from '../progress/events.js';
 import { noProgress } from '../progress/events.js';
-import { hashFile } from '../store/hashing.js';
+import { hashFilesInParallel } from './hash-pool.js';
 import { BUNDLE_YAML, SUMS, UNPACKED_MARKER } from './layout.js';
 import { compareWithSums } from './compare.js';
 import type { VerifyProblem } from './compare.js';
-import type { BundleReadResult } from './read.js';
+import { MAX_KEPT_BYTES, MAX_TEXT_BYTES, type BundleReadResult } from './read.js';
 import { linkTargetInside } from './entry-path.js';
 
-/** Verify an unpacked bundle folder: the same checks as the tarball, file by file, two hashes at a time. */
+/** Verify an unpacked bundle folder: the same checks as the tarball, file by file, on every core. */
 export async function readBundleDir(root: string, opts: { onProgress?: OnProgress; keep?: (rel: string) => boolean } = {}): Promise<BundleReadResult> {
   const onProgress = opts.onProgress ?? noProgress;
   const problems: VerifyProblem[] = [];
@@ -19,26 +19,34 @@ export async function readBundleDir(root: string, opts: { onProgress?: OnProgres
   const digests = new Map<string, string>();
   let done = 0;
   onProgress({ type: 'start', id: 'verify', label: 'verify bundle', total });
-  // Hashing runs on the main thread while the next reads are in flight; two streams keep both the disk and a core busy.
-  let next = 0;
-  const worker = async () => {
-    while (next < files.length) {
-      const f = files[next++]!;
-      const { sha256 } = await hashFile(join(root, f.rel));
-      digests.set(f.rel, sha256);
-      done += f.size;
+  // Both cores hash: a taskbox verifying a folder again before it trusts it should not wait on one.
+  await hashFilesInParallel(
+    files.map((f) => ({ path: join(root, f.rel), size: f.size })),
+    (i, sha256) => {
+      digests.set(files[i]!.rel, sha256);
+      done += files[i]!.size;
       onProgress({ type: 'advance', id: 'verify', bytes: done, total });
-    }
-  };
-  await Promise.all([worker(), worker()]);
+    },
+  );
   onProgress({ type: 'done', id: 'verify', bytes: done, cached: false });
-  const texts = {
-    bundleYaml: await readFile(join(root, BUNDLE_YAML), 'utf8').catch(() => undefined),
-    sums: await readFile(join(root, SUMS), 'utf8').catch(() => undefined),
+  // Read into memory only at a size a bundle's own files have (the same limits as for a tarball).
+  const small = async (rel: string): Promise<string | undefined> => {
+    const f = files.find((x) => x.rel === rel);
+    if (!f) return undefined;
+    const max = MAX_TEXT_BYTES[rel] ?? MAX_KEPT_BYTES;
+    if (f.size > max) {
+      problems.push({ kind: 'bad-entry', path: rel, message: `${f.size} bytes; a bundle's ${rel} is never over ${max}` });
+      return undefined;
+    }
+    return readFile(join(root, rel), 'utf8');
   };
+  const texts = { bundleYaml: await small(BUNDLE_YAML), sums: await small(SUMS) };
   const compared = compareWithSums(digests, texts);
   const kept = new Map<string, string>();
-  for (const f of files) if (opts.keep?.(f.rel)) kept.set(f.rel, await readFile(join(root, f.rel), 'utf8'));
+  for (const f of files) {
+    const text = opts.keep?.(f.rel) ? await small(f.rel) : undefined;
+    if (text !== undefined) kept.set(f.rel, text);
+  }
   return { problems: [...problems, ...compared.problems], meta: compared.meta, formatVersion: compared.formatVersion, top: undefined, files: files.length, bytes: total, digests, kept };
 }
 

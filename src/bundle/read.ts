@@ -43,8 +43,8 @@ export interface ReadOptions {
  * Files read into memory while they stream (bundle.yaml and SHA256SUMS, and the small texts `keep` asks for), and
  * the user's conf/ templates, which SHA256SUMS does not cover: each has a size no real bundle comes near.
  */
-const MAX_BYTES: Record<string, number> = { [BUNDLE_YAML]: 1 << 20, [SUMS]: 64 << 20 };
-const MAX_KEPT = 16 << 20;
+export const MAX_TEXT_BYTES: Record<string, number> = { [BUNDLE_YAML]: 1 << 20, [SUMS]: 64 << 20 };
+export const MAX_KEPT_BYTES = 16 << 20;
 const MAX_UNCOVERED = 1 << 20;
 
 /**
@@ -109,7 +109,7 @@ export async function readBundleTar(source: ByteSource, opts: ReadOptions = {}):
     }
     files++;
     const hash = newSha256();
-    const keep = rel in MAX_BYTES || opts.keep?.(rel) ? ([] as Buffer[]) : undefined;
+    const keep = rel in MAX_TEXT_BYTES || opts.keep?.(rel) ? ([] as Buffer[]) : undefined;
     const dest = opts.extractTo ? join(opts.extractTo, rel) : undefined;
     // The folder first, then the file: `wx` refuses to follow or replace anything already there.
     const opened = dest ? local(mkdir(dirname(dest), { recursive: true }).then(() => open(dest, 'wx', entry.mode & 0o111 ? 0o755 : 0o644))) : undefined;
@@ -143,7 +143,7 @@ export async function readBundleTar(source: ByteSource, opts: ReadOptions = {}):
   const refusal = (rel: string, size: number): VerifyProblem | undefined => {
     const clash = layout.addFile(rel);
     if (clash) return { kind: 'bad-entry', path: rel, message: clash };
-    const max = MAX_BYTES[rel] ?? (opts.keep?.(rel) ? MAX_KEPT : isUserEditable(rel) ? MAX_UNCOVERED : Infinity);
+    const max = MAX_TEXT_BYTES[rel] ?? (opts.keep?.(rel) ? MAX_KEPT_BYTES : isUserEditable(rel) ? MAX_UNCOVERED : Infinity);
     if (size > max) return { kind: 'bad-entry', path: rel, message: `${size} bytes; a bundle's ${rel} is never over ${max}` };
     if (isUncovered(rel)) return undefined;
     if (listed && !listed.has(rel)) return { kind: 'unlisted', path: rel, message: 'in the bundle but not listed in SHA256SUMS' };

@@ -1,7 +1,5 @@
-import { Worker } from 'node:worker_threads';
-import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { startWorkerModule } from '../util/worker-module.js';
 import { KsBundleError, localFailure } from '../errors.js';
 import { newSha256 } from '../store/hashing.js';
 import { changedDuringBuild, itemHead, type TarItem } from './tar-writer.js';
@@ -15,18 +13,6 @@ import type { PackFailure, PackJob, PackMessage } from './tar-pack-worker.js';
  */
 const SLOT = 1 << 17;
 const DEPTH = 16;
-
-/** Set by scripts/bundle-cli.mjs to the packing thread's bundled source: the single-file CLI has no file to start. */
-declare const __KSB_TAR_PACK_WORKER__: string | undefined;
-
-function startPacker(job: PackJob): Worker {
-  if (typeof __KSB_TAR_PACK_WORKER__ === 'string') return new Worker(__KSB_TAR_PACK_WORKER__, { eval: true, workerData: job });
-  const compiled = new URL('./tar-pack-worker.js', import.meta.url);
-  if (existsSync(fileURLToPath(compiled))) return new Worker(compiled, { workerData: job });
-  // Run from the TypeScript sources (the tests): the thread registers tsx, as they run under it, then loads the module.
-  const worker = new URL('./tar-pack-worker.ts', import.meta.url).href;
-  return new Worker(`import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(worker)}); })`, { eval: true, workerData: job });
-}
 
 /** The packing thread's failure as the user's: no space names the folder, a changed file names the file. */
 function packFailure(f: PackFailure, out: string): KsBundleError {
@@ -51,7 +37,7 @@ export async function packTarFile(out: string, items: TarItem[], onBytes?: (n: n
   let bodies = 0;
   const plan = items.map((i) => ({ head: itemHead(i), file: i.file, data: i.data, size: i.type === 'File' ? i.size : 0 }));
   const bodyBytes = plan.reduce((n, i) => n + (i.file ? i.size : 0), 0);
-  const worker = startPacker({ out, items: plan, ring, slotSize: SLOT, control });
+  const worker = startWorkerModule(new URL('./tar-pack-worker.js', import.meta.url), { out, items: plan, ring, slotSize: SLOT, control } satisfies PackJob);
   try {
     await new Promise<void>((resolve, reject) => {
       worker.on('message', (m: PackMessage) => {

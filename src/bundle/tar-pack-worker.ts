@@ -3,7 +3,7 @@
  * (the kernel's readahead sees sequential reads, the output grows by whole-slot writes), and it lays the archive
  * out in a ring of slots shared with the main thread; each slot, once written, is handed over to be hashed, and
  * the ring waits (Atomics) when the hasher is behind. The single-file CLI inlines this module as a string
- * (scripts/bundle-cli.mjs), so it imports nothing but Node and the shared tar blocks.
+ * (scripts/bundle-cli.mjs, util/worker-module.ts), so it imports nothing but Node and the shared tar blocks.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { closeSync, openSync, readSync, writeSync } from 'node:fs';
