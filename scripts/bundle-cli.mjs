@@ -2,7 +2,7 @@
 // bundle carries as bin/ks-bundle.mjs, so a taskbox needs nothing but tar.
 import { build } from 'esbuild';
 import { chmodSync, existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 
 // Worker threads run modules of their own; a single file has no second file to start, so each worker module is
 // bundled first and handed to the CLI as a string by its name (src/util/worker-module.ts starts it with `eval`).
