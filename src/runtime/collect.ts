@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { createReadStream } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { openFile } from '../parts/source.js';
 import { once } from 'node:events';
 import { PassThrough } from 'node:stream';
 import { readTar, TarFormatError } from '../bundle/tar-reader.js';
@@ -133,7 +133,7 @@ class Found extends Error {}
  * bundle's own tar reader: the names it sees are the ones GNU tar would extract, and reading stops at bin/node.
  */
 async function binFromTarball(ctx: BuildContext, tarball: string, what: string): Promise<{ path: string; size: number; sha256: string }> {
-  const magic = await readHead(tarball, 6);
+  const magic = await (await openFile(tarball)).head(6);
   const codec = magic[0] === 0x1f && magic[1] === 0x8b ? 'gz' : magic.equals(XZ_MAGIC) ? 'xz' : 'none';
   let found: Promise<{ path: string; size: number; sha256: string }> | undefined;
   try {
@@ -171,17 +171,6 @@ async function binFromTarball(ctx: BuildContext, tarball: string, what: string):
 }
 
 const XZ_MAGIC = Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]);
-
-async function readHead(file: string, n: number): Promise<Buffer> {
-  const fh = await open(file, 'r');
-  try {
-    const buf = Buffer.alloc(n);
-    const { bytesRead } = await fh.read(buf, 0, n, 0);
-    return buf.subarray(0, bytesRead);
-  } finally {
-    await fh.close();
-  }
-}
 
 function versionLess(a: string, b: string): boolean {
   const [a1 = 0, a2 = 0] = a.split('.').map(Number);
