@@ -167,8 +167,8 @@ export function withCredentialsOf(redacted: string, givenUrls: readonly string[]
 const LOCAL_CAUSES: Record<string, string> = {
   ENOSPC: 'no space left in',
   EDQUOT: 'disk quota exceeded in',
-  EACCES: 'no permission to write in',
-  EPERM: 'no permission to write in',
+  EACCES: 'no permission for',
+  EPERM: 'no permission for',
   EROFS: 'read-only file system at',
   EMFILE: 'too many open files while writing in',
   ENFILE: 'too many open files while writing in',
@@ -180,7 +180,7 @@ const LOCAL_CAUSES: Record<string, string> = {
  */
 export function localFailure(err: unknown, folder: string, doing: string): KsBundleError {
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
-  const what = (code && LOCAL_CAUSES[code]) ?? `cannot write in`;
+  const what = (code && LOCAL_CAUSES[code]) ?? 'a failure in';
   const detail = code && LOCAL_CAUSES[code] ? '' : ` (${(err as Error)?.message ?? String(err)})`;
   return new KsBundleError('FAILED', `${what} ${folder} while ${doing}${detail}`, {
     cause: err,

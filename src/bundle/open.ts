@@ -1,6 +1,7 @@
 import { readFile, stat, mkdir, mkdtemp, rm, rename } from 'node:fs/promises';
 import { join } from 'node:path';
-import { InputError, IntegrityError, localFailure } from '../errors.js';
+import { InputError, IntegrityError, KsBundleError, localFailure } from '../errors.js';
+import { TarFormatError } from './tar-reader.js';
 import type { OnProgress } from '../progress/events.js';
 import { writeFileAtomic } from '../store/atomic.js';
 import { formatProblem } from '../errors.js';
@@ -83,7 +84,8 @@ function folderBundle(dir: string): Bundle {
 function tarballBundle(path: string, open: () => Promise<ByteSource>): Bundle {
   const peek = async (names: readonly string[]) =>
     peekTar(await open(), names).catch((err: Error) => {
-      if (err instanceof IntegrityError) throw err;
+      if (err instanceof KsBundleError) throw err;
+      if (!(err instanceof TarFormatError) && !(err as NodeJS.ErrnoException).code?.startsWith('Z_')) throw localFailure(err, path, 'reading the bundle');
       throw new IntegrityError(`${path}: truncated or corrupt tar (${err.message})`, { hint: 'Copy the bundle again from its source and compare it with its .sha256 file.', cause: err });
     });
   return {

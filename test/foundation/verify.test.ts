@@ -118,6 +118,11 @@ describe('verify', () => {
     const r = await runCli(['verify', bad]);
     expect(r.code).toBe(3);
     expect(r.stderr).toMatch(/truncated or corrupt tar|missing: SHA256SUMS/);
+    // inspect reads only as far as the lock, past the scribbled header: a corrupt tar, not "no bundle.lock.yaml".
+    const i = await runCli(['inspect', bad]);
+    expect(i.code, i.stderr).toBe(3);
+    expect(i.stderr).toMatch(/corrupt\.tar: truncated or corrupt tar \(corrupt header at byte \d+ \(checksum mismatch\)\)/);
+    expect((await runCli(['inspect', good])).stdout).toMatch(/^v 1\.0\.0 {2}\(format 2, from m\.yaml\)/);
   });
 
   it('exit 3 on a changed file in an unpacked folder', async () => {
