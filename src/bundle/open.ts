@@ -1,10 +1,9 @@
 import { readFile, stat, mkdir, mkdtemp, rm, rename } from 'node:fs/promises';
 import { join } from 'node:path';
-import { InputError, IntegrityError, KsBundleError, localFailure } from '../errors.js';
+import { InputError, IntegrityError, KsBundleError, formatProblem, localFailure } from '../errors.js';
 import { TarFormatError } from './tar-reader.js';
 import type { OnProgress } from '../progress/events.js';
 import { writeFileAtomic } from '../store/atomic.js';
-import { formatProblem } from '../errors.js';
 import { BUNDLE_YAML, UNPACKED_MARKER, topDirName } from './layout.js';
 import { parseBundleMeta, type BundleMeta } from './meta.js';
 import { peekTar } from './peek.js';
@@ -20,8 +19,9 @@ export interface UnpackedBundle {
 }
 
 /**
- * One bundle, however it is kept: a tarball (.tar, .tar.gz, or split into parts) or an unpacked folder. Every command that reads a
- * bundle starts here; nothing read from it is used before it is verified, except by `peek` (inspect), which says so.
+ * One bundle, however it is kept: a tarball (.tar, .tar.gz, or split into parts) or an unpacked folder. Every
+ * command that reads a bundle starts here; nothing read from it is used before it is verified, except by `peek`
+ * (inspect), which says so.
  */
 export interface Bundle {
   /** The path the user gave. */
