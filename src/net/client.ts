@@ -144,7 +144,8 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
           if (RETRIABLE_STATUS.has(res.status)) throw new RetriableError(`${label}: HTTP ${res.status}`, parseRetryAfter(res.headers['retry-after']));
           throw new HttpError(url, res.status, res.statusMessage, { hint: opts.what ? `while fetching ${opts.what}` : undefined });
         }
-        const length = Number(res.headers['content-length'] ?? 0);
+        // The answer to a HEAD has no body, whatever size its Content-Length gives (a blob's, say).
+        const length = method === 'HEAD' ? 0 : Number(res.headers['content-length'] ?? 0);
         if (length > limit) {
           res.discard();
           throw tooLarge(label, limit);

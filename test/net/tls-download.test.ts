@@ -1,5 +1,5 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -89,6 +89,15 @@ describe('downloads over TLS against a real HTTPS server', () => {
     const asked = tlsUp.requests.slice(earlier).filter((q) => q.path === '/big.bin');
     expect(asked.map((q) => q.status)).toEqual([200, 206]);
     expect(sha256sum(got.path)).toBe(sha256sum(big));
+  });
+
+  it('reads small answers whole within a bound; a HEAD of a large file is not held to it', async () => {
+    const head = await http.request(`${tlsUp.url}/big.bin`, { method: 'HEAD', tls: trust, maxBytes: 1 << 20 });
+    expect([head.status, head.bytes.length, head.headers.get('content-length')]).toEqual([200, 0, String(9 * MB + 4321)]);
+    const small = await http.request(`${tlsUp.url}/small-3.deb`, { tls: trust });
+    expect(sha256sum(join(served, 'small-3.deb'))).toBe(createHash('sha256').update(small.bytes).digest('hex'));
+    const err = await http.request(`${tlsUp.url}/big.bin`, { tls: trust, maxBytes: 1 << 20, what: 'big.bin' }).catch((e) => e);
+    expect([err.code, err.message]).toEqual(['HTTP', `big.bin (${tlsUp.url}/big.bin): the answer is larger than the 1 MiB limit`]);
   });
 
   it('fails at once on a certificate nobody trusts, naming the URL, without a retry', async () => {
