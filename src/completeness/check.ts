@@ -86,7 +86,7 @@ export function checkCompleteness(bundle: BundleView, opts: CompletenessOptions 
 
   let fileCount = 0;
   if (opts.kubespray) {
-    const overrides = stringVars(kubesprayMirrorVars({ mirrorHost: PROBE_HOST, port: PROBE_PORT, bundle: { targets: [] }, settings: opts.kubespray.settings }).mirrorOwned);
+    const overrides = stringVars(kubesprayMirrorVars({ mirrorHost: PROBE_HOST, port: PROBE_PORT, bundle: { targets: [] } }).mirrorOwned);
     const registry = mirrorRegistry(PROBE_HOST, PROBE_PORT);
     const filesRepo = overrides.files_repo!;
     const d = kubesprayDownloads(opts.kubespray.settings, bundle.arches, overrides);

@@ -1,7 +1,5 @@
-import yaml from 'js-yaml';
 import { formatReference, parseReference } from '../images/reference.js';
-import { FILE_DOWNLOADS, IMAGE_REPO_DEFAULTS, type Settings } from './release.js';
-import { BUNDLE_SETTINGS } from './settings.js';
+import { FILE_DOWNLOADS, IMAGE_REPO_DEFAULTS } from './release.js';
 
 export interface MirrorVarsInput {
   /** The taskbox address the nodes reach the mirror at. */
@@ -10,8 +8,6 @@ export interface MirrorVarsInput {
   bundle: {
     targets: ReadonlyArray<{ os: string }>;
   };
-  /** kubespray settings the bundle was built for; BUNDLE_SETTINGS by default. */
-  settings?: Settings;
 }
 
 /** The variables ks-bundle hands kubespray for an offline install, by who may change them. */
@@ -99,19 +95,4 @@ const KUBE_RESOLV_CONF =
 
 function nodeDefaults(): Record<string, unknown> {
   return { kube_resolv_conf: KUBE_RESOLV_CONF };
-}
-
-/**
- * The vars file for `ansible-playbook -e @file`: the bundle's settings, the node defaults, then the mirror's own
- * variables (last, so nothing above can undo them). Pure.
- */
-export function renderMirrorVars(input: MirrorVarsInput): string {
-  const { mirrorOwned, nodeDefaults } = kubesprayMirrorVars(input);
-  const vars: Record<string, unknown> = { ...(input.settings ?? BUNDLE_SETTINGS), ...nodeDefaults, ...mirrorOwned };
-  const header = [
-    `# kubespray's offline variables: every download comes from the ks-bundle mirror http://${mirrorRegistry(input.mirrorHost, input.port)}`,
-    '# Written by ks-bundle at install time; edit conf/vars.yml instead of this file.',
-    '',
-  ].join('\n');
-  return header + yaml.dump(vars, { lineWidth: 200, noRefs: true, sortKeys: false, quotingType: '"', forceQuotes: false });
 }

@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import yaml from 'js-yaml';
 import { afterAll, describe, expect, it } from 'vitest';
 import { kubesprayDownloads, kubesprayVars } from '../../src/kubespray/downloads.js';
-import { renderMirrorVars } from '../../src/kubespray/mirror-vars.js';
+import { kubesprayMirrorVars } from '../../src/kubespray/mirror-vars.js';
 import { BUNDLE_SETTINGS } from '../../src/kubespray/settings.js';
 import { requireTools } from '../support/tools.js';
 
@@ -27,9 +27,9 @@ describe('the mirror vars file as Ansible renders it', () => {
     requireTools('ansible-playbook');
     const dir = await mkdtemp(join(tmpdir(), 'ks-mirrorvars-'));
     dirs.push(dir);
-    const text = renderMirrorVars({ mirrorHost: '10.0.0.1', port: 5080, bundle: { targets: [{ os: 'debian-12' }] } });
-    await writeFile(join(dir, 'mirror.yml'), text);
-    const overrides = Object.fromEntries(Object.entries(yaml.load(text) as Record<string, unknown>).filter(([, v]) => typeof v === 'string')) as Record<string, string>;
+    const { mirrorOwned } = kubesprayMirrorVars({ mirrorHost: '10.0.0.1', port: 5080, bundle: { targets: [{ os: 'debian-12' }] } });
+    await writeFile(join(dir, 'mirror.yml'), yaml.dump({ ...BUNDLE_SETTINGS, ...mirrorOwned }));
+    const overrides = Object.fromEntries(Object.entries(mirrorOwned).filter(([, v]) => typeof v === 'string')) as Record<string, string>;
     const wanted = kubesprayDownloads(BUNDLE_SETTINGS, ['amd64', 'arm64'], overrides).files;
     const urlVars = [...new Set(wanted.map((w) => w.urlVar))];
     await writeFile(

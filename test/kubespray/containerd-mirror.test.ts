@@ -2,7 +2,7 @@
  * containerd on a kubespray node pulls from the mirror alone, proven with the real parts:
  * - kubespray v2.24.3's own roles/container-engine/containerd/templates/config.toml.j2 and hosts.toml.j2, and its
  *   `downloads:` and image pull command, rendered by ansible-playbook from the real tree with the vars file the
- *   installer writes (renderMirrorVars);
+ *   installer writes (planCluster and dumpVarsFile, from the conf/vars.yml the bundle ships);
  * - a private containerd started with that config.toml, pulling through its CRI plugin (config_path, as kubelet's
  *   pulls do) and through `ctr --hosts-dir` as kubespray's download role does, from the ks-bundle mirror serving a
  *   bundle that holds one image per registry kubespray names;
@@ -17,18 +17,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
+import yaml from 'js-yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startMirror, type RunningMirror } from '../../src/mirror/server.js';
 import { BUNDLE_MOUNTS } from '../../src/cli/mirror-mounts.js';
 import { kubesprayDownloads } from '../../src/kubespray/downloads.js';
-import { kubesprayMirrorVars, renderMirrorVars, upstreamImageOf } from '../../src/kubespray/mirror-vars.js';
+import { upstreamImageOf } from '../../src/kubespray/mirror-vars.js';
 import type { Settings } from '../../src/kubespray/release.js';
-import { BUNDLE_SETTINGS } from '../../src/kubespray/settings.js';
 import { buildFixtureImages } from '../fixtures/images/build.js';
 import { freePort, stopProcess } from '../images/support.js';
 import { criPullImage } from '../support/cri.js';
 import { requireTools } from '../support/tools.js';
 import { KUBESPRAY_TARBALL, unpackUpstream } from '../support/upstream.js';
+import { VARS_YML_TEMPLATE } from '../../src/nodes/templates.js';
+import { installerVarsFile } from './installer-vars.js';
 import { runKubesprayPlay } from './kubespray-play.js';
 
 const run = promisify(execFile);
@@ -52,6 +54,7 @@ let standIn: ChildProcess | undefined;
 let standInLog = '';
 let hostsFile: string;
 let caFile: string;
+let installerVars: Record<string, unknown>;
 let rendered: { pull: string; images: Array<{ component: string; enabled: boolean; image: string }>; control: string };
 const pulled: string[] = [];
 
@@ -106,12 +109,12 @@ beforeAll(async () => {
   cfg = join(tmp, 'etc-containerd');
   sock = join(tmp, 'containerd.sock');
 
-  // The vars file exactly as the installer renders it, then this test's own paths (none of which the installer sets).
-  const mirrorVars = join(tmp, 'mirror-vars.yml');
-  writeFileSync(mirrorVars, renderMirrorVars({ mirrorHost: '127.0.0.1', port, bundle: { targets: [{ os: 'debian-12' }] } }));
+  // The vars file the installer hands ansible-playbook (its own code, from the conf/vars.yml the bundle ships), then
+  // this test's own paths, none of which the installer sets.
+  const mirrorVars = await installerVarsFile({ dir: tmp, kubespray, mirrorHost: '127.0.0.1', port });
+  installerVars = yaml.load(readFileSync(mirrorVars, 'utf8')) as Record<string, unknown>;
   const paths = { containerd_cfg_dir: cfg, containerd_storage_dir: join(tmp, 'root'), containerd_state_dir: join(tmp, 'state'), bin_dir: '/usr/bin', out_file: join(tmp, 'rendered.json') };
-  const { mirrorOwned, nodeDefaults } = kubesprayMirrorVars({ mirrorHost: '127.0.0.1', port, bundle: { targets: [] } });
-  for (const k of Object.keys(paths)) expect(k in mirrorOwned || k in nodeDefaults, k).toBe(false);
+  for (const k of Object.keys(paths)) expect(k in installerVars, k).toBe(false);
   writeFileSync(join(tmp, 'paths.json'), JSON.stringify(paths));
   const control = [{ prefix: 'docker.io', mirrors: [{ host: `http://${registry}`, capabilities: ['pull', 'resolve'], skip_verify: false }] }];
   const tpl = (f: string) => join(kubespray, 'roles/container-engine/containerd/templates', f);
@@ -132,11 +135,6 @@ beforeAll(async () => {
       // The control: the same template for an upstream prefix, into a certs.d of its own.
       { file: { path: `${tmp}/control.d/{{ item.prefix }}`, state: 'directory' }, loop: control },
       { template: { src: tpl('hosts.toml.j2'), dest: `${tmp}/control.d/{{ item.prefix }}/hosts.toml` }, loop: control },
-      // kubespray's downloads again with flannel as the network plugin (task vars: below -e, above the defaults).
-      {
-        copy: { dest: `${tmp}/flannel.json`, content: "{{ downloads | dict2items | selectattr('value.container', 'defined') | selectattr('value.container') | selectattr('value.enabled') | map(attribute='value') | map(attribute='repo') | list | to_json }}" },
-        vars: { kube_network_plugin: 'flannel' },
-      },
       {
         copy: {
           dest: '{{ out_file }}',
@@ -224,18 +222,31 @@ describe("kubespray's containerd templates, rendered with the installer's vars",
     expect(rendered.pull).toBe(`/usr/bin/ctr -n k8s.io images pull --hosts-dir ${cfg}/certs.d`);
   });
 
-  it('enable the images the completeness check computes, for calico (the default) and for flannel', () => {
-    const { mirrorOwned } = kubesprayMirrorVars({ mirrorHost: '127.0.0.1', port: Number(registry.split(':')[1]), bundle: { targets: [] } });
-    const strings = Object.fromEntries(Object.entries(mirrorOwned).filter(([, v]) => typeof v === 'string')) as Record<string, string>;
+  it('enable the images the completeness check computes, for calico (the default) and for flannel', async () => {
+    const strings = Object.fromEntries(Object.entries(installerVars).filter(([, v]) => typeof v === 'string')) as Record<string, string>;
+    const settings = Object.fromEntries(Object.entries(installerVars).filter(([, v]) => typeof v === 'string' || typeof v === 'boolean')) as Settings;
     // kubeadm's own images come from `kubeadm config images list`, not from `downloads:`.
-    const computed = (settings: Settings) => kubesprayDownloads(settings, ['amd64'], strings).images.filter((i) => !i.component.startsWith('kubeadm_')).map((i) => i.ref);
-    expect(rendered.images.filter((i) => i.enabled).map((i) => i.image).sort()).toEqual(computed(BUNDLE_SETTINGS).sort());
-    const flannelRepos: string[] = JSON.parse(readFileSync(join(tmp, 'flannel.json'), 'utf8'));
-    const flannel = computed({ ...BUNDLE_SETTINGS, kube_network_plugin: 'flannel' });
+    const computed = (s: Settings) => kubesprayDownloads(s, ['amd64'], strings).images.filter((i) => !i.component.startsWith('kubeadm_')).map((i) => i.ref);
+    expect(rendered.images.filter((i) => i.enabled).map((i) => i.image).sort()).toEqual(computed(settings).sort());
+    // The same with conf/vars.yml choosing flannel, through the installer again.
+    const flannelDir = join(tmp, 'flannel');
+    mkdirSync(flannelDir);
+    const varsYml = VARS_YML_TEMPLATE.replace(/^kube_network_plugin: calico$/m, 'kube_network_plugin: flannel');
+    expect(varsYml).not.toBe(VARS_YML_TEMPLATE);
+    const flannelVars = await installerVarsFile({ dir: flannelDir, kubespray, mirrorHost: '127.0.0.1', port: Number(registry.split(':')[1]), varsYml });
+    await runKubesprayPlay(flannelDir, 'flannel', {
+      kubespray,
+      roles: [],
+      facts: true,
+      extraVarFiles: [flannelVars],
+      tasks: [{ copy: { dest: `${flannelDir}/enabled.json`, content: "{{ downloads | dict2items | selectattr('value.container', 'defined') | selectattr('value.container') | selectattr('value.enabled') | map(attribute='value') | map(attribute='repo') | list | to_json }}" } }],
+    });
+    const flannelRepos: string[] = JSON.parse(readFileSync(join(flannelDir, 'enabled.json'), 'utf8'));
+    const flannel = computed({ ...settings, kube_network_plugin: 'flannel' });
     expect(flannel.map((r) => r.slice(0, r.lastIndexOf(':'))).sort()).toEqual([...flannelRepos].sort());
     expect(flannel).toContain(`${registry}/docker.io/flannel/flannel:v0.22.0`);
     expect(flannel).toContain(`${registry}/docker.io/flannel/flannel-cni-plugin:v1.1.2`);
-  });
+  }, 180_000);
 });
 
 describe('a private containerd with that config pulls from the mirror alone', () => {

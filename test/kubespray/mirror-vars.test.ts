@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import yaml from 'js-yaml';
 import { describe, expect, it } from 'vitest';
 import { kubesprayDownloads, kubesprayVars } from '../../src/kubespray/downloads.js';
-import { kubesprayMirrorVars, nodeImageName, renderMirrorVars, upstreamImageOf } from '../../src/kubespray/mirror-vars.js';
+import { kubesprayMirrorVars, nodeImageName, upstreamImageOf } from '../../src/kubespray/mirror-vars.js';
 import { FILE_DOWNLOADS } from '../../src/kubespray/release.js';
 import { BUNDLE_SETTINGS } from '../../src/kubespray/settings.js';
 import { renderTemplate } from '../../src/kubespray/template.js';
@@ -15,11 +15,13 @@ useSiteMirrors();
 
 async function render() {
   const m = await loadManifest(join(root, 'manifests/kubesphere.yaml'));
-  const text = renderMirrorVars({ mirrorHost: '10.0.0.1', port: 5080, bundle: { targets: m.targets } });
-  return { m, text, vars: yaml.load(text) as Record<string, any> };
+  const { mirrorOwned, nodeDefaults } = kubesprayMirrorVars({ mirrorHost: '10.0.0.1', port: 5080, bundle: { targets: m.targets } });
+  // As the installer's vars file holds them: the bundle's settings, the node defaults, the mirror's own over both.
+  const vars = { ...BUNDLE_SETTINGS, ...nodeDefaults, ...mirrorOwned } as Record<string, any>;
+  return { m, text: yaml.dump(vars, { lineWidth: 200 }), vars };
 }
 
-describe('renderMirrorVars for the kubesphere manifest, taskbox 10.0.0.1:5080', () => {
+describe('kubesprayMirrorVars for the kubesphere manifest, taskbox 10.0.0.1:5080', () => {
   it('points files, images and package sources at the mirror', async () => {
     const { vars } = await render();
     expect(vars.files_repo).toBe('http://10.0.0.1:5080/files');
@@ -90,7 +92,7 @@ describe('renderMirrorVars for the kubesphere manifest, taskbox 10.0.0.1:5080', 
     const { text } = await render();
     const hosts = [...text.matchAll(/https?:\/\/([^/\s"]+)/g)].map((x) => x[1]);
     expect(new Set(hosts)).toEqual(new Set(['10.0.0.1:5080']));
-    const v6 = yaml.load(renderMirrorVars({ mirrorHost: 'fd00::1', port: 5080, bundle: { targets: [{ os: 'debian-12' }] } })) as any;
+    const v6 = kubesprayMirrorVars({ mirrorHost: 'fd00::1', port: 5080, bundle: { targets: [{ os: 'debian-12' }] } }).mirrorOwned as any;
     expect(v6.files_repo).toBe('http://[fd00::1]:5080/files');
     expect(v6.kube_image_repo).toBe('[fd00::1]:5080/registry.k8s.io');
   });

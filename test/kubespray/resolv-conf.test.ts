@@ -9,9 +9,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { renderMirrorVars } from '../../src/kubespray/mirror-vars.js';
 import { requireTools } from '../support/tools.js';
 import { KUBESPRAY_TARBALL, unpackUpstream } from '../support/upstream.js';
+import { installerVarsFile } from './installer-vars.js';
 import { runKubesprayPlay } from './kubespray-play.js';
 
 const os = (distribution: string, version: string, release: string) => ({
@@ -71,8 +71,8 @@ describe("kubelet's resolvConf on systemd-resolved nodes", () => {
   }, 400_000);
 
   it("with the installer's vars, every host where systemd-resolved runs gets its real file, the others /etc/resolv.conf", async () => {
-    writeFileSync(join(tmp, 'mirror-vars.yml'), renderMirrorVars({ mirrorHost: '10.0.0.1', port: 5080, bundle: { targets: [{ os: 'ubuntu-24.04' }] } }));
-    const got = await kubeletResolvConf('with-installer-vars', [join(tmp, 'mirror-vars.yml')]);
+    const installerVars = await installerVarsFile({ dir: tmp, kubespray, mirrorHost: '10.0.0.1', port: 5080 });
+    const got = await kubeletResolvConf('with-installer-vars', [installerVars]);
     expect(got).toEqual({
       'ubuntu24-resolved': REAL,
       'ubuntu24-unknown': REAL,
