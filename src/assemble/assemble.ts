@@ -9,6 +9,7 @@ import { ContentStore } from '../store/content-store.js';
 import { writeFileAtomic } from '../store/atomic.js';
 import { FORMAT_VERSION, LOCK, SBOM } from '../bundle/layout.js';
 import { bundleSbom } from '../sbom/bundle-sbom.js';
+import { resolveSince } from './since.js';
 import { writeBundle, type Compression, type WrittenBundle } from '../bundle/write.js';
 import type { BundleMeta, CountedKind } from '../bundle/meta.js';
 import { kubesprayOfBuild } from '../kubespray/settings.js';
@@ -48,6 +49,8 @@ export interface BuildOptions {
   allowMissing?: boolean;
   onProgress?: OnProgress;
   signal?: AbortSignal;
+  /** Build a delta: only what this bundle (or its lock) lacks; the rest comes from it at install. */
+  since?: string;
 }
 
 export interface BuildResult {
@@ -73,6 +76,7 @@ export async function buildBundle(opts: BuildOptions): Promise<BuildResult> {
   const locked = opts.locked ? await readLock(lockFile) : undefined;
   const compress = opts.compress ?? 'none';
   const out = resolve(opts.out ?? join('bundles', `${manifest.name}-${manifest.version}.tar${compress === 'gzip' ? '.gz' : ''}`));
+  const since = opts.since ? await resolveSince(opts.since, onProgress) : undefined;
   const asDirectory = out.endsWith('/') || !/\.tar(\.gz)?$/.test(out);
 
   await mkdir(opts.cacheDir, { recursive: true });
@@ -115,6 +119,7 @@ export async function buildBundle(opts: BuildOptions): Promise<BuildResult> {
       apiVersion: 'ks-bundle/v1',
       kind: 'BundleLock',
       manifest: { name: manifest.name, version: manifest.version, sha256: manifest.sha256 },
+      ...(since ? { base: since.base } : {}),
       artifacts,
     };
     if (locked) {
@@ -144,16 +149,17 @@ export async function buildBundle(opts: BuildOptions): Promise<BuildResult> {
       name: manifest.name,
       version: manifest.version,
       entries,
-      meta: bundleMeta(manifest, artifacts, entries.map((e) => e.path)),
+      meta: { ...bundleMeta(manifest, artifacts, entries.map((e) => e.path)), ...(since ? { base: since.base } : {}) },
       out,
       asDirectory,
       compress,
       onProgress,
+      inBase: since?.inBase,
     });
     const lockFiles = [lockFile];
     if (!locked) await writeFileAtomic(lockFile, lockText);
     const beside = `${out.replace(/\/+$/, '')}.lock.yaml`;
-    await writeFileAtomic(beside, lockText);
+    await writeFileAtomic(beside, renderLock({ ...lock, bundle: { name: manifest.name, version: manifest.version, sha256sums: bundle.sha256sums } }));
     lockFiles.push(beside);
     return { manifest, bundle, lockFiles, lock };
   } finally {

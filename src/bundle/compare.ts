@@ -17,6 +17,8 @@ export interface Compared {
   meta?: BundleMeta;
   /** The format version bundle.yaml declares, even one this ks-bundle does not read. */
   formatVersion?: number;
+  /** A delta's files that it lists but does not carry (path → sha256): they come from its base. */
+  fromBase: Map<string, string>;
 }
 
 /**
@@ -36,7 +38,7 @@ export function compareWithSums(actual: Map<string, string>, texts: { sums?: str
   }
   if (texts.sums === undefined) {
     problems.push({ kind: 'missing', path: SUMS, message: 'SHA256SUMS is missing' });
-    return { problems, meta, formatVersion };
+    return { problems, meta, formatVersion, fromBase: new Map() };
   }
   if (meta && meta.sha256sums !== sha256OfString(texts.sums)) {
     problems.push({ kind: 'sums-mismatch', path: SUMS, message: `SHA256SUMS does not match the sha256sums in bundle.yaml (${meta.sha256sums})` });
@@ -44,13 +46,16 @@ export function compareWithSums(actual: Map<string, string>, texts: { sums?: str
   const { sums, badLines, duplicates } = parseSums(texts.sums);
   for (const line of badLines) problems.push({ kind: 'corrupt', path: SUMS, message: `line ${line} is not "<sha256>  <path>"` });
   for (const { path, line } of duplicates) problems.push({ kind: 'corrupt', path: SUMS, message: `line ${line} lists ${path} a second time` });
+  const fromBase = new Map<string, string>();
   for (const [path, want] of sums) {
     const got = actual.get(path);
-    if (got === undefined) problems.push({ kind: 'missing', path, message: 'listed in SHA256SUMS but not in the bundle' });
+    // Only a bundle.yaml that checked out can make a listed file optional, and only by naming its base.
+    if (got === undefined && meta?.base) fromBase.set(path, want);
+    else if (got === undefined) problems.push({ kind: 'missing', path, message: 'listed in SHA256SUMS but not in the bundle' });
     else if (got !== want) problems.push({ kind: 'changed', path, message: `sha256 ${got}, SHA256SUMS says ${want}` });
   }
   for (const path of actual.keys()) {
     if (!sums.has(path) && !isUncovered(path)) problems.push({ kind: 'unlisted', path, message: 'in the bundle but not listed in SHA256SUMS' });
   }
-  return { problems, meta, formatVersion };
+  return { problems, meta, formatVersion, fromBase };
 }

@@ -4,8 +4,9 @@ import { pathComponentProblem } from '../util/path-name.js';
  * Names and rules of the bundle format. Bump FORMAT_VERSION whenever what a bundle holds changes meaning.
  * 2: bundle.yaml records the build's decisions (aptRepos, registries, kubespray, kubesphere), and its name and
  * version must be path components.
+ * 3: a delta bundle (bundle.yaml `base`) lists in SHA256SUMS files it does not carry; they come from its base.
  */
-export const FORMAT_VERSION = 2;
+export const FORMAT_VERSION = 3;
 export const BUNDLE_YAML = 'bundle.yaml';
 export const SUMS = 'SHA256SUMS';
 export const LOCK = 'bundle.lock.yaml';

@@ -12,6 +12,8 @@ export interface LockOf {
   lock: Lock;
   /** The bundle's verified bundle.yaml, when a bundle (not a lock file) was given. */
   meta?: BundleMeta;
+  /** The sha256 of every file the bundle holds, when a bundle was given. */
+  files?: Set<string>;
 }
 
 /** A tar (ustar magic at 257) or a gzip stream, as opposed to a lock's YAML text. */
@@ -37,5 +39,5 @@ export async function lockOf(path: string, opts: { onProgress?: OnProgress } = {
   if (!report.ok || !report.meta) throw integrityError(path, report.problems);
   const text = report.kept.get(LOCK);
   if (text === undefined) throw new IntegrityError(`${path}: holds no ${LOCK}`, { hint: 'Give the lock written beside it (<bundle>.lock.yaml), or rebuild it with this ks-bundle.' });
-  return { lock: parseLock(text, `${path}:${LOCK}`), meta: report.meta };
+  return { lock: parseLock(text, `${path}:${LOCK}`), meta: report.meta, files: new Set(report.digests.values()) };
 }

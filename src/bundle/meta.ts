@@ -42,7 +42,18 @@ export interface BundleMeta {
   kubespray?: { version: string; settings: Record<string, string | boolean> };
   /** Present when the bundle holds KubeSphere's installer image: the KubeSphere release. */
   kubesphere?: { version: string };
+  /**
+   * A delta bundle's base: the bundle it was built against (its root digest, the sha256 of its SHA256SUMS). The
+   * delta's SHA256SUMS lists every file of the full bundle; those it does not carry come from the base, by sha256.
+   */
+  base?: BundleBase;
   /** sha256 of SHA256SUMS: bundle.yaml vouches for SHA256SUMS, which vouches for every other file. */
+  sha256sums: string;
+}
+
+export interface BundleBase {
+  name: string;
+  version: string;
   sha256sums: string;
 }
 
@@ -56,9 +67,9 @@ export interface ParsedMeta {
 
 const KEYS = [
   'apiVersion', 'kind', 'formatVersion', 'name', 'version', 'manifest', 'targets', 'counts', 'bytes', 'installer',
-  'aptRepos', 'registries', 'kubespray', 'kubesphere', 'sha256sums',
+  'aptRepos', 'registries', 'kubespray', 'kubesphere', 'base', 'sha256sums',
 ] as const;
-const REQUIRED = KEYS.filter((k) => k !== 'kubespray' && k !== 'kubesphere');
+const REQUIRED = KEYS.filter((k) => k !== 'kubespray' && k !== 'kubesphere' && k !== 'base');
 const SHA256 = /^[0-9a-f]{64}$/;
 
 /** bundle.yaml's text, as the writer puts it in the bundle. */
@@ -109,6 +120,12 @@ export function parseBundleMeta(text: string, file: string = BUNDLE_YAML): Parse
   const registries = (c.array(root.registries, 'registries') ?? []).map((r, i) => component(c, r, `registries[${i}]`) ?? '');
   const kubespray = root.kubespray === undefined ? undefined : kubesprayOf(c, root.kubespray);
   const kubesphere = root.kubesphere === undefined ? undefined : c.object(root.kubesphere, 'kubesphere', ['version'], ['version']);
+  const baseObj = root.base === undefined ? undefined : c.object(root.base, 'base', ['name', 'version', 'sha256sums'], ['name', 'version', 'sha256sums']);
+  const base = baseObj && {
+    name: component(c, baseObj.name, 'base.name') ?? '',
+    version: component(c, baseObj.version, 'base.version') ?? '',
+    sha256sums: c.string(baseObj.sha256sums, 'base.sha256sums', { pattern: SHA256, patternHint: 'a sha256' }) ?? '',
+  };
   const meta: BundleMeta = {
     apiVersion: 'ks-bundle/v1',
     kind: 'Bundle',
@@ -124,6 +141,7 @@ export function parseBundleMeta(text: string, file: string = BUNDLE_YAML): Parse
     registries,
     ...(kubespray ? { kubespray } : {}),
     ...(kubesphere ? { kubesphere: { version: c.string(kubesphere.version, 'kubesphere.version') ?? '' } } : {}),
+    ...(base ? { base } : {}),
     sha256sums: c.string(root.sha256sums, 'sha256sums', { pattern: SHA256, patternHint: 'a sha256' }) ?? '',
   };
   return c.problems.length ? { formatVersion, problems: c.problems } : { meta, formatVersion, problems: [] };

@@ -9,6 +9,7 @@ import { parseBundleMeta, type BundleMeta } from './meta.js';
 import { peekTar } from './peek.js';
 import { openByteSource, type ByteSource } from '../parts/source.js';
 import { integrityError, verifyFolder, verifyTarball, type VerifyOptions, type VerifyReport } from './verify.js';
+import { baseFolder, describeBase, fillFromBase } from './delta.js';
 
 /** A bundle's folder on disk, checked, with its bundle.yaml. */
 export interface UnpackedBundle {
@@ -35,9 +36,21 @@ export interface Bundle {
    * A verified folder of the bundle. A tarball is verified and unpacked in one pass under `dataDir`, into
    * `<name>-<version>/` (names from the verified bundle.yaml); a folder unpacked there before is verified again and
    * kept. A folder bundle is verified where it is; `verify: false` only reads its bundle.yaml (a caller that has
-   * just verified it, in this run).
+   * just verified it, in this run). A delta is completed with the files it takes from its base: `base` (a bundle,
+   * unpacked under `dataDir` if it is a tarball) or the base an earlier install left in `dataDir`.
    */
-  unpack(opts: { dataDir: string; onProgress?: OnProgress; verify?: boolean; check?: ByteCheck }): Promise<UnpackedBundle>;
+  unpack(opts: UnpackOptions): Promise<UnpackedBundle>;
+}
+
+export interface UnpackOptions {
+  dataDir: string;
+  onProgress?: OnProgress;
+  verify?: boolean;
+  check?: ByteCheck;
+  /** A delta's base bundle (tarball, .parts or folder). */
+  base?: string;
+  /** Where an earlier install left a delta's base, `<name>-<version>/` (default: dataDir). */
+  baseDataDir?: string;
 }
 
 /** A check over a tarball's bytes (its signature) that rides the verifying read and must pass before it is unpacked. */
@@ -75,6 +88,11 @@ function folderBundle(dir: string): Bundle {
       if (opts.verify === false) return { dir, meta: await metaOfFolder(dir), reused: false };
       const report = await verifyFolder(dir, { onProgress: opts.onProgress });
       if (!report.ok || !report.meta) throw integrityError(dir, report.problems);
+      if (report.meta.base && report.fromBase.size) {
+        throw new InputError(`${dir} is an unpacked delta over ${describeBase(report.meta.base)}: ${report.fromBase.size} of its files are in the base`, {
+          hint: 'Give the delta tarball (or its .parts): it is unpacked beside its base and completed from it.',
+        });
+      }
       return { dir, meta: report.meta, reused: false };
     },
   };
@@ -106,6 +124,12 @@ function tarballBundle(path: string, open: () => Promise<ByteSource>): Bundle {
         const report = await verifyTarball(await open(), { onProgress: opts.onProgress, extractTo: tmp, tap });
         if (!report.ok || !report.meta) throw integrityError(path, report.problems);
         await opts.check?.finish();
+        const meta = report.meta;
+        if (meta.base) {
+          const given = opts.base ? await (await openBundle(opts.base)).unpack({ dataDir: opts.dataDir, onProgress: opts.onProgress }) : undefined;
+          const baseDir = await baseFolder(path, { ...meta, base: meta.base }, { dataDir: opts.baseDataDir ?? opts.dataDir, given });
+          await fillFromBase(tmp, report.fromBase, baseDir, { onProgress: opts.onProgress });
+        }
         const dest = join(opts.dataDir, topDirName(report.meta.name, report.meta.version));
         await inDataDir(writeFileAtomic(join(tmp, UNPACKED_MARKER), report.meta.sha256sums + '\n'));
         await inDataDir(rm(dest, { recursive: true, force: true }).then(() => rename(tmp, dest)));

@@ -47,7 +47,7 @@ export async function readBundleDir(root: string, opts: { onProgress?: OnProgres
     const text = opts.keep?.(f.rel) ? await small(f.rel) : undefined;
     if (text !== undefined) kept.set(f.rel, text);
   }
-  return { problems: [...problems, ...compared.problems], meta: compared.meta, formatVersion: compared.formatVersion, top: undefined, files: files.length, bytes: total, digests, kept };
+  return { problems: [...problems, ...compared.problems], meta: compared.meta, formatVersion: compared.formatVersion, top: undefined, files: files.length, bytes: total, digests, kept, fromBase: compared.fromBase };
 }
 
 async function walk(root: string, dir: string, out: Array<{ rel: string; size: number }>, problems: VerifyProblem[]): Promise<void> {

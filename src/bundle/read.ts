@@ -29,6 +29,8 @@ export interface BundleReadResult {
   digests: Map<string, string>;
   /** The text of the small files `keep` asked for (the completeness check reads them). */
   kept: Map<string, string>;
+  /** A delta's listed files that come from its base (path → sha256); empty for a full bundle. */
+  fromBase: Map<string, string>;
 }
 
 export interface ReadOptions {
@@ -193,7 +195,8 @@ export async function readBundleTar(source: ByteSource, opts: ReadOptions = {}):
   // A file refused as unlisted was never hashed; compareWithSums must not call it missing as well.
   const refusedPaths = new Set(problems.filter((p) => p.kind === 'unlisted').map((p) => p.path));
   const comparedProblems = compared.problems.filter((p) => !(p.kind === 'missing' && refusedPaths.has(p.path)));
-  return { problems: [...problems, ...comparedProblems], meta: compared.meta, formatVersion: compared.formatVersion, top, files, bytes, digests, kept };
+  for (const p of refusedPaths) compared.fromBase.delete(p);
+  return { problems: [...problems, ...comparedProblems], meta: compared.meta, formatVersion: compared.formatVersion, top, files, bytes, digests, kept, fromBase: compared.fromBase };
 }
 
 /** An error of this machine's file system while unpacking (no space, no permission), kept apart from a bad archive. */

@@ -29,10 +29,19 @@ export interface WriteBundleOptions {
   asDirectory: boolean;
   compress: Compression;
   onProgress?: OnProgress;
+  /**
+   * A delta (meta.base set): digests its base already holds. Such a file is listed in SHA256SUMS like any other
+   * but not written; installing the delta over its base takes it from there.
+   */
+  inBase?: Set<string>;
 }
 
 export interface WrittenBundle {
   path: string;
+  /** sha256 of SHA256SUMS, the bundle's root digest (bundle.yaml's sha256sums). */
+  sha256sums: string;
+  /** Files listed but left to the base (a delta). */
+  fromBase: number;
   /** sha256 of the tarball (also in the `<bundle>.sha256` sidecar); undefined for a folder. */
   sha256?: string;
   bytes: number;
@@ -52,12 +61,13 @@ export async function writeBundle(opts: WriteBundleOptions): Promise<WrittenBund
     { path: BUNDLE_YAML, data: Buffer.from(renderBundleMeta(meta)), size: 0 },
     { path: SUMS, data: Buffer.from(sums), size: 0 },
   ].map((e) => ({ ...e, size: e.data!.length }));
-  const ordered = [...head, ...entries.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))];
+  const carried = entries.filter((e) => !(opts.inBase?.has(e.sha256!) && !isUncovered(e.path)));
+  const ordered = [...head, ...carried.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))];
   const total = ordered.reduce((n, e) => n + e.size, 0);
   onProgress({ type: 'start', id: 'pack', label: 'pack bundle', total });
   const result = opts.asDirectory ? await writeTree(opts.out, ordered, onProgress, total) : await writeTarball(opts, ordered, onProgress, total);
   onProgress({ type: 'done', id: 'pack', bytes: total, cached: false });
-  return { ...result, files: ordered.length };
+  return { ...result, files: ordered.length, sha256sums: meta.sha256sums, fromBase: entries.length - carried.length };
 }
 
 function checkUnique(entries: BundleEntry[]): BundleEntry[] {
@@ -99,7 +109,7 @@ function tarItems(top: string, entries: BundleEntry[]): TarItem[] {
   return items;
 }
 
-async function writeTarball(opts: WriteBundleOptions, ordered: BundleEntry[], onProgress: OnProgress, total: number): Promise<Omit<WrittenBundle, 'files'>> {
+async function writeTarball(opts: WriteBundleOptions, ordered: BundleEntry[], onProgress: OnProgress, total: number): Promise<Omit<WrittenBundle, 'files' | 'sha256sums' | 'fromBase'>> {
   await mkdir(dirname(opts.out), { recursive: true }).catch((err) => Promise.reject(localFailure(err, dirname(opts.out), 'writing the bundle')));
   const tmp = tempSibling(opts.out);
   const items = tarItems(topDirName(opts.name, opts.version), ordered);
@@ -144,7 +154,7 @@ async function gzipTarFile(file: string, items: TarItem[], onBytes: (n: number) 
   return { sha256: hash.digest('hex'), bytes };
 }
 
-async function writeTree(out: string, ordered: BundleEntry[], onProgress: OnProgress, total: number): Promise<Omit<WrittenBundle, 'files'>> {
+async function writeTree(out: string, ordered: BundleEntry[], onProgress: OnProgress, total: number): Promise<Omit<WrittenBundle, 'files' | 'sha256sums' | 'fromBase'>> {
   const tmp = tempSibling(out.replace(/\/+$/, ''));
   let done = 0;
   try {

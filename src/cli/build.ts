@@ -19,10 +19,12 @@ export function buildCommand(): Command {
     .option('--concurrency <n>', 'requests to upstreams in flight at once, all kinds together', positiveInt, 4)
     .option('--registry-auth <file>', 'registry credentials in docker config.json format')
     .option('--allow-missing', 'only warn when the install would ask for an image or file the bundle lacks')
+    .option('--since <old>', 'write a delta: only what OLD (a bundle, or the .lock.yaml beside it) lacks; install it over OLD')
     .option('--json', 'progress and result as JSON lines')
     .addHelpText(
       'after',
       '\nExample:\n  ks-bundle build -m manifests/demo.yaml -o bundles/demo.tar\n  ks-bundle build -m manifests/kubesphere.yaml --locked\n' +
+        '  ks-bundle build -m manifests/kubesphere.yaml --since bundles/kubesphere-3.4.0.tar.lock.yaml -o bundles/kubesphere-3.4.1-delta.tar\n' +
         '\nEnvironment: https_proxy, http_proxy, no_proxy (as curl reads them); NODE_EXTRA_CA_CERTS (a private CA for every host);\n' +
         'KS_BUNDLE_IDLE_TIMEOUT (seconds of silence before a request is retried, default 60); npm_config_registry (the runtime\'s registry).',
     )
@@ -52,6 +54,7 @@ export function buildCommand(): Command {
           concurrency: o.concurrency,
           registryAuthFile: o.registryAuth,
           allowMissing: !!o.allowMissing,
+          since: o.since,
           onProgress: renderer.onProgress,
           http,
           npmRegistry: process.env.npm_config_registry || process.env.NPM_CONFIG_REGISTRY || undefined,
@@ -67,6 +70,7 @@ export function buildCommand(): Command {
           process.stdout.write(
             `bundle  ${r.bundle.path}\n` +
               `files   ${r.bundle.files}, ${formatBytes(r.bundle.bytes)}\n` +
+              (r.lock.base ? `delta   over ${r.lock.base.name} ${r.lock.base.version}: ${r.bundle.fromBase} file(s) left to it\n` : '') +
               (r.bundle.sha256 ? `sha256  ${r.bundle.sha256}\n` : '') +
               `lock    ${r.lockFiles.join(', ')}\n` +
               `took    ${formatDuration(Date.now() - t0)}\n`,

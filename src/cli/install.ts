@@ -25,6 +25,7 @@ export function installCommand(): Command {
     .option('--allow-missing', 'install even when the bundle lacks an image or file the install will ask for')
     .option('--kubesphere-timeout <minutes>', 'how long to wait for ks-installer\'s result', minutes, 60)
     .addOption(new Option('--only <steps>', 'run only some steps: init = verify, unpack, mirror, taskbox (InitInstaller.sh)').choices(['init']))
+    .option('--base <bundle>', "a delta's base bundle (default: the base an earlier install unpacked in --data-dir)")
     .option('--key <public.asc>', 'require BUNDLE.asc beside the tarball (or its .parts) to be a signature by this key (exit 3 if not)')
     .option('--plan', 'change nothing and contact no node: verify the bundle, read the conf, print every step with its hosts, the vars for ansible-playbook, the storage classes, the ClusterConfiguration and the images')
     .option('--json', 'with --plan: one JSON document on stdout. Otherwise stdout is JSON lines only: {"type":"step","id":…,"status":"running"|"done"|"skipped"|"failed"} and progress events; tables go to stderr')
@@ -68,6 +69,7 @@ export function installCommand(): Command {
         kubesphereTimeoutMs: o.kubesphereTimeout * 60_000,
         only: o.only,
         key: o.key,
+        base: o.base,
         siteConfigFile: process.env.KS_BUNDLE_CONFIG || undefined,
         confirm: interactive ? ask : undefined,
         unconfirmed: !o.yes && !interactive,

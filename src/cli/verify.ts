@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { integrityError } from '../bundle/verify.js';
 import { openBundle } from '../bundle/open.js';
+import { describeBase } from '../bundle/delta.js';
 import { FORMAT_VERSION } from '../bundle/layout.js';
 import { createRenderer, progressMode } from './progress.js';
 import { checkCompleteness } from '../completeness/check.js';
@@ -27,8 +28,8 @@ export function verifyCommand(): Command {
       const arches = (report.meta?.targets ?? []).map((t) => t.arch);
       const completeness = checkCompleteness(viewOfRead(report.digests.keys(), report.kept, arches), completenessOptions(report.meta?.kubespray));
       if (o.json) {
-        const { digests: _d, kept: _k, ...rest } = report;
-        process.stdout.write(JSON.stringify({ ...rest, signature: signed, completeness }, null, 2) + '\n');
+        const { digests: _d, kept: _k, fromBase, ...rest } = report;
+        process.stdout.write(JSON.stringify({ ...rest, fromBase: fromBase.size, signature: signed, completeness }, null, 2) + '\n');
         if (!report.ok) process.exitCode = 3;
         else if (completeness.missing.length && !o.allowMissing) process.exitCode = 1;
         return;
@@ -40,6 +41,7 @@ export function verifyCommand(): Command {
       if (report.skipped.length) process.stdout.write(`skipped  ${report.skipped.join(', ')} (yours to edit; the .example copies are checked)\n`);
       if (!report.ok) throw integrityError(bundle, report.problems);
       process.stdout.write('ok       every file matches SHA256SUMS, and SHA256SUMS matches bundle.yaml\n');
+      if (m?.base) process.stdout.write(`delta    over ${describeBase(m.base)}: ${report.fromBase.size} listed file(s) come from it, checked when the delta is installed over it\n`);
       if (signed) process.stdout.write(`signed   by ${signed.fingerprint} on ${signed.created.toISOString()} (${signatureFileOf(bundle)})\n`);
       enforce(completeness, bundle, !!o.allowMissing, (e) => e.type === 'log' && process.stderr.write(`warning: ${e.message}\n`));
       process.stdout.write(`complete ${completeness.checked.images} image(s) and ${completeness.checked.files} file(s) the install asks for are all in the bundle\n`);

@@ -37,7 +37,7 @@ const verify: Step<InstallContext> = {
   async run(c) {
     // A tarball is verified and unpacked in one pass (into a temporary folder, renamed when every byte matched); a
     // folder unpacked before is verified again, and a folder bundle where it is.
-    const opened = await c.source.bundle.unpack({ dataDir: c.o.dataDir, onProgress: c.o.onProgress, check: c.signature });
+    const opened = await c.source.bundle.unpack({ dataDir: c.o.dataDir, onProgress: c.o.onProgress, check: c.signature, base: c.o.base });
     c.bundleDir = opened.dir;
     c.unpacked = { reused: opened.reused };
     c.meta = opened.meta;

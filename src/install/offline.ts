@@ -41,6 +41,8 @@ export interface InstallOptions {
   allowMissing: boolean;
   /** How long to wait for ks-installer's result. */
   kubesphereTimeoutMs: number;
+  /** A delta's base bundle; by default the base an earlier install unpacked in the data dir. */
+  base?: string;
   /** A public key: the tarball's `.asc` must be its signature (read in the same pass as the checksums). */
   key?: string;
   /** The taskbox's settings file (SITE_CONFIG_FILE); its `signatureKey` makes a signature required. */

@@ -32,7 +32,7 @@ export async function planInstall(o: InstallOptions): Promise<{ plan: InstallPla
   const ctx = await prepare({ ...o, unconfirmed: false, allowMissing: true, onProgress: (e) => (e.type === 'log' && e.level === 'warn' ? notes.push(e.message) : o.onProgress(e)) });
   const temp = ctx.source.isDir ? undefined : await mkdtemp(join(tmpdir(), 'ks-bundle-plan-'));
   try {
-    const opened = await ctx.source.bundle.unpack({ dataDir: temp ?? o.dataDir, onProgress: o.onProgress, check: ctx.signature });
+    const opened = await ctx.source.bundle.unpack({ dataDir: temp ?? o.dataDir, onProgress: o.onProgress, check: ctx.signature, base: o.base, baseDataDir: o.dataDir });
     ctx.bundleDir = opened.dir;
     ctx.meta = opened.meta;
     ctx.info = bundleInfo(opened);

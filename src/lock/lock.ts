@@ -8,7 +8,14 @@ export interface Lock {
   apiVersion: 'ks-bundle/v1';
   kind: 'BundleLock';
   manifest: { name: string; version: string; sha256: string };
+  /** A delta's base: the bundle it was built against, by name, version and root digest (sha256 of its SHA256SUMS). */
+  base?: { name: string; version: string; sha256sums: string };
   artifacts: LockEntry[];
+  /**
+   * The bundle this lock was written beside, by its root digest: only in `<bundle>.lock.yaml` (a lock inside a bundle
+   * cannot hold the digest that covers it), so that `build --since <bundle>.lock.yaml` can name its base.
+   */
+  bundle?: { name: string; version: string; sha256sums: string };
 }
 
 const KIND_ORDER: LockEntry['kind'][] = ['runtime', 'file', 'manifest', 'playbooks', 'image', 'blob', 'deb', 'wheel', 'index'];

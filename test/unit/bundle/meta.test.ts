@@ -4,10 +4,10 @@ import { FORMAT_VERSION } from '../../../src/bundle/layout.js';
 
 const SUMS = 'c'.repeat(64);
 
-/** bundle.yaml as a build of the default manifest writes it (format 2). */
+/** bundle.yaml as a build of the default manifest writes it (format 3). */
 const SAMPLE = `apiVersion: ks-bundle/v1
 kind: Bundle
-formatVersion: 2
+formatVersion: 3
 name: kubesphere
 version: 3.4.1
 manifest:
@@ -54,7 +54,7 @@ describe('parseBundleMeta', () => {
   it('reads what a build writes', () => {
     const { meta, problems, formatVersion } = parseBundleMeta(SAMPLE);
     expect(problems).toEqual([]);
-    expect(formatVersion).toBe(2);
+    expect(formatVersion).toBe(3);
     expect(meta).toMatchObject({
       name: 'kubesphere',
       version: '3.4.1',
@@ -76,7 +76,14 @@ describe('parseBundleMeta', () => {
   });
 
   it('this ks-bundle reads the format the sample is written in', () => {
-    expect(FORMAT_VERSION).toBe(2);
+    expect(FORMAT_VERSION).toBe(3);
+  });
+
+  it("reads a delta bundle's base, and refuses a base name that is not a path component", () => {
+    const withBase = SAMPLE.replace(`sha256sums: ${SUMS}`, `base:\n  name: kubesphere\n  version: 3.4.0\n  sha256sums: ${'d'.repeat(64)}\nsha256sums: ${SUMS}`);
+    expect(parseBundleMeta(withBase).meta?.base).toEqual({ name: 'kubesphere', version: '3.4.0', sha256sums: 'd'.repeat(64) });
+    const { problems } = parseBundleMeta(withBase.replace('version: 3.4.0', 'version: ../x'));
+    expect(problems).toEqual([expect.objectContaining({ path: 'base.version', message: expect.stringMatching(/it becomes a folder or file name/) })]);
   });
 
   it('refuses a version that would make the unpack folder escape, naming the line', () => {
@@ -111,10 +118,10 @@ describe('parseBundleMeta', () => {
   });
 
   it('reports another format version alone, with both numbers', () => {
-    const { meta, problems, formatVersion } = parseBundleMeta(withLine('formatVersion: 2', 'formatVersion: 1'));
+    const { meta, problems, formatVersion } = parseBundleMeta(withLine('formatVersion: 3', 'formatVersion: 1'));
     expect(meta).toBeUndefined();
     expect(formatVersion).toBe(1);
-    expect(problems).toEqual([expect.objectContaining({ line: 3, path: 'formatVersion', message: 'format version 1; this ks-bundle reads format version 2' })]);
+    expect(problems).toEqual([expect.objectContaining({ line: 3, path: 'formatVersion', message: 'format version 1; this ks-bundle reads format version 3' })]);
   });
 
   it('lists every problem at once, with unknown keys and wrong types', () => {
