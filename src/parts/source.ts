@@ -1,7 +1,7 @@
-import { open, readFile, stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { IntegrityError, InputError } from '../errors.js';
-import { readChunks } from '../store/chunked-read.js';
+import { readChunks, readHead } from '../store/chunked-read.js';
 import { newSha256 } from '../store/hashing.js';
 import { PARTS_SUFFIX, isPartsFile, parseParts, type PartRef } from './parts-file.js';
 
@@ -126,17 +126,6 @@ class PartsSource implements ByteSource {
         this.problems.push({ kind: 'changed', path: part.path, message: `part ${i + 1} of ${this.parts.length} is damaged: sha256 ${got}, ${basename(this.path)} says ${part.sha256}` });
       }
     }
-  }
-}
-
-async function readHead(path: string, n: number): Promise<Buffer> {
-  const fh = await open(path, 'r');
-  try {
-    const buf = Buffer.alloc(n);
-    const { bytesRead } = await fh.read(buf, 0, n, 0);
-    return buf.subarray(0, bytesRead);
-  } finally {
-    await fh.close();
   }
 }
 

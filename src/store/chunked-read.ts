@@ -47,3 +47,15 @@ export async function* readChunks(source: string | FileHandle, opts: { start?: n
     spare.push(...buffers.slice(0, MAX_SPARE - spare.length));
   }
 }
+
+/** The first `n` bytes of a file (fewer if it is shorter): a magic number, a gzip or xz header. */
+export async function readHead(path: string, n: number): Promise<Buffer> {
+  const fh = await open(path, 'r');
+  try {
+    const buf = Buffer.alloc(n);
+    const { bytesRead } = await fh.read(buf, 0, n, 0);
+    return buf.subarray(0, bytesRead);
+  } finally {
+    await fh.close();
+  }
+}

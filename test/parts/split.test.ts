@@ -1,10 +1,11 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readdir, rm, writeFile, open, unlink, copyFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI, runCli } from '../support/cli.js';
+import { runCli } from '../support/cli.js';
+import { serveCli } from '../mirror/support.js';
 import { startFaultUpstream, type FaultUpstream } from '../support/fault-upstream.js';
 import { sha256sum } from '../support/sha256sum.js';
 import { requireTools } from '../support/tools.js';
@@ -133,22 +134,12 @@ describe('verify a split bundle', () => {
     const s = await splitCopy('serve', '512K');
     await unlink(s.tar);
     const dataDir = join(s.dir, 'data');
-    const child = spawn(process.execPath, [CLI, 'serve', join(s.dir, 's.tar.parts'), '--listen', '127.0.0.1', '--port', '0', '--data-dir', dataDir], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const m = await serveCli([join(s.dir, 's.tar.parts'), '--listen', '127.0.0.1', '--port', '0', '--data-dir', dataDir]);
     try {
-      let out = '';
-      child.stdout.on('data', (d) => (out += d));
-      const url = await new Promise<string>((resolve, reject) => {
-        child.stdout.on('data', () => {
-          const m = /at (http:\/\/127\.0\.0\.1:\d+)\//.exec(out);
-          if (m) resolve(m[1]!);
-        });
-        child.on('exit', (code) => reject(new Error(`serve exited ${code}: ${out}`)));
-      });
-      execFileSync('curl', ['-sf', '-o', join(s.dir, 'a.got'), `${url}/files/a.bin`]);
+      execFileSync('curl', ['-sf', '-o', join(s.dir, 'a.got'), `${m.url}/files/a.bin`]);
       execFileSync('cmp', [join(s.dir, 'a.got'), join(dir, 'up', 'a.bin')]);
     } finally {
-      child.kill('SIGTERM');
-      await new Promise((r) => child.once('close', r));
+      await m.stop();
     }
   });
 });

@@ -1,11 +1,12 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isolatedPipEnv } from '../fixtures/wheels/fixture.js';
 import { hostApt } from '../apt/host-apt.js';
-import { CLI, runCli } from '../support/cli.js';
+import { runCli } from '../support/cli.js';
+import { serveCli } from '../mirror/support.js';
 import { requireTools } from '../support/tools.js';
 import { buildTwoBundles, type TwoBundles } from './two-bundles.js';
 
@@ -16,30 +17,8 @@ let delta: string;
 const listing = (tar: string) => execFileSync('tar', ['-tf', tar], { encoding: 'utf8' }).split('\n').filter((l) => l && !l.endsWith('/'));
 const member = (tar: string, path: string) => execFileSync('tar', ['-xOf', tar, path], { maxBuffer: 1 << 28 });
 
-/** `ks-bundle serve` in the background; resolves with its URL once it listens. */
-async function serve(args: string[]): Promise<{ url: string; proc: ChildProcess; stop(): Promise<void> }> {
-  const proc = spawn(process.execPath, [CLI, 'serve', ...args, '--host', '127.0.0.1', '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  proc.stderr!.on('data', (d) => (err += d));
-  const url = await new Promise<string>((resolve, reject) => {
-    proc.stdout!.on('data', (d) => {
-      out += d;
-      const m = /at (http:\/\/127\.0\.0\.1:\d+)\//.exec(out);
-      if (m) resolve(m[1]!);
-    });
-    proc.on('exit', (code) => reject(new Error(`serve exited ${code}: ${err}`)));
-  });
-  return {
-    url,
-    proc,
-    stop: async () => {
-      if (proc.exitCode !== null) return;
-      proc.kill('SIGTERM');
-      await new Promise((r) => proc.once('close', r));
-    },
-  };
-}
+/** `ks-bundle serve` on loopback, on a port the system picks. */
+const serve = (args: string[]) => serveCli([...args, '--listen', '127.0.0.1', '--port', '0']);
 
 beforeAll(async () => {
   requireTools('docker-registry', 'skopeo', 'umoci', 'tar', 'apt-get', 'dpkg-deb', 'curl', 'cmp', 'python3');
