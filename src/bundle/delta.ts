@@ -6,6 +6,7 @@ import { hashFile, sha256OfString } from '../store/hashing.js';
 import { SUMS, topDirName } from './layout.js';
 import type { BundleBase, BundleMeta } from './meta.js';
 import { parseSums } from './sha256sums.js';
+import { quoteName, relativePathProblem } from '../util/path-name.js';
 
 /** How a delta names its base in messages: `ship 1.0.0 (sha256sums 1a2b…)`. */
 export function describeBase(base: BundleBase): string {
@@ -48,12 +49,16 @@ export async function baseFolder(delta: string, meta: BundleMeta & { base: Bundl
  */
 export async function fillFromBase(dir: string, fromBase: Map<string, string>, baseDir: string, opts: { onProgress?: OnProgress } = {}): Promise<{ linked: number; copied: number }> {
   const bySha = new Map<string, string>();
-  for (const [path, sha] of parseSums(await readFile(join(baseDir, SUMS), 'utf8')).sums) if (!bySha.has(sha)) bySha.set(sha, path);
+  for (const [path, sha] of parseSums(await readFile(join(baseDir, SUMS), 'utf8')).sums) if (!bySha.has(sha) && !relativePathProblem(path)) bySha.set(sha, path);
   let linked = 0;
   let copied = 0;
   let done = 0;
   opts.onProgress?.({ type: 'start', id: 'base', label: 'files from the base', total: fromBase.size, unit: 'tasks' });
   for (const [path, sha] of fromBase) {
+    // These paths come from SHA256SUMS, not from tar entries the reader already checked: a path that leaves the
+    // folder (or goes through a link) would make a hard link somewhere else.
+    const unsafe = relativePathProblem(path);
+    if (unsafe) throw new IntegrityError(`${SUMS}: ${quoteName(path)} ${unsafe}: a delta's file must be a path inside the bundle`);
     const rel = bySha.get(sha);
     if (rel === undefined) throw new IntegrityError(`${baseDir}: the base holds no file with sha256 ${sha}, which the delta's ${path} is`, { hint: 'The base in the data dir is not the one the delta was built on; give it with --base.' });
     const src = join(baseDir, rel);
