@@ -1,16 +1,12 @@
 /** Shared set-up of the apt tests: the machine's Debian mirror as upstream, a build context, a bundle on disk. */
-import { Limiter } from '../../src/util/concurrency.js';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { BuildContext } from '../../src/collector/context.js';
 import type { AptSource, Manifest, Target } from '../../src/manifest/types.js';
 import { KNOWN_OS } from '../../src/manifest/targets.js';
-import { ContentStore } from '../../src/store/content-store.js';
 import type { ProgressEvent } from '../../src/progress/events.js';
 import { debianMirrorUrl } from '../testbed/apt-sources.js';
-import { testHttp } from '../support/http.js';
 import { aptSource } from '../../src/nodes/wiring-files.js';
 import { NODE_KEYRING_PATH } from '../../src/apt/repo.js';
+import { testContext, testManifest } from '../support/context.js';
 
 export const DEBIAN_KEYRING = '/usr/share/keyrings/debian-archive-keyring.gpg';
 /** Shared between runs so the debs are fetched once per machine; blobs enter it only after their digest matched. */
@@ -37,31 +33,16 @@ export function debianTarget(arch: 'amd64' | 'arm64', baseline: Target['baseline
 }
 
 export function aptManifest(opts: { sources?: AptSource[]; packages: string[]; targets: Target[]; recommends?: boolean }): Manifest {
-  return {
-    file: '/nonexistent/manifest.yaml',
-    sha256: '0'.repeat(64),
+  return testManifest({
     name: 'apt-test',
-    version: '0.0.1',
     targets: opts.targets,
-    runtime: { source: 'local' },
-    registries: {},
-    images: [],
     apt: { sources: opts.sources ?? machineDebianSources(), packages: opts.packages, recommends: opts.recommends ?? false },
-    files: [],
-    manifests: [],
-  };
+  });
 }
 
 export function buildContext(manifest: Manifest, storeRoot: string, events: ProgressEvent[] = []): BuildContext {
-  return {
-    manifest,
-    store: new ContentStore(storeRoot),
-    // The apt collector writes nothing there; not created, so nothing is left behind.
-    workDir: join(tmpdir(), 'ks-apt-work-unused'),
-    onProgress: (e) => events.push(e),
-    requests: new Limiter(6),
-    http: testHttp({ retries: 3 }),
-  };
+  // The apt collector writes nothing in workDir: none is made, so nothing is left behind.
+  return testContext(manifest, { store: storeRoot, onProgress: (e) => events.push(e), concurrency: 6, retry: { retries: 3 } });
 }
 
 /** The apt source a node gets for the bundle's repo: the installer's own call (install/wiring-plan.ts), bytes and all. */

@@ -1,14 +1,19 @@
-export { layOut } from '../support/lay-out.js';
 /** Real servers for the image tests: docker-registry (htpasswd or token auth), a token issuer, bundle layout. */
-import { Limiter } from '../../src/util/concurrency.js';
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { promisify } from 'node:util';
 import { createHash, createPrivateKey, randomUUID, sign } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { createServer, request as httpRequest, type Server } from 'node:http';
 import { createServer as netServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { BuildContext } from '../../src/collector/context.js';
+import type { LockEntry } from '../../src/lock/entry.js';
+import type { Manifest } from '../../src/manifest/types.js';
+import type { ProgressEvent } from '../../src/progress/events.js';
+import { testContext, testManifest, testTarget } from '../support/context.js';
+
+export { layOut } from '../support/lay-out.js';
 
 export async function freePort(): Promise<number> {
   const s = netServer();
@@ -152,18 +157,12 @@ export async function upstreamDigest(ref: string, creds?: string): Promise<strin
   return 'sha256:' + sha256Hex(raw);
 }
 
-import type { BuildContext } from '../../src/collector/context.js';
-import type { LockEntry } from '../../src/lock/entry.js';
-import type { Manifest } from '../../src/manifest/types.js';
-import type { ProgressEvent } from '../../src/progress/events.js';
-import { ContentStore } from '../../src/store/content-store.js';
-
 /** A BuildContext for the images kind alone: targets linux/amd64 and linux/arm64 unless told otherwise. */
 export function imagesContext(opts: {
   cache: string;
   workDir: string;
   images: string[];
-  registries: Record<string, unknown>;
+  registries: Manifest['registries'];
   authFile?: string;
   arches?: Array<'amd64' | 'arm64'>;
   locked?: LockEntry[];
@@ -171,32 +170,17 @@ export function imagesContext(opts: {
   events?: ProgressEvent[];
 }): BuildContext {
   const arches = opts.arches ?? ['amd64', 'arm64'];
-  const manifest = {
-    file: '/dev/null',
-    sha256: '',
-    name: 'test',
-    version: '0',
-    targets: arches.map((arch) => ({ os: 'debian-12', arch, python: '3.11', distro: 'debian', codename: 'bookworm', glibc: '2.36', baseline: 'none' })),
-    runtime: { source: 'local' },
-    registries: opts.registries,
-    images: opts.images,
-    files: [],
-    manifests: [],
-  } as unknown as Manifest;
-  return {
-    manifest,
-    store: new ContentStore(opts.cache),
+  const manifest = testManifest({ targets: arches.map((arch) => testTarget({ arch })), registries: opts.registries, images: opts.images });
+  return testContext(manifest, {
+    store: opts.cache,
     workDir: opts.workDir,
     onProgress: (e) => opts.events?.push(e),
-    requests: new Limiter(opts.concurrency ?? 4),
-    http: testHttp({ retries: 4, minTimeoutMs: 50, maxTimeoutMs: 2000 }),
+    concurrency: opts.concurrency,
+    retry: { retries: 4, minTimeoutMs: 50, maxTimeoutMs: 2000 },
     registryAuthFile: opts.authFile,
     locked: opts.locked,
-  };
+  });
 }
-
-import { request as httpRequest } from 'node:http';
-import { testHttp } from '../support/http.js';
 
 /** A raw GET whose path no client library normalises (`..`, `%2e%2e` reach the server as written). */
 export function rawGet(base: string, path: string): Promise<{ status: number; body: string }> {

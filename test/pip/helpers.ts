@@ -1,16 +1,13 @@
 export { layOut } from '../support/lay-out.js';
-import { Limiter } from '../../src/util/concurrency.js';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BuildContext } from '../../src/collector/context.js';
 import type { LockEntry } from '../../src/lock/entry.js';
-import type { Manifest } from '../../src/manifest/types.js';
-import { ContentStore } from '../../src/store/content-store.js';
-import { noProgress } from '../../src/progress/events.js';
+import type { ContentStore } from '../../src/store/content-store.js';
+import { testContext, testManifest, testTarget } from '../support/context.js';
 import { isolatedPipEnv } from '../fixtures/wheels/fixture.js';
-import { testHttp } from '../support/http.js';
 
 export function tempDir(prefix: string): string {
   return mkdtempSync(join(tmpdir(), `ks-pip-${prefix}-`));
@@ -18,28 +15,8 @@ export function tempDir(prefix: string): string {
 
 export function context(index: string, requirements: string[], opts: { store?: ContentStore; locked?: LockEntry[]; python?: string } = {}): BuildContext {
   const work = tempDir('work');
-  const manifest = {
-    file: '/dev/null',
-    sha256: '0'.repeat(64),
-    name: 'test',
-    version: '0',
-    targets: [{ os: 'debian-12', arch: 'amd64', python: opts.python ?? '3.11', distro: 'debian', codename: 'bookworm', glibc: '2.36', baseline: 'none' }],
-    runtime: { source: 'local' },
-    registries: {},
-    images: [],
-    files: [],
-    manifests: [],
-    pip: { index, requirements },
-  } as Manifest;
-  return {
-    manifest,
-    store: opts.store ?? new ContentStore(join(work, 'store')),
-    workDir: work,
-    onProgress: noProgress,
-    requests: new Limiter(4),
-    http: testHttp({ retries: 0 }),
-    locked: opts.locked,
-  };
+  const manifest = testManifest({ targets: [testTarget({ python: opts.python ?? '3.11' })], pip: { index, requirements } });
+  return testContext(manifest, { store: opts.store ?? join(work, 'store'), workDir: work, retry: { retries: 0 }, locked: opts.locked });
 }
 
 /** What real pip would install for these requirements from this index, as wheel file names. */
