@@ -1,76 +1,14 @@
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import type { BinaryToTextEncoding } from 'node:crypto';
+import { startWorkerModule } from '../util/worker-module.js';
+import type { SinkAnswer, SinkRequest, SinkWorkerData } from './sink-worker.js';
 import { KsBundleError } from '../errors.js';
-import { writeError, type WriteFailure } from './write-error.js';
+import { writeError } from './write-error.js';
 
 /** The byte ring chunks are copied into for the writing thread: 16 MiB, split into slots as chunks arrive. */
 const RING = 16 << 20;
 /** A chunk larger than this is passed in pieces, so one chunk never holds the ring alone. */
 const PIECE = 1 << 20;
-
-/**
- * The thread's whole program, eval'd from this string because the installer ships as one self-contained file and a
- * worker loaded from a path would need a file of its own. It hashes and writes each piece in the order sent, with
- * plain blocking calls, and counts what it consumed in shared memory; it says "space" only when asked to. A failed
- * call is reported at once as {code, message, path}, so the file stops early and the user reads what went wrong.
- */
-const PROGRAM = `
-const { parentPort, workerData } = require('node:worker_threads');
-const fs = require('node:fs');
-const { createHash } = require('node:crypto');
-const ring = Buffer.from(workerData.ring);
-const control = new Int32Array(workerData.control); // [0] pieces consumed, [1] the main thread waits for space
-const files = new Map();
-const failed = (id, f, err, path) => {
-  f.error = { code: err.code, message: err.message, path };
-  parentPort.postMessage({ op: 'failed', id, error: f.error });
-};
-const consumed = () => {
-  Atomics.add(control, 0, 1);
-  if (Atomics.compareExchange(control, 1, 1, 0) === 1) parentPort.postMessage({ op: 'space' });
-};
-parentPort.on('message', (m) => {
-  if (m.op === 'write') {
-    const f = files.get(m.id);
-    if (f && !f.error) {
-      const data = ring.subarray(m.offset, m.offset + m.length);
-      try {
-        for (const h of f.hashes) h.update(data);
-        for (let off = 0; off < data.length; ) off += fs.writeSync(f.fd, data, off, data.length - off);
-        f.size += data.length;
-      } catch (err) {
-        failed(m.id, f, err, f.path);
-      }
-    }
-    consumed();
-  } else if (m.op === 'open') {
-    const f = { fd: undefined, path: m.path, hashes: m.algorithms.map((a) => createHash(a)), size: 0, error: undefined };
-    files.set(m.id, f);
-    try {
-      if (m.append) {
-        // A resumed download: what is already there is part of the digest.
-        const fd = fs.openSync(m.path, 'r');
-        const buf = Buffer.allocUnsafe(1 << 20);
-        for (let n; (n = fs.readSync(fd, buf, 0, buf.length, null)) > 0; f.size += n) for (const h of f.hashes) h.update(buf.subarray(0, n));
-        fs.closeSync(fd);
-      }
-      f.fd = fs.openSync(m.path, m.append ? 'a' : 'w');
-    } catch (err) {
-      failed(m.id, f, err, m.path);
-    }
-  } else if (m.op === 'close') {
-    const f = files.get(m.id);
-    files.delete(m.id);
-    if (f.fd !== undefined) {
-      try {
-        fs.closeSync(f.fd);
-      } catch (err) {
-        if (!f.error) failed(m.id, f, err, f.path);
-      }
-    }
-    parentPort.postMessage({ op: 'closed', id: m.id, error: f.error, size: f.size, digests: f.error ? [] : f.hashes.map((h, i) => h.digest(m.encodings?.[i] ?? 'hex')) });
-  }
-});
-`;
 
 export interface SinkResult {
   size: number;
@@ -103,11 +41,12 @@ export class SinkThread {
   private stopping = false;
 
   constructor() {
-    this.worker = new Worker(PROGRAM, { eval: true, workerData: { ring: this.ring, control: this.control.buffer } });
+    const workerData: SinkWorkerData = { ring: this.ring, control: this.control.buffer as SharedArrayBuffer };
+    this.worker = startWorkerModule(new URL('./sink-worker.js', import.meta.url), workerData);
     this.worker.unref();
-    this.worker.on('message', (m: { op: string; id: number; error?: WriteFailure; size: number; digests: string[] }) => {
+    this.worker.on('message', (m: SinkAnswer) => {
       if (m.op === 'space') this.wake();
-      else if (m.op === 'failed') this.failedFiles.set(m.id, writeError(m.error!));
+      else if (m.op === 'failed') this.failedFiles.set(m.id, writeError(m.error));
       else if (m.op === 'closed') {
         const c = this.closing.get(m.id)!;
         this.closing.delete(m.id);
@@ -121,6 +60,10 @@ export class SinkThread {
     this.worker.on('exit', (code) => this.fail(new KsBundleError('FAILED', this.stopping ? 'the download thread was stopped' : `the download thread stopped (exit ${code})`)));
   }
 
+  private post(request: SinkRequest): void {
+    this.worker.postMessage(request);
+  }
+
   /** End the thread; files still open fail. */
   async stop(): Promise<void> {
     this.stopping = true;
@@ -128,11 +71,11 @@ export class SinkThread {
   }
 
   /** Start a file: `append` continues a partial one, whose bytes are hashed first. */
-  openFile(path: string, opts: { append: boolean; algorithms: string[]; encodings?: BufferEncoding[] }): SinkFile {
+  openFile(path: string, opts: { append: boolean; algorithms: string[]; encodings?: BinaryToTextEncoding[] }): SinkFile {
     if (this.failure) throw this.failure;
     const id = ++this.nextId;
     if (this.open++ === 0) this.worker.ref();
-    this.worker.postMessage({ op: 'open', id, path, append: opts.append, algorithms: opts.algorithms });
+    this.post({ op: 'open', id, path, append: opts.append, algorithms: opts.algorithms });
     return new SinkFile(this, id, opts.encodings);
   }
 
@@ -166,16 +109,16 @@ export class SinkThread {
     const offset = this.reserve(piece.length);
     if (offset < 0) return false;
     piece.copy(this.view, offset);
-    this.worker.postMessage({ op: 'write', id, offset, length: piece.length });
+    this.post({ op: 'write', id, offset, length: piece.length });
     return true;
   }
 
   /** @internal */
-  close(id: number, encodings?: BufferEncoding[]): Promise<SinkResult> {
+  close(id: number, encodings?: BinaryToTextEncoding[]): Promise<SinkResult> {
     return new Promise((resolve, reject) => {
       if (this.failure) return reject(this.failure);
       this.closing.set(id, { resolve, reject });
-      this.worker.postMessage({ op: 'close', id, encodings });
+      this.post({ op: 'close', id, encodings });
     });
   }
 
@@ -227,7 +170,7 @@ export class SinkFile {
   constructor(
     private readonly thread: SinkThread,
     private readonly id: number,
-    private readonly encodings?: BufferEncoding[],
+    private readonly encodings?: BinaryToTextEncoding[],
   ) {}
 
   /** Nothing when the chunk went at once; otherwise wait for the promise before the next write. The chunk may be reused at once. */
