@@ -38,7 +38,7 @@ afterAll(async () => {
 
 async function craft(kind: string, opts: { gzip?: boolean; size?: number } = {}): Promise<string> {
   const out = join(dir, `${kind}.tar${opts.gzip ? '.gz' : ''}`);
-  execFileSync('python3', [join(REPO, 'test/foundation/craft-tar.py'), good, out, kind, String(opts.size ?? 0)]);
+  execFileSync('python3', [join(REPO, 'test/bundle/craft-tar.py'), good, out, kind, String(opts.size ?? 0)]);
   return out;
 }
 
