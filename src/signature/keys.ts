@@ -26,7 +26,7 @@ async function readKeyText(file: string): Promise<string> {
   try {
     buf = await readFile(file);
   } catch {
-    throw new InputError(`${file}: no such key file`, { hint: 'ks-bundle keygen -o DIR writes private.asc and public.asc.' });
+    throw new InputError(`${file}: no such key file`, { hint: 'ks-bundle keygen --out DIR writes private.asc and public.asc.' });
   }
   if (buf.length > MAX_KEY_FILE) throw new InputError(`${file}: ${buf.length} bytes is too big for an OpenPGP key`);
   return buf.toString('latin1');
