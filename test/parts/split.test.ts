@@ -1,36 +1,24 @@
 import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readdir, rm, writeFile, open, unlink, copyFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
 import { serveCli } from '../mirror/support.js';
-import { startFaultUpstream, type FaultUpstream } from '../support/fault-upstream.js';
-import { sha256sum } from '../support/sha256sum.js';
+import { buildOneFileBundle } from '../support/one-file-bundle.js';
 import { requireTools } from '../support/tools.js';
 
 let dir: string;
-let up: FaultUpstream;
 let bundle: string;
 
 beforeAll(async () => {
   requireTools('tar', 'sha256sum', 'split', 'cmp', 'cat');
   dir = await mkdtemp(join(tmpdir(), 'ksb-split-'));
-  await mkdir(join(dir, 'up'));
-  await writeFile(join(dir, 'up', 'a.bin'), randomBytes(3_000_000));
-  up = await startFaultUpstream(join(dir, 'up'));
-  await writeFile(
-    join(dir, 'm.yaml'),
-    `apiVersion: ks-bundle/v1\nkind: BundleManifest\nmetadata: {name: s, version: 1.0.0}\nspec:\n  targets: [{os: debian-12, arch: amd64}]\n  runtime: {source: local}\n  files:\n    - {url: "${up.url}/a.bin", sha256: ${sha256sum(join(dir, 'up', 'a.bin'))}}\n`,
-  );
   bundle = join(dir, 'out', 's.tar');
-  const r = await runCli(['build', '-m', join(dir, 'm.yaml'), '-o', bundle, '--cache', join(dir, 'cache')]);
-  expect(r.code, r.stderr).toBe(0);
+  await buildOneFileBundle(dir, { name: 's', bytes: 3_000_000, out: bundle });
 });
 
 afterAll(async () => {
-  await up?.close();
   await rm(dir, { recursive: true, force: true });
 });
 

@@ -1,16 +1,13 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { appendFile, copyFile, mkdir, mkdtemp, open, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
-import { startFaultUpstream, type FaultUpstream } from '../support/fault-upstream.js';
-import { sha256sum } from '../support/sha256sum.js';
+import { buildOneFileBundle } from '../support/one-file-bundle.js';
 import { requireTools } from '../support/tools.js';
 
 let dir: string;
-let up: FaultUpstream;
 let bundle: string;
 let keys: string;
 let gnupg: string;
@@ -35,24 +32,15 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'ksb-sign-'));
   gnupg = join(dir, 'gnupg');
   await mkdir(gnupg, { mode: 0o700 });
-  await mkdir(join(dir, 'up'));
-  await writeFile(join(dir, 'up', 'a.bin'), randomBytes(2_000_000));
-  up = await startFaultUpstream(join(dir, 'up'));
-  await writeFile(
-    join(dir, 'm.yaml'),
-    `apiVersion: ks-bundle/v1\nkind: BundleManifest\nmetadata: {name: sg, version: 1.0.0}\nspec:\n  targets: [{os: debian-12, arch: amd64}]\n  runtime: {source: local}\n  files:\n    - {url: "${up.url}/a.bin", sha256: ${sha256sum(join(dir, 'up', 'a.bin'))}}\n`,
-  );
   bundle = join(dir, 'out', 'b.tar');
-  const r = await runCli(['build', '-m', join(dir, 'm.yaml'), '-o', bundle, '--cache', join(dir, 'cache')]);
-  expect(r.code, r.stderr).toBe(0);
+  await buildOneFileBundle(dir, { name: 'sg', bytes: 2_000_000, out: bundle });
   keys = join(dir, 'keys');
-  const k = await runCli(['keygen', '--output', keys, '--name', 'Vendor Test', '--email', 'vendor@example.invalid']);
+  const k = await runCli(['keygen', '--out', keys, '--name', 'Vendor Test', '--email', 'vendor@example.invalid']);
   expect(k.code, k.stderr).toBe(0);
   expect(k.stdout).toMatch(/private\.asc\s+the private key, UNENCRYPTED \(no passphrase\), mode 0600/);
 });
 
 afterAll(async () => {
-  await up?.close();
   await rm(dir, { recursive: true, force: true });
 });
 
@@ -63,7 +51,7 @@ describe('keygen', () => {
     // Unencrypted: gpg --batch signs with it below with no passphrase to ask for.
     expect(listed).toMatch(/^sec:/m);
     expect(listed).toContain('Vendor Test <vendor@example.invalid>');
-    const again = await runCli(['keygen', '--output', keys]);
+    const again = await runCli(['keygen', '--out', keys]);
     expect(again.code).toBe(2);
     expect(again.stderr).toContain(`${join(keys, 'private.asc')} exists; not overwritten`);
   });
@@ -172,7 +160,7 @@ describe('a taskbox that requires signed bundles (signatureKey in its config)', 
     expect(unsigned.code).toBe(3);
     expect(unsigned.stderr).toContain('not signed: no b.tar.asc beside it');
     // Signed by another key: refused too, and nothing was unpacked.
-    await runCli(['keygen', '--output', join(dir, 'other')]);
+    await runCli(['keygen', '--out', join(dir, 'other')]);
     expect((await runCli(['sign', tar, '--key', join(dir, 'other', 'private.asc')])).code).toBe(0);
     const other = await runCli(['install', '--offline', tar, '--only', 'init', '--data-dir', dataDir], { env });
     expect(other.code).toBe(3);
