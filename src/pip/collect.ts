@@ -19,6 +19,7 @@ import { sha256OfString } from '../store/hashing.js';
 import { readWheelMetadata } from './zip.js';
 import { parseWheelFilename } from './wheel-tags.js';
 import type { IndexFile } from './simple-index.js';
+import { mapLimit } from '../util/concurrency.js';
 
 /** Distinct interpreters among the targets; wheel choice depends on python, arch and glibc alike. */
 export function pipTargets(targets: Pick<Target, 'python' | 'arch' | 'glibc'>[]): PipTarget[] {
@@ -135,18 +136,4 @@ function lockedWheels(locked: LockEntry[], roots: ReturnType<typeof parseRequire
     });
   }
   return out;
-}
-
-/** Run `fn` over items with at most `limit` at a time, results in input order. */
-async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await fn(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
 }
