@@ -14,6 +14,7 @@ import { bundleSigningKey } from './keys.js';
 import { parseRequest } from './resolve.js';
 import { buildRepo, keyEntry, type RepoPackage } from './repo.js';
 import type { SuiteRelease } from './upstream.js';
+import { mapLimit } from '../util/concurrency.js';
 
 
 interface OsRepo {
@@ -130,18 +131,11 @@ function debFromLock(l: LockEntry, sourceUrls: string[]): PlannedDeb {
 async function downloadAll(debs: PlannedDeb[], ctx: Parameters<Collector>[0]): Promise<Map<string, string>> {
   const unique = new Map<string, PlannedDeb>();
   for (const d of debs) unique.set(d.sha256, d);
-  const out = new Map<string, string>();
   const todo = [...unique.values()];
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < todo.length) {
-      const d = todo[next++]!;
-      const r = await ctx.requests.run(() =>
-        ctx.http.download({ url: d.url, sha256: d.sha256, size: d.size, what: `${d.name}_${d.version}_${d.arch}.deb` }, { store: ctx.store, onProgress: ctx.onProgress }),
-      );
-      out.set(d.sha256, r.path);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(ctx.requests.limit, todo.length)) }, worker));
-  return out;
+  const paths = await mapLimit(todo, ctx.requests.limit, (d) =>
+    ctx.requests.run(() =>
+      ctx.http.download({ url: d.url, sha256: d.sha256, size: d.size, what: `${d.name}_${d.version}_${d.arch}.deb` }, { store: ctx.store, onProgress: ctx.onProgress }),
+    ),
+  );
+  return new Map(todo.map((d, i) => [d.sha256, paths[i]!.path]));
 }
