@@ -1,10 +1,9 @@
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { LAYOUT_DIR } from '../images/layout.js';
+import { LAYOUT_DIR, refNamesOfIndex } from '../images/layout.js';
 import type { Manifest } from '../manifest/types.js';
 import type { BundleView } from './check.js';
 
-const REF_NAME = 'org.opencontainers.image.ref.name';
 
 /**
  * The view of a build that is about to be written: images and files as the manifest pins them, and the text of the
@@ -24,8 +23,7 @@ export function viewOfManifest(manifest: Manifest, manifests: ReadonlyMap<string
 export async function viewOfBundleDir(bundleDir: string, arches: readonly string[]): Promise<BundleView> {
   const images: string[] = [];
   try {
-    const index = JSON.parse(await readFile(join(bundleDir, LAYOUT_DIR, 'index.json'), 'utf8')) as { manifests?: Array<{ annotations?: Record<string, string> }> };
-    for (const d of index.manifests ?? []) if (d.annotations?.[REF_NAME]) images.push(d.annotations[REF_NAME]);
+    images.push(...refNamesOfIndex(await readFile(join(bundleDir, LAYOUT_DIR, 'index.json'), 'utf8')));
   } catch (err: any) {
     if (err.code !== 'ENOENT') throw err;
   }

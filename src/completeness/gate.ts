@@ -8,8 +8,8 @@ import type { Settings } from '../kubespray/release.js';
 import type { BundleMeta } from '../bundle/meta.js';
 import { checkCompleteness, formatMissing, type BundleView, type CompletenessResult } from './check.js';
 import { viewOfBundleDir, viewOfManifest } from './bundle-view.js';
+import { refNamesOfIndex } from '../images/layout.js';
 
-const REF_NAME = 'org.opencontainers.image.ref.name';
 
 /** Kubespray's downloads are checked when the bundle's playbooks are kubespray (bundle.yaml says so). */
 export function completenessOptions(kubespray: { settings: Settings } | undefined) {
@@ -29,9 +29,8 @@ export async function checkBuild(manifest: Manifest, entries: BundleEntry[]): Pr
 
 /** The same view from what a stream verify kept: file paths, index.json and the manifests' text. */
 export function viewOfRead(paths: Iterable<string>, texts: ReadonlyMap<string, string>, arches: readonly string[]): BundleView {
-  const images: string[] = [];
   const index = texts.get('repos/images/index.json');
-  if (index) for (const d of (JSON.parse(index).manifests ?? []) as Array<{ annotations?: Record<string, string> }>) if (d.annotations?.[REF_NAME]) images.push(d.annotations[REF_NAME]);
+  const images = index ? refNamesOfIndex(index) : [];
   const all = [...paths];
   return {
     images,

@@ -49,6 +49,17 @@ export interface LayoutView {
   refs: Array<{ name: string; repo: string; tag?: string; descriptor: Descriptor }>;
 }
 
+/** index.json's top-level descriptors: the one parser of a layout's index. Pure. */
+export function parseLayoutIndex(text: string): Descriptor[] {
+  const doc = JSON.parse(text) as { manifests?: Descriptor[] } | null;
+  return Array.isArray(doc?.manifests) ? doc.manifests : [];
+}
+
+/** The full names (`docker.io/library/busybox:1.36`) index.json gives its refs, in its order. Pure. */
+export function refNamesOfIndex(text: string): string[] {
+  return parseLayoutIndex(text).flatMap((d) => (d.annotations?.[REF_NAME] ? [d.annotations[REF_NAME]] : []));
+}
+
 /** Reads a file of the layout by its path inside it (`index.json`, `blobs/sha256/<hex>`); rejects when it cannot. */
 export type LayoutReader = (rel: string) => Promise<Buffer>;
 
@@ -57,7 +68,7 @@ export type LayoutReader = (rel: string) => Promise<Buffer>;
  * a file is read: plainly by default, or through the mirror's checks of where a file really lies.
  */
 export async function readLayout(root: string, read: LayoutReader = (rel) => readFile(join(root, rel))): Promise<LayoutView> {
-  const index = JSON.parse((await read('index.json')).toString('utf8')) as { manifests?: Descriptor[] };
+  const index = { manifests: parseLayoutIndex((await read('index.json')).toString('utf8')) };
   const repos = new Map<string, RepoView>();
   const refs: LayoutView['refs'] = [];
   const parsedCache = new Map<string, ReturnType<typeof parseManifest> | null>();
