@@ -12,16 +12,27 @@ export type ErrorCode =
   | 'NODE'
   | 'FAILED';
 
+/**
+ * Why an upstream could not give an artifact, as `plan --json` reports it: the name or tag is gone (`not-found`:
+ * HTTP 404/410, a registry's NAME_UNKNOWN/MANIFEST_UNKNOWN), credentials are missing or refused (`unauthorized`:
+ * 401/403), the host could not be reached or kept failing (`network`), or it serves other bytes than the pin
+ * (`digest-mismatch`).
+ */
+export type UnavailableReason = 'not-found' | 'unauthorized' | 'network' | 'digest-mismatch';
+
 export interface KsBundleErrorOptions {
   hint?: string;
   cause?: unknown;
   exitCode?: number;
+  /** Set when the error means an upstream cannot give the artifact (see unavailableReason). */
+  reason?: UnavailableReason;
 }
 
 export class KsBundleError extends Error {
   readonly code: ErrorCode;
   readonly exitCode: number;
   readonly hint?: string;
+  readonly reason?: UnavailableReason;
 
   constructor(code: ErrorCode, message: string, options: KsBundleErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -29,6 +40,7 @@ export class KsBundleError extends Error {
     this.code = code;
     this.hint = options.hint;
     this.exitCode = options.exitCode ?? defaultExitCode(code);
+    if (options.reason) this.reason = options.reason;
   }
 }
 
@@ -87,10 +99,40 @@ export class HttpError extends KsBundleError {
   readonly status: number;
   readonly url: string;
   constructor(url: string, status: number, statusText: string, options: KsBundleErrorOptions = {}) {
-    super('HTTP', `${redactUrl(url)}: HTTP ${status}${statusText ? ' ' + statusText : ''}`, options);
+    super('HTTP', `${redactUrl(url)}: HTTP ${status}${statusText ? ' ' + statusText : ''}`, { reason: reasonOfStatus(status), ...options });
     this.status = status;
     this.url = redactUrl(url);
   }
+}
+
+function reasonOfStatus(status: number): UnavailableReason | undefined {
+  if (status === 404 || status === 410) return 'not-found';
+  if (status === 401 || status === 403) return 'unauthorized';
+  // Still failing after every retry: the host is there but cannot serve it now.
+  if (status === 429 || status >= 500) return 'network';
+  return undefined;
+}
+
+/** An upstream served other bytes than the pin (a moved tag, a replaced file): never substituted. Exit 3. */
+export class DigestMismatchError extends IntegrityError {
+  readonly expected: string;
+  readonly got: string;
+  constructor(message: string, expected: string, got: string, options: KsBundleErrorOptions = {}) {
+    super(message, { reason: 'digest-mismatch', ...options });
+    this.expected = expected;
+    this.got = got;
+  }
+}
+
+/**
+ * Whether an error means "this source cannot give the artifact" (so the next alternate is worth a try, and `plan`
+ * lists it as unavailable), and why. Anything else (bad input, a full disk, a bug) is not about the source.
+ */
+export function unavailableReason(err: unknown): UnavailableReason | undefined {
+  if (!(err instanceof KsBundleError)) return undefined;
+  if (err.reason) return err.reason;
+  if (err.code === 'NETWORK') return 'network';
+  return undefined;
 }
 
 /**

@@ -5,7 +5,8 @@
  * (and the stanzas the lock recorded for them) are used: no index is consulted.
  */
 import type { BundleEntry } from '../bundle/entry.js';
-import type { Collector } from '../collector/context.js';
+import type { BuildContext, Collector, KindOutput } from '../collector/context.js';
+import { collectWith, resolvedInFetch } from '../collector/run.js';
 import type { LockEntry } from '../lock/entry.js';
 import { KsBundleError, redactUrl, withCredentialsOf } from '../errors.js';
 import type { Target } from '../manifest/types.js';
@@ -24,7 +25,7 @@ interface OsRepo {
   byArch: Map<string, PlannedDeb[]>;
 }
 
-export const collectApt: Collector = async (ctx) => {
+async function fetchApt(ctx: BuildContext): Promise<KindOutput> {
   const spec = ctx.manifest.apt;
   if (!spec || spec.packages.length === 0) return { entries: [], lock: [] };
   const targets = uniqueTargets(ctx.manifest.targets);
@@ -139,3 +140,8 @@ async function downloadAll(debs: PlannedDeb[], ctx: Parameters<Collector>[0]): P
   );
   return new Map(todo.map((d, i) => [d.sha256, paths[i]!.path]));
 }
+
+export const planApt: Collector = async (ctx) => resolvedInFetch(() => fetchApt(ctx));
+
+/** Plan, then fetch. */
+export const collectApt = (ctx: BuildContext): Promise<KindOutput> => collectWith(planApt, ctx);

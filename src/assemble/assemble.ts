@@ -17,9 +17,10 @@ import { parseReference } from '../images/reference.js';
 import { INIT_INSTALLER_SH, INSTALL_SH } from '../bundle/scripts.js';
 import { confEntries } from '../bundle/conf.js';
 import { HOSTS_INI_TEMPLATE, VARS_YML_TEMPLATE } from '../nodes/templates.js';
-import { collectFiles } from '../files/collect.js';
-import { collectPlaybooks } from '../files/playbooks.js';
-import { collectRuntime } from '../runtime/collect.js';
+import { planFiles } from '../files/collect.js';
+import { planPlaybooks } from '../files/playbooks.js';
+import { planRuntime } from '../runtime/collect.js';
+import { UnavailableError } from '../collector/run.js';
 import { checkImageReferences } from '../images/manifest-check.js';
 import { checkBuild, enforce } from '../completeness/gate.js';
 import type { BuildContext, Collector } from '../collector/context.js';
@@ -98,20 +99,17 @@ export async function buildBundle(opts: BuildOptions): Promise<BuildResult> {
     registryAuthFile: opts.registryAuthFile,
   };
   try {
-    const collectors: Array<[string, Collector]> = [
-      ['runtime', collectRuntime],
-      ['files', collectFiles],
-      ['playbooks', collectPlaybooks],
-    ];
-    // Loaded only when the manifest names them (openpgp alone takes a fifth of a second to load).
-    if (manifest.images.length) collectors.push(['images', (await import('../images/collect.js')).collectImages]);
-    if (manifest.apt?.packages.length) collectors.push(['apt', (await import('../apt/collect.js')).collectApt]);
-    if (manifest.pip?.requirements.length) collectors.push(['pip', (await import('../pip/collect.js')).collectPip]);
-    const outputs = await allOrFirstError(
-      collectors.map(async ([phase, collect]) => {
-        onProgress({ type: 'phase', phase, message: `collecting ${phase}` });
-        return collect(ctx);
+    const plans = await allOrFirstError(
+      (await collectorsFor(manifest)).map(async ([phase, plan]) => {
+        onProgress({ type: 'phase', phase, message: `resolving ${phase}` });
+        return plan(ctx);
       }),
+      (err) => requests.stop(err),
+    );
+    const unavailable = plans.flatMap((p) => p.unavailable);
+    if (unavailable.length) throw new UnavailableError(unavailable);
+    const outputs = await allOrFirstError(
+      plans.map((p) => p.fetch()),
       (err) => requests.stop(err),
     );
     const artifacts: LockEntry[] = outputs.flatMap((o) => o.lock);
@@ -166,6 +164,20 @@ export async function buildBundle(opts: BuildOptions): Promise<BuildResult> {
     opts.signal?.removeEventListener('abort', stopRequests);
     await rm(workDir, { recursive: true, force: true });
   }
+}
+
+/** Every collector the manifest needs, by phase name, in the order their work starts. */
+export async function collectorsFor(manifest: Manifest): Promise<Array<[string, Collector]>> {
+  const collectors: Array<[string, Collector]> = [
+    ['runtime', planRuntime],
+    ['files', planFiles],
+    ['playbooks', planPlaybooks],
+  ];
+  // Loaded only when the manifest names them (openpgp alone takes a fifth of a second to load).
+  if (manifest.images.length) collectors.push(['images', (await import('../images/collect.js')).planImages]);
+  if (manifest.apt?.packages.length) collectors.push(['apt', (await import('../apt/collect.js')).planApt]);
+  if (manifest.pip?.requirements.length) collectors.push(['pip', (await import('../pip/collect.js')).planPip]);
+  return collectors;
 }
 
 /**

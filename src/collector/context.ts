@@ -5,6 +5,7 @@ import type { HttpClient } from '../net/client.js';
 import type { BundleEntry } from '../bundle/entry.js';
 import type { LockEntry } from '../lock/entry.js';
 import type { Limiter } from '../util/concurrency.js';
+import type { UnavailableReason } from '../errors.js';
 
 export interface BuildContext {
   manifest: Manifest;
@@ -33,4 +34,45 @@ export interface KindOutput {
   lock: LockEntry[];
 }
 
-export type Collector = (ctx: BuildContext) => Promise<KindOutput>;
+/** The kinds `plan` reports, each with exactly these keys in `plan --json`. */
+export const PLAN_KINDS = ['images', 'files', 'debs', 'wheels', 'manifests', 'playbooks', 'runtime'] as const;
+export type PlanKind = (typeof PLAN_KINDS)[number];
+
+export interface KindFigures {
+  count: number;
+  /** Bytes of the artifacts as the bundle will hold them (images: every blob once, manifests and configs included). */
+  bytes: number;
+  /** Of those, the bytes already in the content store: nothing to download. */
+  cachedBytes: number;
+}
+
+/** One source tried for an artifact, and why it could not give it. */
+export interface SourceTried {
+  /** The full reference or URL, redacted. */
+  source: string;
+  error: UnavailableReason;
+  /** The upstream's own words (status, registry error code), for people. */
+  message: string;
+}
+
+export interface Unavailable {
+  kind: PlanKind;
+  /** The artifact as the manifest names it: an image reference, a file name, a package, a requirement. */
+  name: string;
+  tried: SourceTried[];
+}
+
+/**
+ * A collector's first phase: everything resolved (tags to digests, closures, sizes) with no content downloaded, so
+ * that `plan` can report it and `build` can check the disk before it fetches. `fetch` is the second phase; it is only
+ * called when nothing is unavailable.
+ */
+export interface KindPlan {
+  kinds: Partial<Record<PlanKind, KindFigures>>;
+  /** Bytes the kind adds to the bundle besides its artifacts (indexes it generates), estimated. */
+  generatedBytes?: number;
+  unavailable: Unavailable[];
+  fetch(): Promise<KindOutput>;
+}
+
+export type Collector = (ctx: BuildContext) => Promise<KindPlan>;

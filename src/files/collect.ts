@@ -1,4 +1,5 @@
-import type { BuildContext, KindOutput } from '../collector/context.js';
+import type { BuildContext, Collector, KindOutput } from '../collector/context.js';
+import { collectWith, resolvedInFetch } from '../collector/run.js';
 import type { BundleEntry } from '../bundle/entry.js';
 import type { LockEntry } from '../lock/entry.js';
 import { mapLimit } from '../util/concurrency.js';
@@ -7,7 +8,7 @@ import type { PinnedFile } from '../manifest/types.js';
 import { redactUrl } from '../errors.js';
 
 /** `spec.files` → `repos/files/<name>` and `spec.manifests` → `manifests/<name>`: pinned downloads, verified as they stream. */
-export async function collectFiles(ctx: BuildContext): Promise<KindOutput> {
+async function fetchFiles(ctx: BuildContext): Promise<KindOutput> {
   const m = ctx.manifest;
   const jobs: Array<{ f: PinnedFile; kind: 'file' | 'manifest'; dir: string }> = [
     ...m.files.map((f) => ({ f, kind: 'file' as const, dir: 'repos/files' })),
@@ -24,3 +25,8 @@ export async function collectFiles(ctx: BuildContext): Promise<KindOutput> {
   });
   return { entries: done.map((d) => d.entry), lock: done.map((d) => d.lock) };
 }
+
+export const planFiles: Collector = async (ctx) => resolvedInFetch(() => fetchFiles(ctx));
+
+/** Plan, then fetch. */
+export const collectFiles = (ctx: BuildContext): Promise<KindOutput> => collectWith(planFiles, ctx);

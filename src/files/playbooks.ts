@@ -1,7 +1,8 @@
 import { lstat, mkdir, readdir, stat, realpath } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { extract } from 'tar';
-import type { BuildContext, KindOutput } from '../collector/context.js';
+import type { BuildContext, Collector, KindOutput } from '../collector/context.js';
+import { collectWith, resolvedInFetch } from '../collector/run.js';
 import type { BundleEntry } from '../bundle/entry.js';
 import { checkLockedDigest, lockedEntry } from '../lock/locked.js';
 import { InputError, redactUrl } from '../errors.js';
@@ -12,7 +13,7 @@ import { renderSums } from '../bundle/sha256sums.js';
  * `spec.playbooks` → `playbooks/…`: a local folder, or a pinned .tar.gz (kubespray's release archive) unpacked with
  * its single top folder stripped. The lock records the archive's digest, or for a folder the digest of its file list.
  */
-export async function collectPlaybooks(ctx: BuildContext): Promise<KindOutput> {
+async function fetchPlaybooks(ctx: BuildContext): Promise<KindOutput> {
   const spec = ctx.manifest.playbooks;
   if (!spec) return { entries: [], lock: [] };
   let root: string;
@@ -83,3 +84,8 @@ export async function walkFolder(root: string, prefix: string): Promise<BundleEn
   await visit(root);
   return out;
 }
+
+export const planPlaybooks: Collector = async (ctx) => resolvedInFetch(() => fetchPlaybooks(ctx));
+
+/** Plan, then fetch. */
+export const collectPlaybooks = (ctx: BuildContext): Promise<KindOutput> => collectWith(planPlaybooks, ctx);

@@ -1,5 +1,6 @@
 import type { BundleEntry } from '../bundle/entry.js';
-import type { Collector } from '../collector/context.js';
+import type { BuildContext, Collector, KindOutput } from '../collector/context.js';
+import { collectWith, resolvedInFetch } from '../collector/run.js';
 import type { LockEntry } from '../lock/entry.js';
 import { HttpError, InputError, KsBundleError } from '../errors.js';
 import { pullScope, RegistryClient, baseUrlFor, caFor, registryTrust, type RegistrySettingsLike } from './client.js';
@@ -15,7 +16,7 @@ import { resolveImage, type ResolvedImage } from './resolve.js';
  * every blob of every image is deduplicated by digest and fetched once, through the build's request limiter, straight
  * into the content store (hash and size checked while streaming; a cached blob is not fetched).
  */
-export const collectImages: Collector = async (ctx) => {
+async function fetchImages(ctx: BuildContext): Promise<KindOutput> {
   const { manifest, store, onProgress } = ctx;
   if (!manifest.images?.length) return { entries: [], lock: [] };
   const settings = (manifest.registries ?? {}) as Record<string, RegistrySettingsLike>;
@@ -154,3 +155,8 @@ function lockedImageDigests(locked: Parameters<Collector>[0]['locked']): Map<str
 function uniq<T>(xs: T[]): T[] {
   return [...new Set(xs)];
 }
+
+export const planImages: Collector = async (ctx) => resolvedInFetch(() => fetchImages(ctx));
+
+/** Plan, then fetch. */
+export const collectImages = (ctx: BuildContext): Promise<KindOutput> => collectWith(planImages, ctx);

@@ -69,6 +69,16 @@ export interface RuntimeSpec {
   urls?: Record<string, { url: string; sha256: string }>;
 }
 
+/**
+ * Other places the same content lives: an image reference prefix (`docker.io/kubesphere/` →
+ * `registry.cn-beijing.aliyuncs.com/kubesphereio/`) or a URL prefix (files, playbooks, apt archives, pip indexes).
+ * The original name is tried first, then each `to` in order; the bundle keeps the original name.
+ */
+export interface Alternate {
+  prefix: string;
+  to: string[];
+}
+
 export interface Manifest {
   /** Absolute path of the manifest file, and its sha256. */
   file: string;
@@ -84,4 +94,5 @@ export interface Manifest {
   files: PinnedFile[];
   manifests: PinnedFile[];
   playbooks?: PlaybooksSpec;
+  alternates: Alternate[];
 }

@@ -1,5 +1,5 @@
 import { isAbsolute, resolve } from 'node:path';
-import type { AptSource, AptSpec, Manifest, PinnedFile, PipSpec, PlaybooksSpec, RegistrySettings, RuntimeSpec, Target } from './types.js';
+import type { Alternate, AptSource, AptSpec, Manifest, PinnedFile, PipSpec, PlaybooksSpec, RegistrySettings, RuntimeSpec, Target } from './types.js';
 import { ARCHES, KNOWN_OS } from './targets.js';
 import { Checker } from './checker.js';
 import { checkAptSource, checkRegistry, type Upstreams } from './upstreams.js';
@@ -9,7 +9,7 @@ import { artifactNameClashes, artifactNameProblem } from './artifact-names.js';
 const SHA256 = /^[0-9a-f]{64}$/;
 const HTTP_URL = /^https?:\/\/\S+$/;
 const NAME = /^[a-z0-9]([a-z0-9._-]*[a-z0-9])?$/;
-const SPEC_KEYS = ['targets', 'runtime', 'registries', 'images', 'apt', 'pip', 'files', 'manifests', 'playbooks'] as const;
+const SPEC_KEYS = ['targets', 'runtime', 'registries', 'images', 'apt', 'pip', 'files', 'manifests', 'playbooks', 'alternates'] as const;
 
 /**
  * Check a parsed manifest document and turn it into a Manifest. Every problem goes to the checker; the result is
@@ -47,7 +47,29 @@ export function validateManifest(c: Checker, doc: unknown, ctx: { file: string; 
     files: readPinned(c, spec.files, 'spec.files'),
     manifests: readPinned(c, spec.manifests, 'spec.manifests'),
     playbooks: spec.playbooks === undefined ? undefined : readPlaybooks(c, spec.playbooks, ctx.baseDir),
+    alternates: readAlternates(c, spec.alternates),
   };
+}
+
+/** `spec.alternates`: a URL prefix maps to URL prefixes, an image reference prefix to reference prefixes. */
+function readAlternates(c: Checker, value: unknown): Alternate[] {
+  const out: Alternate[] = [];
+  (c.array(value, 'spec.alternates') ?? []).forEach((v, i) => {
+    const p = `spec.alternates[${i}]`;
+    const o = c.object(v, p, ['prefix', 'to'], ['prefix', 'to']);
+    if (!o) return;
+    const prefix = c.string(o.prefix, `${p}.prefix`, { pattern: /^\S+$/, patternHint: 'an image reference prefix or an http(s) URL prefix, without spaces' });
+    const to = c.strings(o.to, `${p}.to`, { pattern: /^\S+$/, patternHint: 'a prefix without spaces' });
+    if (!prefix || !to) return;
+    if (to.length === 0) return c.report(`${p}.to`, 'needs at least one alternate prefix');
+    const isUrl = (s: string) => HTTP_URL.test(s);
+    to.forEach((t, j) => {
+      if (isUrl(t) !== isUrl(prefix)) c.report(`${p}.to[${j}]`, isUrl(prefix) ? `"${t}" is not an http(s) URL prefix, as "${prefix}" is` : `"${t}" is a URL, but "${prefix}" is an image reference prefix`);
+    });
+    if (!isUrl(prefix) && !prefix.includes('/')) c.report(`${p}.prefix`, `"${prefix}" names no registry: an image prefix is a full one like docker.io/kubesphere/`);
+    out.push({ prefix, to });
+  });
+  return out;
 }
 
 function readTargets(c: Checker, value: unknown, baseDir: string): Target[] {

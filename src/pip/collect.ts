@@ -4,7 +4,8 @@
  * With --locked, exactly the locked wheels are fetched instead, and the lock must still cover the requirements.
  */
 import type { BundleEntry } from '../bundle/entry.js';
-import type { Collector, KindOutput } from '../collector/context.js';
+import type { BuildContext, Collector, KindOutput } from '../collector/context.js';
+import { collectWith, resolvedInFetch } from '../collector/run.js';
 import type { LockEntry } from '../lock/entry.js';
 import { KsBundleError, redactUrl, withCredentialsOf } from '../errors.js';
 import type { Target } from '../manifest/types.js';
@@ -40,7 +41,7 @@ interface Picked {
   targets: string[];
 }
 
-export const collectPip: Collector = async (ctx) => {
+async function fetchPip(ctx: BuildContext): Promise<KindOutput> {
   const spec = ctx.manifest.pip;
   if (!spec || spec.requirements.length === 0) return { entries: [], lock: [] };
   const targets = pipTargets(ctx.manifest.targets);
@@ -137,3 +138,8 @@ function lockedWheels(locked: LockEntry[], roots: ReturnType<typeof parseRequire
   }
   return out;
 }
+
+export const planPip: Collector = async (ctx) => resolvedInFetch(() => fetchPip(ctx));
+
+/** Plan, then fetch. */
+export const collectPip = (ctx: BuildContext): Promise<KindOutput> => collectWith(planPip, ctx);

@@ -7,7 +7,8 @@ import { PassThrough } from 'node:stream';
 import { readTar, TarFormatError } from '../bundle/tar-reader.js';
 import { decompressStream } from '../util/decompress.js';
 import { READ_CHUNK } from '../store/chunked-read.js';
-import type { BuildContext, KindOutput } from '../collector/context.js';
+import type { BuildContext, Collector, KindOutput } from '../collector/context.js';
+import { collectWith, resolvedInFetch } from '../collector/run.js';
 import type { BundleEntry } from '../bundle/entry.js';
 import type { LockEntry } from '../lock/entry.js';
 import { lockedEntry } from '../lock/locked.js';
@@ -25,7 +26,7 @@ const NODE_MIN_GLIBC = '2.28';
  * bin/ks-bundle.mjs and bin/node: the taskbox needs nothing but tar. One node per target arch (bin/node-<arch>
  * when there are several; install.sh picks by uname -m).
  */
-export async function collectRuntime(ctx: BuildContext): Promise<KindOutput> {
+async function fetchRuntime(ctx: BuildContext): Promise<KindOutput> {
   const spec = ctx.manifest.runtime;
   const arches = [...new Set(ctx.manifest.targets.map((t) => t.arch))].sort();
   const old = ctx.manifest.targets.filter((t) => versionLess(t.glibc, NODE_MIN_GLIBC));
@@ -177,3 +178,8 @@ function versionLess(a: string, b: string): boolean {
   const [b1 = 0, b2 = 0] = b.split('.').map(Number);
   return a1 < b1 || (a1 === b1 && a2 < b2);
 }
+
+export const planRuntime: Collector = async (ctx) => resolvedInFetch(() => fetchRuntime(ctx));
+
+/** Plan, then fetch. */
+export const collectRuntime = (ctx: BuildContext): Promise<KindOutput> => collectWith(planRuntime, ctx);

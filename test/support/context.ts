@@ -29,6 +29,7 @@ export function testManifest(overrides: Partial<Manifest> = {}): Manifest {
     images: [],
     files: [],
     manifests: [],
+    alternates: [],
     ...overrides,
   };
 }
