@@ -75,7 +75,9 @@ export class RegistryAuth {
       tls: this.tls,
     });
     if (!res.ok) {
-      throw new KsBundleError('HTTP', `${this.registry}: the token service ${url.origin}${url.pathname} refused ${scope} (HTTP ${res.status})`, {
+      const said = this.credential ? `the credentials for registry ${this.registry} were rejected` : `no credentials for registry ${this.registry} were given`;
+      throw new KsBundleError('HTTP', `${this.registry}: the token service ${url.origin}${url.pathname} refused ${scope} (HTTP ${res.status}): ${said}`, {
+        reason: 'unauthorized',
         hint: this.credential
           ? 'The credentials for this registry were rejected; check --registry-auth, ~/.docker/config.json or KS_BUNDLE_REGISTRY_AUTH_<HOST>.'
           : 'This registry needs credentials: give them with --registry-auth FILE, ~/.docker/config.json or KS_BUNDLE_REGISTRY_AUTH_<HOST>=user:password.',

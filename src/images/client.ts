@@ -9,6 +9,7 @@ import { RegistryAuth } from './auth.js';
 import type { CredentialLookup } from './credentials.js';
 import { MANIFEST_ACCEPT, MAX_MANIFEST } from './media.js';
 import { DOCKER_HUB } from './reference.js';
+import { describeRegistryErrors, parseRegistryErrors, reasonOfRegistryErrors } from './registry-errors.js';
 
 export interface RegistrySettingsLike {
   insecure?: boolean;
@@ -87,11 +88,11 @@ export class RegistryClient {
       const res = await this.http.request(url, { method: opts.method, headers, body: opts.body, what, tls: this.tls, once: opts.once, maxBytes: opts.maxBytes, accept: (s) => s === 401 || accept(s) });
       if (res.status !== 401 || accept(401)) return res;
       if (attempt > 0 || !this.auth.onUnauthorized(res.headers.get('www-authenticate'), scope, auth.authorization)) {
-        throw new HttpError(url, 401, 'Unauthorized', {
-          hint: this.auth.hasCredential()
-            ? `The credentials for ${this.registry} were rejected (while fetching ${what}).`
-            : `${this.registry} needs credentials (for ${what}): --registry-auth FILE, ~/.docker/config.json or KS_BUNDLE_REGISTRY_AUTH_<HOST>=user:password.`,
-        });
+        const said = this.auth.hasCredential() ? `the credentials for registry ${this.registry} were rejected` : `no credentials for registry ${this.registry} were given`;
+        throw refusal(url, res, said, this.auth.hasCredential()
+          ? `The credentials for ${this.registry} were rejected (while fetching ${what}).`
+          : `${this.registry} needs credentials (for ${what}): --registry-auth FILE, ~/.docker/config.json or KS_BUNDLE_REGISTRY_AUTH_<HOST>=user:password. ` +
+            'Some registries (Docker Hub among them) answer so for a repository that does not exist, too: if it is gone, add an alternate source under spec.alternates.');
       }
     }
   }
@@ -99,7 +100,8 @@ export class RegistryClient {
   /** GET a manifest by tag or digest, bounded in size; the digest is computed from the bytes. */
   async getManifest(repo: string, reference: string, what: string): Promise<FetchedManifest> {
     const url = this.url(repo, `manifests/${reference}`);
-    const res = await this.send(url, pullScope(repo), what, { headers: { accept: MANIFEST_ACCEPT }, maxBytes: MAX_MANIFEST });
+    const res = await this.send(url, pullScope(repo), what, { headers: { accept: MANIFEST_ACCEPT }, maxBytes: MAX_MANIFEST, accept: isRefusal });
+    if (!res.ok) throw refusal(url, res, '', `while fetching ${what}`);
     const bytes = res.bytes;
     const mediaType = (res.headers.get('content-type') ?? '').split(';')[0]!.trim();
     const digest = 'sha256:' + sha256OfString(bytes);
@@ -163,6 +165,24 @@ export class RegistryClient {
   async putManifest(repo: string, reference: string, bytes: Buffer, mediaType: string, what: string): Promise<void> {
     await this.send(this.url(repo, `manifests/${reference}`), pushScope(repo), what, { method: 'PUT', headers: { 'content-type': mediaType }, body: bytes });
   }
+}
+
+/**
+ * A final 4xx other than 401 (which `send` answers by authorising): read, so that the error carries the registry's
+ * own code. Statuses worth another try are left to the HTTP client's retries.
+ */
+const isRefusal = (status: number) => status >= 400 && status < 500 && status !== 401 && !RETRIABLE_STATUS.has(status);
+
+/**
+ * A registry's refusal as an HttpError whose message carries the registry's error codes (`HTTP 404 Not Found
+ * (MANIFEST_UNKNOWN: manifest unknown)`) and our `note` on it, and whose reason follows them when they say more than the status (a 401
+ * that says NAME_UNKNOWN is a name that is gone).
+ */
+function refusal(url: string, res: HttpResponse, note: string, hint: string): HttpError {
+  const items = parseRegistryErrors(res.bytes);
+  const said = describeRegistryErrors(items);
+  const reason = reasonOfRegistryErrors(items);
+  return new HttpError(url, res.status, `${res.statusText}${said ? ` (${said})` : ''}${note ? `: ${note}` : ''}`, { hint, ...(reason ? { reason } : {}) });
 }
 
 export function pullScope(repo: string): string {

@@ -1,66 +1,81 @@
 import type { BundleEntry } from '../bundle/entry.js';
-import type { BuildContext, Collector, KindOutput } from '../collector/context.js';
-import { collectWith, resolvedInFetch } from '../collector/run.js';
+import type { BuildContext, Collector, KindFigures, KindOutput, Unavailable } from '../collector/context.js';
+import { collectWith } from '../collector/run.js';
 import type { LockEntry } from '../lock/entry.js';
 import { HttpError, InputError, KsBundleError } from '../errors.js';
-import { pullScope, RegistryClient, baseUrlFor, caFor, registryTrust, type RegistrySettingsLike } from './client.js';
-import { loadCredentials } from './credentials.js';
+import type { ContentStore } from '../store/content-store.js';
+import { pullScope, type RegistryClient } from './client.js';
 import { LAYOUT_DIR, OCI_LAYOUT_BYTES, blobPath, layoutIndex } from './layout.js';
 import { hexOf, type Descriptor } from './media.js';
 import { mapLimit } from '../util/concurrency.js';
 import { formatReference, parseReference, repoName } from './reference.js';
-import { resolveImage, type ResolvedImage } from './resolve.js';
+import type { ResolvedImage } from './resolve.js';
+import { registryClients, resolveFromSources, type ClientFor } from './sources.js';
 
 /**
- * spec.images → one OCI image layout under repos/images/. Manifests are resolved image by image (small), then
- * every blob of every image is deduplicated by digest and fetched once, through the build's request limiter, straight
- * into the content store (hash and size checked while streaming; a cached blob is not fetched).
+ * spec.images, first phase: every reference resolved to its manifests (small; fetched and stored), from its
+ * original name or the first alternate that has it, with no blob downloaded. The figures count every blob of the
+ * images once (manifests, configs, layers). `fetch` then downloads each blob once, from the source that resolved
+ * its image, straight into the content store, and lays out one OCI image layout under repos/images/ that keeps
+ * the original names.
  */
-async function fetchImages(ctx: BuildContext): Promise<KindOutput> {
-  const { manifest, store, onProgress } = ctx;
-  if (!manifest.images?.length) return { entries: [], lock: [] };
-  const settings = (manifest.registries ?? {}) as Record<string, RegistrySettingsLike>;
-  const credentials = await loadCredentials({ authFile: ctx.registryAuthFile });
-  const wanted = uniq(manifest.targets.map((t) => `linux/${t.arch}`)).map((p) => ({ os: 'linux', arch: p.split('/')[1]! }));
-  const clients = new Map<string, Promise<RegistryClient>>();
-  const openClient = async (registry: string) => {
-    const base = baseUrlFor(registry, settings);
-    const ca = caFor(registry, settings);
-    const tls = await registryTrust([new URL(base).host, registry], ca?.file, `registries."${ca?.key ?? registry}".ca in ${manifest.file}`);
-    return new RegistryClient(registry, base, credentials, ctx.http, tls);
-  };
-  const clientFor = (registry: string) => {
-    let c = clients.get(registry);
-    if (!c) clients.set(registry, (c = openClient(registry)));
-    return c;
-  };
+export const planImages: Collector = async (ctx) => {
+  const { manifest, onProgress } = ctx;
+  const wanted = uniq(manifest.targets.map((t) => t.arch)).map((arch) => ({ os: 'linux', arch }));
+  const clientFor = registryClients(ctx);
   const lockedDigests = lockedImageDigests(ctx.locked);
+  // Validation has parsed every reference and warned about spellings of one image; each is resolved once.
+  const refs = [...new Map((manifest.images ?? []).map((s) => parseReference(s)).map((r) => [formatReference(r), r])).values()];
+  if (refs.length) onProgress({ type: 'phase', phase: 'images', message: `resolving ${refs.length} image references` });
 
-  onProgress({ type: 'phase', phase: 'images', message: `resolving ${manifest.images.length} image references` });
-  // Validation has parsed every reference and warned about spellings of one image; each is fetched once.
-  const refs = [...new Map(manifest.images.map((s) => parseReference(s)).map((r) => [formatReference(r), r])).values()];
-  const images = await mapLimit(refs, ctx.requests.limit, async (ref) => {
+  const results = await mapLimit(refs, ctx.requests.limit, async (ref) => {
     const name = formatReference(ref);
     let lockedDigest: string | undefined;
     if (lockedDigests) {
       lockedDigest = lockedDigests.get(name);
       if (!lockedDigest) throw new InputError(`--locked: image ${name} is not in the lock`, { hint: 'Build without --locked to update the lock.' });
     }
-    // One image's manifests are asked for one after another: one slot of the limiter each.
-    return ctx.requests.run(async () => resolveImage(ref, { client: await clientFor(ref.registry), store, wanted, lockedDigest })).catch((err) => {
+    const got = await resolveFromSources(ref, { ctx, clientFor, alternates: manifest.alternates ?? [], wanted, lockedDigest }).catch((err) => {
       throw naming(err, `image ${name} (registry ${ref.registry})`);
     });
+    return { name, ...got };
   });
   if (lockedDigests) {
-    const extra = [...lockedDigests.keys()].filter((n) => !images.some((i) => i.name === n));
+    const extra = [...lockedDigests.keys()].filter((n) => !results.some((r) => r.name === n));
     if (extra.length) throw new InputError(`--locked: the lock has images the manifest no longer names: ${extra.join(', ')}`);
   }
+  const images = results.flatMap((r) => (r.image ? [r.image] : []));
+  const unavailable: Unavailable[] = results.filter((r) => !r.image).map((r) => ({ kind: 'images', name: r.name, tried: r.tried }));
+  return {
+    kinds: { images: await imageFigures(images, ctx.store) },
+    unavailable,
+    fetch: () => fetchImages(ctx, images, clientFor),
+  };
+};
 
-  // One download per digest, whichever images share it.
+/** Plan, then fetch. */
+export const collectImages = (ctx: BuildContext): Promise<KindOutput> => collectWith(planImages, ctx);
+
+/** Every blob of the resolved images once, by digest: manifests, configs, layers; and those already cached. */
+async function imageFigures(images: ResolvedImage[], store: ContentStore): Promise<KindFigures> {
+  const sizes = new Map<string, number>();
+  for (const image of images) for (const d of [...image.manifests, ...image.blobs]) sizes.set(d.digest, d.size);
+  let bytes = 0;
+  let cachedBytes = 0;
+  for (const [digest, size] of sizes) {
+    bytes += size;
+    if (await store.has(hexOf(digest), size)) cachedBytes += size;
+  }
+  return { count: images.length, bytes, cachedBytes };
+}
+
+/** Each blob once, whichever images share it, from the source that resolved the first image needing it. */
+async function fetchImages(ctx: BuildContext, images: ResolvedImage[], clientFor: ClientFor): Promise<KindOutput> {
+  if (!images.length) return { entries: [], lock: [] };
   const owners = new Map<string, { desc: Descriptor; image: ResolvedImage }>();
   for (const image of images) for (const b of image.blobs) if (!owners.has(b.digest)) owners.set(b.digest, { desc: b, image });
   const total = [...owners.values()].reduce((n, o) => n + o.desc.size, 0);
-  onProgress({ type: 'phase', phase: 'images', message: `fetching ${owners.size} blobs (${total} bytes) for ${images.length} images` });
+  ctx.onProgress({ type: 'phase', phase: 'images', message: `fetching ${owners.size} blobs (${total} bytes) for ${images.length} images` });
   const stored = new Map<string, string>();
   // Largest first, so one big layer does not start last and run alone.
   const queue = [...owners.values()].sort((a, b) => b.desc.size - a.desc.size);
@@ -68,9 +83,8 @@ async function fetchImages(ctx: BuildContext): Promise<KindOutput> {
     const client = await clientFor(image.ref.registry);
     stored.set(desc.digest, await ctx.requests.run(() => fetchBlob(client, image, desc, ctx)));
   });
-
   return { entries: bundleEntries(images, stored), lock: lockEntries(images, owners) };
-};
+}
 
 /** Prefix an error with the image and registry it is about, keeping its code, exit code and hint. */
 function naming(err: unknown, what: string): unknown {
@@ -80,8 +94,8 @@ function naming(err: unknown, what: string): unknown {
   return wrapped;
 }
 
-async function fetchBlob(client: RegistryClient, image: ResolvedImage, desc: Descriptor, ctx: Parameters<Collector>[0]): Promise<string> {
-  const what = `blob ${desc.digest.slice(0, 19)}… of image ${image.name} (registry ${client.registry})`;
+async function fetchBlob(client: RegistryClient, image: ResolvedImage, desc: Descriptor, ctx: BuildContext): Promise<string> {
+  const what = `blob ${desc.digest.slice(0, 19)}… of image ${image.source} (registry ${client.registry})`;
   const url = client.url(image.ref.repo, `blobs/${desc.digest}`);
   const scope = pullScope(image.ref.repo);
   const spec = { url, sha256: hexOf(desc.digest), size: desc.size, what, headers: () => client.auth.headers(scope), tls: client.tls };
@@ -121,11 +135,12 @@ function lockEntries(images: ResolvedImage[], owners: Map<string, { desc: Descri
   const lock: LockEntry[] = [];
   const blobs = new Map<string, LockEntry>();
   for (const image of images) {
+    // The image is locked under its original name with the full reference it was fetched as; its blobs with the repository they came from.
     const source = repoName(image.ref);
     lock.push({
       kind: 'image',
       name: image.name,
-      source,
+      source: image.source,
       size: image.top.size,
       sha256: hexOf(image.top.digest),
       extra: { digest: image.top.digest, mediaType: image.top.mediaType, platforms: image.kept, leftOut: image.leftOut },
@@ -140,7 +155,7 @@ function lockEntries(images: ResolvedImage[], owners: Map<string, { desc: Descri
   return [...lock.sort((a, b) => (a.name < b.name ? -1 : 1)), ...[...blobs.values()].sort((a, b) => (a.name < b.name ? -1 : 1))];
 }
 
-function lockedImageDigests(locked: Parameters<Collector>[0]['locked']): Map<string, string> | undefined {
+function lockedImageDigests(locked: BuildContext['locked']): Map<string, string> | undefined {
   if (!locked) return undefined;
   const out = new Map<string, string>();
   for (const e of locked) {
@@ -155,8 +170,3 @@ function lockedImageDigests(locked: Parameters<Collector>[0]['locked']): Map<str
 function uniq<T>(xs: T[]): T[] {
   return [...new Set(xs)];
 }
-
-export const planImages: Collector = async (ctx) => resolvedInFetch(() => fetchImages(ctx));
-
-/** Plan, then fetch. */
-export const collectImages = (ctx: BuildContext): Promise<KindOutput> => collectWith(planImages, ctx);

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { Readable } from 'node:stream';
-import { IntegrityError, KsBundleError } from '../errors.js';
+import { DigestMismatchError, KsBundleError, unavailableReason } from '../errors.js';
 import type { ContentStore } from '../store/content-store.js';
 import type { RegistryClient } from './client.js';
 import { hexOf, isIndexType, parseManifest, platformString, platformWanted, type Descriptor, type ParsedManifest } from './media.js';
@@ -8,9 +8,12 @@ import { formatReference, manifestReference, type ImageRef } from './reference.j
 
 /** One image reference resolved to its manifests (stored) and the blobs they need (not yet fetched). */
 export interface ResolvedImage {
+  /** The source it was resolved from (the original name or an alternate): its blobs are fetched from there too. */
   ref: ImageRef;
-  /** Full normalised reference: the layout's ref.name and the lock's name. */
+  /** The original full normalised reference: the layout's ref.name and the lock's name, whatever the source. */
   name: string;
+  /** The full reference actually fetched (the lock's `source`). */
+  source: string;
   /** The top-level manifest or index, with its original digest. */
   top: Descriptor;
   /** Every manifest kept (the top one, and the kept platforms' manifests of an index), stored in the content store. */
@@ -19,6 +22,8 @@ export interface ResolvedImage {
   blobs: Descriptor[];
   kept: string[];
   leftOut: string[];
+  /** Every manifest came from the content store: the source itself was not asked. */
+  fromCache: boolean;
 }
 
 export interface ResolveOptions {
@@ -28,6 +33,8 @@ export interface ResolveOptions {
   wanted: Array<{ os: string; arch: string }>;
   /** The digest the lock pins this ref to (--locked). */
   lockedDigest?: string;
+  /** The original name when `ref` is an alternate source of it. */
+  name?: string;
 }
 
 /**
@@ -36,8 +43,9 @@ export interface ResolveOptions {
  * unchanged, so the index digest a user pinned still matches; left-out platforms are simply not fetched.
  */
 export async function resolveImage(ref: ImageRef, opts: ResolveOptions): Promise<ResolvedImage> {
-  const name = formatReference(ref);
-  const what = `image ${name} (registry ${opts.client.registry})`;
+  const source = formatReference(ref);
+  const name = opts.name ?? source;
+  const what = `image ${source} (registry ${opts.client.registry})`;
   const pin = opts.lockedDigest ?? ref.digest;
   if (opts.lockedDigest && ref.digest && opts.lockedDigest !== ref.digest) {
     throw new KsBundleError('RESOLVE', `${what}: the lock says ${opts.lockedDigest}, the manifest pins ${ref.digest}`);
@@ -47,11 +55,15 @@ export async function resolveImage(ref: ImageRef, opts: ResolveOptions): Promise
   const kept: string[] = [];
   const leftOut: string[] = [];
 
-  const top = await fetchManifest(opts, ref.repo, pin ?? manifestReference(ref), what, undefined);
+  let fromCache = true;
+  const top = await fetchManifest(opts, ref.repo, pin ?? manifestReference(ref), what, undefined).catch(async (err) => {
+    throw pin ? await pinnedMiss(opts.client, ref, pin, what, err) : err;
+  });
   if (pin && top.descriptor.digest !== pin) {
-    throw new IntegrityError(`${what}: the registry served ${top.descriptor.digest}, pinned ${pin}`);
+    throw new DigestMismatchError(`${what}: the registry served ${top.descriptor.digest}, pinned ${pin}`, pin, top.descriptor.digest);
   }
-  const visit = async (m: { descriptor: Descriptor; parsed: ParsedManifest; path: string }, depth: number): Promise<void> => {
+  const visit = async (m: Awaited<ReturnType<typeof fetchManifest>>, depth: number): Promise<void> => {
+    fromCache &&= m.cached;
     manifests.push({ ...m.descriptor, path: m.path });
     if (m.parsed.kind === 'image') {
       blobs.push(m.parsed.config, ...m.parsed.layers.filter((l) => !l.urls?.length));
@@ -77,7 +89,32 @@ export async function resolveImage(ref: ImageRef, opts: ResolveOptions): Promise
     }
   };
   await visit(top, 0);
-  return { ref, name, top: top.descriptor, manifests, blobs, kept, leftOut };
+  return { ref, name, source, top: top.descriptor, manifests, blobs, kept, leftOut, fromCache };
+}
+
+/**
+ * A source that does not serve a pinned digest: when its tag points at other content, that is a digest mismatch
+ * naming both digests (a moved tag, a rebuilt copy), never a silent substitution; otherwise the original error.
+ */
+async function pinnedMiss(client: RegistryClient, ref: ImageRef, pin: string, what: string, err: unknown): Promise<unknown> {
+  if (unavailableReason(err) !== 'not-found' || !ref.tag) return err;
+  const other = await client.getManifest(ref.repo, ref.tag, what).then((m) => m.digest, () => undefined);
+  if (!other || other === pin) return err;
+  return new DigestMismatchError(`${what}: it does not serve the pinned ${pin}; its tag ${ref.tag} points at ${other}`, pin, other, {
+    hint: 'The tag there now names other content than the pin: check which is right before changing the pin or the lock.',
+  });
+}
+
+/**
+ * An image resolved from the cache alone, whose blobs are not all cached yet: ask its source for the pinned
+ * manifest before counting on it, so a source that no longer has it is found out now rather than halfway through
+ * the downloads.
+ */
+export async function confirmServed(client: RegistryClient, image: ResolvedImage): Promise<void> {
+  const what = `image ${image.source} (registry ${client.registry})`;
+  await client.getManifest(image.ref.repo, image.top.digest, what).catch(async (err) => {
+    throw await pinnedMiss(client, image.ref, image.top.digest, what, err);
+  });
 }
 
 /** A manifest by digest comes from the cache when it is there; by tag (or not cached) from the registry. */
@@ -87,18 +124,18 @@ async function fetchManifest(opts: ResolveOptions, repo: string, reference: stri
     const have = await store.has(hexOf(reference), expected?.size);
     if (have) {
       const bytes = await readFile(have.path);
-      return describe(bytes, expected?.mediaType, reference, have.path, what);
+      return { ...describe(bytes, expected?.mediaType, reference, have.path, what), cached: true };
     }
   }
   const got = await client.getManifest(repo, reference, what);
   if (expected && (got.digest !== expected.digest || got.bytes.length !== expected.size)) {
-    throw new IntegrityError(`${what}: got ${got.digest} (${got.bytes.length} bytes), the index names ${expected.digest} (${expected.size} bytes)`);
+    throw new DigestMismatchError(`${what}: got ${got.digest} (${got.bytes.length} bytes), the index names ${expected.digest} (${expected.size} bytes)`, expected.digest, got.digest);
   }
   if (reference.startsWith('sha256:') && got.digest !== reference) {
-    throw new IntegrityError(`${what}: asked for ${reference}, the registry served ${got.digest}`);
+    throw new DigestMismatchError(`${what}: asked for ${reference}, the registry served ${got.digest}`, reference, got.digest);
   }
   const stored = await store.put(Readable.from([got.bytes]), { sha256: hexOf(got.digest), size: got.bytes.length }, what);
-  return describe(got.bytes, expected?.mediaType ?? got.mediaType, got.digest, stored.path, what);
+  return { ...describe(got.bytes, expected?.mediaType ?? got.mediaType, got.digest, stored.path, what), cached: false };
 }
 
 function describe(bytes: Buffer, mediaType: string | undefined, digest: string, path: string, what: string) {

@@ -122,14 +122,22 @@ describe('collect from an htpasswd-protected docker-registry', () => {
   it('fails on a pinned digest the registry does not serve, naming image and registry', async () => {
     const wrong = 'sha256:' + '0'.repeat(64);
     const ctx = imagesContext({ cache: join(tmp, 'cache'), workDir: join(tmp, 'w3'), images: [`busybox:1.36@${wrong}`], registries: { 'docker.io': { endpoint: upstream.host, insecure: true } }, authFile });
-    await expect(collectImages(ctx)).rejects.toThrow(/docker\.io\/library\/busybox:1\.36@sha256:0+.*registry docker\.io/);
+    const err = await collectImages(ctx).then(() => undefined, (e) => e);
+    expect(err?.message).toMatch(/docker\.io\/library\/busybox:1\.36@sha256:0+.*registry docker\.io/);
+    // The tag still answers, with other content: a digest mismatch naming both digests (exit 3), never a substitution.
+    expect(err.exitCode).toBe(3);
+    expect(err.unavailable[0].tried.map((t: { error: string }) => t.error)).toEqual(['digest-mismatch']);
+    expect(err.message).toContain(wrong);
+    expect(err.message).toContain(digests.busybox);
   });
 
   it('without credentials the error says the registry needs them, and never shows a secret', async () => {
     const ctx = imagesContext({ cache: join(tmp, 'cache-anon'), workDir: join(tmp, 'w4'), images: ['busybox:1.36'], registries: { 'docker.io': { endpoint: upstream.host, insecure: true } } });
     const err = await collectImages(ctx).then(() => undefined, (e) => e);
-    expect(err).toBeDefined();
-    expect(`${err.message} ${err.hint}`).toMatch(/needs credentials/);
+    expect(err?.exitCode).toBe(1);
+    expect(err.unavailable[0].tried.map((t: { error: string }) => t.error)).toEqual(['unauthorized']);
+    expect(err.message).toMatch(/HTTP 401 Unauthorized \(UNAUTHORIZED: authentication required\): no credentials for registry docker\.io were given/);
+    expect(err.hint).toMatch(/give credentials/);
   });
 
   it('keeps only the target platforms; the mirror answers a clear 404 for a left-out one', async () => {

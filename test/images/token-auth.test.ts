@@ -81,6 +81,7 @@ it('wrong credentials: the error names the registry and hides the secret', async
   const err = await collectImages(ctx).then(() => undefined, (e) => e);
   delete process.env[envName(registry.host)];
   expect(err?.message).toMatch(new RegExp(`registry ${registry.host.replace(/\./g, '\\.')}`));
-  expect(`${err.message} ${err.hint}`).toMatch(/rejected/);
+  expect(err.message).toMatch(/refused repository:team\/app:pull \(HTTP 401\): the credentials for registry \S+ were rejected/);
+  expect(err.unavailable[0].tried[0].error).toBe('unauthorized');
   expect(`${err.message} ${err.hint} ${err.stack}`).not.toContain('wrong-secret');
 });
