@@ -22,6 +22,7 @@ import { planPlaybooks } from '../files/playbooks.js';
 import { planRuntime } from '../runtime/collect.js';
 import { UnavailableError } from '../collector/run.js';
 import { checkImageReferences } from '../images/manifest-check.js';
+import { readBuildMachineArchives } from '../apt/host-sources.js';
 import { checkBuild, enforce } from '../completeness/gate.js';
 import type { BuildContext, Collector } from '../collector/context.js';
 import { Limiter } from '../util/concurrency.js';
@@ -70,6 +71,7 @@ export async function buildBundle(opts: BuildOptions): Promise<BuildResult> {
   const onProgress = opts.onProgress ?? noProgress;
   const manifest = await loadManifest(opts.manifestPath, {
     checks: [checkImageReferences],
+    buildMachine: await readBuildMachineArchives(),
     onWarning: (message) => onProgress({ type: 'log', level: 'warn', message }),
   });
   if (opts.runtime) manifest.runtime = { ...manifest.runtime, source: opts.runtime };

@@ -5,6 +5,7 @@ import { InputError, ValidationError, formatProblem, type Problem } from '../err
 import { sha256OfString } from '../store/hashing.js';
 import { Checker } from './checker.js';
 import type { Manifest } from './types.js';
+import type { BuildMachineArchives } from './env.js';
 import { loadUpstreams } from './upstreams.js';
 import { validateManifest } from './validate.js';
 import { parseYamlWithPositions } from './yaml-positions.js';
@@ -21,6 +22,11 @@ export interface LoadOptions {
   checks?: ManifestCheck[];
   /** Told each warning (`file:line:column: path: message`); warnings are dropped when not given. */
   onWarning?: (message: string) => void;
+  /**
+   * The archives this machine's own apt uses, for defaults like `${KS_BUNDLE_DEBIAN_MIRROR:-build-machine:debian}`
+   * (read by the caller: apt sources are src/apt/'s to parse). Without it such a default does not apply.
+   */
+  buildMachine?: BuildMachineArchives;
 }
 
 /** Read, parse and validate a manifest. Throws a ValidationError listing every problem with file:line:column. */
@@ -43,7 +49,7 @@ export async function loadManifest(path: string, opts: LoadOptions = {}): Promis
     throw new ValidationError(file, problems);
   }
   const c = new Checker(file, parsed.positions);
-  const manifest = validateManifest(c, parsed.value, { file, sha256: sha256OfString(text), baseDir: dirname(file), upstreams });
+  const manifest = validateManifest(c, parsed.value, { file, sha256: sha256OfString(text), baseDir: dirname(file), upstreams, buildMachine: opts.buildMachine });
   for (const check of opts.checks ?? []) check(manifest, c);
   await c.settle();
   for (const w of c.warnings) opts.onWarning?.(formatProblem(w));

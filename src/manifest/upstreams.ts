@@ -4,7 +4,7 @@ import type { Problem } from '../errors.js';
 import type { AptSource, RegistrySettings } from './types.js';
 import { Checker } from './checker.js';
 import { parseYamlWithPositions } from './yaml-positions.js';
-import { URL_OR_ENV } from './env.js';
+import { URL_OR_ENV, badDefaults } from './env.js';
 import { readCaFile } from '../net/tls.js';
 
 /** Shared upstream definitions from `repos/*.yaml`, by name. */
@@ -24,7 +24,8 @@ export function emptyUpstreams(): Upstreams {
 export function checkAptSource(c: Checker, value: unknown, path: string, name: string, baseDir: string): AptSource | undefined {
   const o = c.object(value, path, [...APT_KEYS, 'name'], ['url', 'suites', 'components']);
   if (!o) return undefined;
-  const url = c.string(o.url, `${path}.url`, { pattern: URL_OR_ENV, patternHint: 'an http(s) URL (or ${VARIABLE}/path)' });
+  const url = c.string(o.url, `${path}.url`, { pattern: URL_OR_ENV, patternHint: 'an http(s) URL (or ${VARIABLE}/path, ${VARIABLE:-https://default}/path)' });
+  for (const b of url ? badDefaults(url) : []) c.report(`${path}.url`, b);
   const suites = c.strings(o.suites, `${path}.suites`);
   const components = c.strings(o.components, `${path}.components`);
   const keyring = c.string(o.keyring, `${path}.keyring`);
@@ -89,7 +90,8 @@ function readSpec(c: Checker, spec: Record<string, unknown>, baseDir: string, ou
     const pip = c.object(spec.pip, 'spec.pip', Object.keys(spec.pip ?? {}));
     for (const [name, v] of Object.entries(pip ?? {})) {
       const o = c.object(v, `spec.pip.${name}`, ['index'], ['index']);
-      const index = o && c.string(o.index, `spec.pip.${name}.index`, { pattern: URL_OR_ENV, patternHint: 'an http(s) URL (or ${VARIABLE}/path)' });
+      const index = o && c.string(o.index, `spec.pip.${name}.index`, { pattern: URL_OR_ENV, patternHint: 'an http(s) URL (or ${VARIABLE}/path, ${VARIABLE:-https://default}/path)' });
+      for (const b of index ? badDefaults(index) : []) c.report(`spec.pip.${name}.index`, b);
       if (index) out.pip.set(name, index);
     }
   }

@@ -3,7 +3,7 @@ import type { Alternate, AptSource, AptSpec, Manifest, PinnedFile, PipSpec, Play
 import { ARCHES, KNOWN_OS } from './targets.js';
 import { Checker } from './checker.js';
 import { checkAptSource, checkRegistry, type Upstreams } from './upstreams.js';
-import { URL_OR_ENV, expandEnv } from './env.js';
+import { URL_OR_ENV, badDefaults, expandEnv, type BuildMachineArchives } from './env.js';
 import { artifactNameClashes, artifactNameProblem } from './artifact-names.js';
 
 const SHA256 = /^[0-9a-f]{64}$/;
@@ -15,7 +15,12 @@ const SPEC_KEYS = ['targets', 'runtime', 'registries', 'images', 'apt', 'pip', '
  * Check a parsed manifest document and turn it into a Manifest. Every problem goes to the checker; the result is
  * only meaningful when the checker has none. Pure apart from path resolution against `baseDir`.
  */
-export function validateManifest(c: Checker, doc: unknown, ctx: { file: string; sha256: string; baseDir: string; upstreams: Upstreams }): Manifest {
+export function validateManifest(
+  c: Checker,
+  doc: unknown,
+  ctx: { file: string; sha256: string; baseDir: string; upstreams: Upstreams; buildMachine?: BuildMachineArchives },
+): Manifest {
+  const env: EnvContext = { c, machine: ctx.buildMachine };
   const root = c.object(doc, '', ['apiVersion', 'kind', 'metadata', 'spec'], ['apiVersion', 'kind', 'metadata', 'spec']) ?? {};
   c.string(root.apiVersion, 'apiVersion', { oneOf: ['ks-bundle/v1'] });
   c.string(root.kind, 'kind', { oneOf: ['BundleManifest'] });
@@ -42,8 +47,8 @@ export function validateManifest(c: Checker, doc: unknown, ctx: { file: string; 
     runtime: readRuntime(c, spec.runtime),
     registries,
     images: c.strings(spec.images, 'spec.images', { pattern: /^[^\s]+$/, patternHint: 'an image reference without spaces' }) ?? [],
-    apt: spec.apt === undefined ? undefined : readApt(c, spec.apt, ctx.baseDir, ctx.upstreams),
-    pip: spec.pip === undefined ? undefined : readPip(c, spec.pip, ctx.upstreams),
+    apt: spec.apt === undefined ? undefined : readApt(env, spec.apt, ctx.baseDir, ctx.upstreams),
+    pip: spec.pip === undefined ? undefined : readPip(env, spec.pip, ctx.upstreams),
     files: readPinned(c, spec.files, 'spec.files'),
     manifests: readPinned(c, spec.manifests, 'spec.manifests'),
     playbooks: spec.playbooks === undefined ? undefined : readPlaybooks(c, spec.playbooks, ctx.baseDir),
@@ -130,7 +135,8 @@ function readRuntime(c: Checker, value: unknown): RuntimeSpec {
   return { source, version, urls };
 }
 
-function readApt(c: Checker, value: unknown, baseDir: string, upstreams: Upstreams): AptSpec | undefined {
+function readApt(env: EnvContext, value: unknown, baseDir: string, upstreams: Upstreams): AptSpec | undefined {
+  const { c } = env;
   const o = c.object(value, 'spec.apt', ['sources', 'packages', 'recommends', 'signingKey'], ['sources', 'packages']);
   if (!o) return undefined;
   const sources: AptSource[] = [];
@@ -138,17 +144,19 @@ function readApt(c: Checker, value: unknown, baseDir: string, upstreams: Upstrea
     const p = `spec.apt.sources[${i}]`;
     const ref = typeof v === 'string' ? v : v && typeof v === 'object' && 'use' in v ? (v as any).use : undefined;
     if (ref !== undefined) {
-      if (typeof v === 'object') c.object(v, p, ['use'], ['use']);
+      // `{use: NAME, url: URL}` keeps a shared source's suites, components and keyring with this manifest's archive.
+      const own = typeof v === 'object' ? c.object(v, p, ['use', 'url'], ['use']) : undefined;
+      const ownUrl = own && c.string(own.url, `${p}.url`, { pattern: URL_OR_ENV, patternHint: 'an http(s) URL (or ${VARIABLE}/path)' });
       const shared = typeof ref === 'string' ? upstreams.apt.get(ref) : undefined;
       if (shared) {
-        const url = withEnv(c, p, shared.url, `apt upstream "${ref}"`);
+        const url = ownUrl ? withEnv(env, `${p}.url`, ownUrl, `apt source "${ref}"`) : withEnv(env, p, shared.url, `apt upstream "${ref}"`);
         if (url) sources.push({ ...shared, url: url.endsWith('/') ? url : url + '/' });
       }
       else c.report(p, `no apt upstream named "${ref}" in repos/*.yaml${upstreams.apt.size ? ` (known: ${[...upstreams.apt.keys()].join(', ')})` : ''}`);
       return;
     }
     const src = checkAptSource(c, v, p, `source${i}`, baseDir);
-    const url = src && withEnv(c, `${p}.url`, src.url, 'this source');
+    const url = src && withEnv(env, `${p}.url`, src.url, 'this source');
     if (src && url) sources.push({ ...src, url: url.endsWith('/') ? url : url + '/' });
   });
   return {
@@ -162,15 +170,16 @@ function readApt(c: Checker, value: unknown, baseDir: string, upstreams: Upstrea
   };
 }
 
-function readPip(c: Checker, value: unknown, upstreams: Upstreams): PipSpec | undefined {
+function readPip(env: EnvContext, value: unknown, upstreams: Upstreams): PipSpec | undefined {
+  const { c } = env;
   const o = c.object(value, 'spec.pip', ['index', 'requirements', 'buildSdists'], ['index', 'requirements']);
   if (!o) return undefined;
   let index = c.string(o.index, 'spec.pip.index');
   if (index && !URL_OR_ENV.test(index)) {
     const shared = upstreams.pip.get(index);
     if (!shared) c.report('spec.pip.index', `"${index}" is neither an http(s) URL nor a pip upstream in repos/*.yaml`);
-    index = shared && withEnv(c, 'spec.pip.index', shared, `pip upstream "${index}"`);
-  } else if (index) index = withEnv(c, 'spec.pip.index', index, 'the pip index');
+    index = shared && withEnv(env, 'spec.pip.index', shared, `pip upstream "${index}"`);
+  } else if (index) index = withEnv(env, 'spec.pip.index', index, 'the pip index');
   // Known, so that it is refused with a reason rather than as an unknown key: wheels are never built on this machine.
   if (o.buildSdists !== undefined) {
     c.report(
@@ -237,11 +246,31 @@ function readPlaybooks(c: Checker, value: unknown, baseDir: string): PlaybooksSp
   return { url, path: path ? (isAbsolute(path) ? path : resolve(baseDir, path)) : undefined, sha256, entry };
 }
 
-/** Fill `${VAR}`s from the environment; an unset one is a problem at the place that uses it. */
-function withEnv(c: Checker, path: string, value: string, what: string): string | undefined {
-  const { value: out, missing } = expandEnv(value);
+interface EnvContext {
+  c: Checker;
+  machine?: BuildMachineArchives;
+}
+
+/**
+ * Fill `${VAR}`s from the environment, or their defaults; a variable with neither is a problem at the place that
+ * uses it, naming that one variable (and why its default did not apply).
+ */
+function withEnv({ c, machine }: EnvContext, path: string, value: string, what: string): string | undefined {
+  const bad = badDefaults(value);
+  if (bad.length) {
+    for (const b of bad) c.report(path, `${what}: ${b}`);
+    return undefined;
+  }
+  const { value: out, missing } = expandEnv(value, process.env, machine);
   if (missing.length) {
-    c.report(path, `${what} needs the environment variable${missing.length > 1 ? 's' : ''} ${missing.join(', ')} (its URL is ${value}); set it to your mirror, e.g. ${missing[0]}=http://mirror.example.internal/…`);
+    for (const m of missing) {
+      c.report(
+        path,
+        m.why
+          ? `${what} needs the environment variable ${m.name}: its default (in ${value}) is the archive this machine's own apt uses, and ${m.why}; set ${m.name} to your mirror, e.g. ${m.name}=http://mirror.example.internal/…`
+          : `${what} needs the environment variable ${m.name} (its URL is ${value}, with no default); set it to your mirror, e.g. ${m.name}=http://mirror.example.internal/…`,
+      );
+    }
     return undefined;
   }
   if (!HTTP_URL.test(out)) {

@@ -18,16 +18,36 @@ const installerFixture = join(root, 'test/completeness/fixtures/ks-installer.yam
 useSiteMirrors();
 
 describe('manifests/kubesphere.yaml', () => {
-  it('names the site mirrors it needs, each at the place that uses it, when they are not set', async () => {
+  const withoutSiteMirrors = async <T>(f: () => Promise<T>): Promise<T> => {
     const saved = { ...process.env };
     for (const k of Object.keys(SITE_MIRRORS)) delete process.env[k];
     try {
-      const err = await loadManifest(manifestFile).catch((e) => e);
-      expect(err.message).toMatch(/apt upstream "debian-12" needs the environment variable KS_BUNDLE_DEBIAN_MIRROR/);
-      expect(err.message).toMatch(/pip upstream "pypi" needs the environment variable KS_BUNDLE_PYPI_INDEX/);
+      return await f();
     } finally {
       Object.assign(process.env, saved);
     }
+  };
+
+  it("needs no setup: public archives and PyPI by default, Debian from the build machine's own apt", async () => {
+    const buildMachine = { urls: { debian: 'http://debian.build-machine.test/debian', 'debian-security': 'http://debian.build-machine.test/debian-security' }, why: {} };
+    const m = await withoutSiteMirrors(() => loadManifest(manifestFile, { buildMachine }));
+    const urlOf = (name: string) => m.apt!.sources.find((s) => s.name === name)!.url;
+    expect(m.pip!.index).toBe('https://pypi.org/simple/');
+    expect(urlOf('ubuntu-22.04')).toBe('http://archive.ubuntu.com/ubuntu/');
+    expect(urlOf('ubuntu-24.04-security')).toBe('http://security.ubuntu.com/ubuntu/');
+    expect(urlOf('ubuntu-24.04-ports')).toBe('http://ports.ubuntu.com/ubuntu-ports/');
+    expect(urlOf('debian-12')).toBe('http://debian.build-machine.test/debian/');
+    expect(urlOf('debian-12-security')).toBe('http://debian.build-machine.test/debian-security/');
+  });
+
+  it('names only the variables whose default does not apply, each once, with why: Debian on a machine that is not Debian', async () => {
+    const why = 'this machine runs Ubuntu 22.04.4 LTS (/etc/os-release), not Debian';
+    const err = await withoutSiteMirrors(() => loadManifest(manifestFile, { buildMachine: { urls: {}, why: { debian: why, 'debian-security': why } } }).catch((e) => e));
+    expect(err.code).toBe('INVALID_INPUT');
+    expect(err.exitCode).toBe(2);
+    const variables = [...err.message.matchAll(/needs the environment variable (\w+)/g)].map((x: RegExpMatchArray) => x[1]);
+    expect(variables).toEqual(['KS_BUNDLE_DEBIAN_MIRROR', 'KS_BUNDLE_DEBIAN_SECURITY_MIRROR']);
+    expect(err.message).toMatch(/kubesphere\.yaml:\d+:\d+: spec\.apt\.sources\[6\]: apt upstream "debian-12" needs the environment variable KS_BUNDLE_DEBIAN_MIRROR: .*and this machine runs Ubuntu 22\.04\.4 LTS/);
   });
 
   it('validates with the shared upstreams of repos/', async () => {
