@@ -22,8 +22,6 @@ export interface ResolvedImage {
   blobs: Descriptor[];
   kept: string[];
   leftOut: string[];
-  /** Every manifest came from the content store: the source itself was not asked. */
-  fromCache: boolean;
 }
 
 export interface ResolveOptions {
@@ -55,15 +53,15 @@ export async function resolveImage(ref: ImageRef, opts: ResolveOptions): Promise
   const kept: string[] = [];
   const leftOut: string[] = [];
 
-  let fromCache = true;
-  const top = await fetchManifest(opts, ref.repo, pin ?? manifestReference(ref), what, undefined).catch(async (err) => {
+  // The top manifest always comes from the source, pinned or not: that the source serves it is what makes it the
+  // source (the lock's), and a pin it no longer serves is found out here, not halfway through the downloads.
+  const top = await fetchManifest(opts, ref.repo, pin ?? manifestReference(ref), what, undefined, { fresh: true }).catch(async (err) => {
     throw pin ? await pinnedMiss(opts.client, ref, pin, what, err) : err;
   });
   if (pin && top.descriptor.digest !== pin) {
     throw new DigestMismatchError(`${what}: the registry served ${top.descriptor.digest}, pinned ${pin}`, pin, top.descriptor.digest);
   }
-  const visit = async (m: Awaited<ReturnType<typeof fetchManifest>>, depth: number): Promise<void> => {
-    fromCache &&= m.cached;
+  const visit = async (m: { descriptor: Descriptor; parsed: ParsedManifest; path: string }, depth: number): Promise<void> => {
     manifests.push({ ...m.descriptor, path: m.path });
     if (m.parsed.kind === 'image') {
       blobs.push(m.parsed.config, ...m.parsed.layers.filter((l) => !l.urls?.length));
@@ -89,7 +87,7 @@ export async function resolveImage(ref: ImageRef, opts: ResolveOptions): Promise
     }
   };
   await visit(top, 0);
-  return { ref, name, source, top: top.descriptor, manifests, blobs, kept, leftOut, fromCache };
+  return { ref, name, source, top: top.descriptor, manifests, blobs, kept, leftOut };
 }
 
 /**
@@ -105,26 +103,14 @@ async function pinnedMiss(client: RegistryClient, ref: ImageRef, pin: string, wh
   });
 }
 
-/**
- * An image resolved from the cache alone, whose blobs are not all cached yet: ask its source for the pinned
- * manifest before counting on it, so a source that no longer has it is found out now rather than halfway through
- * the downloads.
- */
-export async function confirmServed(client: RegistryClient, image: ResolvedImage): Promise<void> {
-  const what = `image ${image.source} (registry ${client.registry})`;
-  await client.getManifest(image.ref.repo, image.top.digest, what).catch(async (err) => {
-    throw await pinnedMiss(client, image.ref, image.top.digest, what, err);
-  });
-}
-
-/** A manifest by digest comes from the cache when it is there; by tag (or not cached) from the registry. */
-async function fetchManifest(opts: ResolveOptions, repo: string, reference: string, what: string, expected: Descriptor | undefined) {
+/** A manifest by digest comes from the cache when it is there (unless `fresh`); by tag (or not cached) from the registry. */
+async function fetchManifest(opts: ResolveOptions, repo: string, reference: string, what: string, expected: Descriptor | undefined, { fresh = false } = {}) {
   const { store, client } = opts;
-  if (reference.startsWith('sha256:')) {
+  if (reference.startsWith('sha256:') && !fresh) {
     const have = await store.has(hexOf(reference), expected?.size);
     if (have) {
       const bytes = await readFile(have.path);
-      return { ...describe(bytes, expected?.mediaType, reference, have.path, what), cached: true };
+      return describe(bytes, expected?.mediaType, reference, have.path, what);
     }
   }
   const got = await client.getManifest(repo, reference, what);
@@ -135,7 +121,7 @@ async function fetchManifest(opts: ResolveOptions, repo: string, reference: stri
     throw new DigestMismatchError(`${what}: asked for ${reference}, the registry served ${got.digest}`, reference, got.digest);
   }
   const stored = await store.put(Readable.from([got.bytes]), { sha256: hexOf(got.digest), size: got.bytes.length }, what);
-  return { ...describe(got.bytes, expected?.mediaType ?? got.mediaType, got.digest, stored.path, what), cached: false };
+  return describe(got.bytes, expected?.mediaType ?? got.mediaType, got.digest, stored.path, what);
 }
 
 function describe(bytes: Buffer, mediaType: string | undefined, digest: string, path: string, what: string) {

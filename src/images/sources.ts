@@ -4,12 +4,10 @@ import { InputError, KsBundleError } from '../errors.js';
 import type { Alternate } from '../manifest/types.js';
 import { sourcesOf } from '../manifest/alternates.js';
 import { describeNetworkError } from '../net/retry.js';
-import type { ContentStore } from '../store/content-store.js';
 import { RegistryClient, baseUrlFor, caFor, registryTrust, type RegistrySettingsLike } from './client.js';
 import { loadCredentials, type CredentialLookup } from './credentials.js';
-import { hexOf } from './media.js';
 import { formatReference, parseReference, type ImageRef } from './reference.js';
-import { confirmServed, resolveImage, type ResolvedImage } from './resolve.js';
+import { resolveImage, type ResolvedImage } from './resolve.js';
 
 export type ClientFor = (registry: string) => Promise<RegistryClient>;
 
@@ -58,9 +56,7 @@ export async function resolveFromSources(original: ImageRef, opts: SourcesOption
     async ({ text, ref }) => {
       try {
         const client = await clientFor(ref.registry);
-        const image = await ctx.requests.run(() => resolveImage(ref, { client, store: ctx.store, wanted, lockedDigest, name }));
-        if (image.fromCache && !(await allCached(ctx.store, image))) await ctx.requests.run(() => confirmServed(client, image));
-        return image;
+        return await ctx.requests.run(() => resolveImage(ref, { client, store: ctx.store, wanted, lockedDigest, name }));
       } catch (err) {
         throw asNetworkError(err, text);
       }
@@ -78,11 +74,6 @@ function alternateRef(text: string, original: string): ImageRef {
       hint: 'An image alternate maps a reference prefix to reference prefixes, each ending with "/" (docker.io/kubesphere/ → registry.cn-beijing.aliyuncs.com/kubesphereio/).',
     });
   }
-}
-
-async function allCached(store: ContentStore, image: ResolvedImage): Promise<boolean> {
-  for (const b of image.blobs) if (!(await store.has(hexOf(b.digest), b.size))) return false;
-  return true;
 }
 
 /**

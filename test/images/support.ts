@@ -2,7 +2,7 @@
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { promisify } from 'node:util';
 import { createHash, createPrivateKey, randomUUID, sign } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, request as httpRequest, type Server } from 'node:http';
 import { createServer as netServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -36,7 +36,7 @@ export type RegistryAuthConfig =
   | undefined;
 
 /** docker-registry from Debian on loopback, filesystem storage under `dir`; HTTPS when given a certificate and key. */
-export async function startRegistry(dir: string, auth?: RegistryAuthConfig, tls?: { certificate: string; key: string }, addr?: string): Promise<Registry> {
+export async function startRegistry(dir: string, auth?: RegistryAuthConfig, tls?: { certificate: string; key: string }, addr?: string, opts: { accessLog?: string } = {}): Promise<Registry> {
   mkdirSync(dir, { recursive: true });
   const port = addr ? Number(addr.split(':').pop()) : await freePort();
   const ip = addr ? addr.split(':')[0]! : '127.0.0.1';
@@ -50,9 +50,12 @@ export async function startRegistry(dir: string, auth?: RegistryAuthConfig, tls?
   const config = join(dir, 'config.yml');
   writeFileSync(
     config,
-    `version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: ${join(dir, 'data')}\n  delete:\n    enabled: true\nhttp:\n  addr: ${ip}:${port}\n${tlsYaml}${authYaml}`,
+    `version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: ${opts.accessLog ? 'false' : 'true'}\nstorage:\n  filesystem:\n    rootdirectory: ${join(dir, 'data')}\n  delete:\n    enabled: true\nhttp:\n  addr: ${ip}:${port}\n${tlsYaml}${authYaml}`,
   );
-  const proc = spawn('docker-registry', ['serve', config], { stdio: ['ignore', 'ignore', 'pipe'] });
+  // The access log (combined log format, one line per request) goes to stdout.
+  const log = opts.accessLog ? openSync(opts.accessLog, 'a') : undefined;
+  const proc = spawn('docker-registry', ['serve', config], { stdio: ['ignore', log ?? 'ignore', 'pipe'] });
+  if (log !== undefined) closeSync(log);
   let stderr = '';
   proc.stderr!.on('data', (d) => (stderr = (stderr + d).slice(-4000)));
   for (let i = 0; ; i++) {

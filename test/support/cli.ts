@@ -12,9 +12,12 @@ export interface CliResult {
 }
 
 /** Run the built CLI as a user would, with its real exit code and output. */
-export function runCli(args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string; bundled?: boolean; onChild?: (child: ChildProcess) => void } = {}): Promise<CliResult> {
+export function runCli(args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string; bundled?: boolean; onChild?: (child: ChildProcess) => void; wrap?: string[] } = {}): Promise<CliResult> {
   return new Promise((resolvePromise) => {
-    const child = spawn(process.execPath, [opts.bundled ? CLI_BUNDLED : CLI, ...args], {
+    // `wrap` runs the CLI under another command (a private mount namespace, say): wrap[0] wrap[1..] node cli args.
+    const argv = [process.execPath, opts.bundled ? CLI_BUNDLED : CLI, ...args];
+    const [cmd, ...rest] = opts.wrap?.length ? [...opts.wrap, ...argv] : argv;
+    const child = spawn(cmd!, rest, {
       cwd: opts.cwd ?? REPO,
       env: { ...process.env, ...opts.env },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -13,13 +13,13 @@ export function makeCa(dir: string, name: string): { cert: string; key: string }
   return { cert, key };
 }
 
-/** A certificate for 127.0.0.1 (IP SAN) and any DNS `names` that `ca` signed. */
+/** A certificate for 127.0.0.1 and any `names` (DNS names, or IPv4 addresses as IP SANs) that `ca` signed. */
 export function makeServerCert(dir: string, ca: { cert: string; key: string }, names: string[] = []): { cert: string; key: string } {
   const key = join(dir, 'server.key');
   const csr = join(dir, 'server.csr');
   const cert = join(dir, 'server.crt');
   const ext = join(dir, 'server.ext');
-  writeFileSync(ext, `subjectAltName=${['IP:127.0.0.1', ...names.map((n) => `DNS:${n}`)].join(',')}\nbasicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n`);
+  writeFileSync(ext, `subjectAltName=${['IP:127.0.0.1', ...names.map((n) => (/^\d+\.\d+\.\d+\.\d+$/.test(n) ? `IP:${n}` : `DNS:${n}`))].join(',')}\nbasicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n`);
   openssl('req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', csr, '-subj', '/CN=127.0.0.1');
   openssl('x509', '-req', '-in', csr, '-CA', ca.cert, '-CAkey', ca.key, '-CAcreateserial', '-out', cert, '-days', '2', '-extfile', ext);
   return { cert, key };
