@@ -10,6 +10,11 @@ import { mirrorPathOf } from '../../src/kubespray/mirror-vars.js';
 import { BUNDLE_SETTINGS } from '../../src/kubespray/settings.js';
 import { loadManifest } from '../../src/manifest/load.js';
 import { sha256sum } from '../support/sha256sum.js';
+import { execFileSync } from 'node:child_process';
+import { sourcesOf } from '../../src/manifest/alternates.js';
+import { formatReference, parseReference } from '../../src/images/reference.js';
+import { KS_INSTALLER_TARBALL, unpackUpstream } from '../support/upstream.js';
+import { requireTools } from '../support/tools.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const manifestFile = join(root, 'manifests/kubesphere.yaml');
@@ -131,5 +136,39 @@ describe('manifests/kubesphere.yaml', () => {
       { image: 'docker.io/flannel/flannel:v0.22.0', wantedBy: 'playbooks/roles/kubespray-defaults/defaults/main/download.yml (downloads.flannel)' },
       { image: 'docker.io/flannel/flannel-cni-plugin:v1.1.2', wantedBy: 'playbooks/roles/kubespray-defaults/defaults/main/download.yml (downloads.flannel_init)' },
     ]);
+  });
+
+  it("tries, for every KubeSphere image, the copy ks-installer v3.4.1 itself pulls in China, and no alternate for the others", () => {
+    requireTools('ansible');
+    // ks-installer's own image list, rendered by ansible from its roles/download/defaults/main.yml: as it pulls by
+    // default, and as it pulls with zone: cn (namespace_override: kubesphereio, which its kubesphere-defaults role sets).
+    const tree = unpackUpstream(KS_INSTALLER_TARBALL);
+    const render = (...vars: string[]) => {
+      const out = execFileSync(
+        'ansible',
+        ['localhost', '-c', 'local', '-o', '-m', 'debug', '-e', '@roles/download/defaults/main.yml', ...vars.flatMap((v) => ['-e', v]), '-a', 'msg={{ images.values() | map(attribute="repo") | list }}'],
+        { cwd: tree, env: { ...process.env, ANSIBLE_LOCALHOST_WARNING: 'False', ANSIBLE_INVENTORY_UNPARSED_WARNING: 'False' } },
+      ).toString();
+      return (JSON.parse(out.slice(out.indexOf('{'))).msg as string[]).map((r) => formatReference(parseReference(r + ':x')).replace(/:x$/, ''));
+    };
+    const original = render();
+    const china = render('zone=cn', 'namespace_override=kubesphereio');
+    expect(china.length).toBe(original.length);
+    const chinaOf = new Map(original.map((repo, i) => [repo, china[i]!]));
+    return loadManifest(manifestFile).then((m) => {
+      // Docker's official images (busybox, nginx) are on ks-installer's list for its sample apps; they are kubespray's
+      // and the storage's here, and not gone.
+      const kubesphere = m.images
+        .map((i) => formatReference(parseReference(i)))
+        .filter((i) => chinaOf.has(i.replace(/:[^:/]+$/, '')) && !i.startsWith('docker.io/library/'));
+      // The minimal install's images, all of them in the installer's list (and so in its release sync).
+      expect(kubesphere.length).toBe(17);
+      for (const image of kubesphere) {
+        const [repo, tag] = [image.replace(/:[^:/]+$/, ''), image.slice(image.lastIndexOf(':'))];
+        expect(sourcesOf(image, m.alternates), image).toEqual([image, chinaOf.get(repo)! + tag]);
+        expect(chinaOf.get(repo)).toMatch(/^registry\.cn-beijing\.aliyuncs\.com\/kubesphereio\//);
+      }
+      for (const image of m.images.map((i) => formatReference(parseReference(i))).filter((i) => !kubesphere.includes(i))) expect(sourcesOf(image, m.alternates), image).toEqual([image]);
+    });
   });
 });
