@@ -1,58 +1,28 @@
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename } from 'node:path';
 import { KsBundleError } from '../errors.js';
-import { loadManifest } from '../manifest/load.js';
 import type { Manifest } from '../manifest/types.js';
-import type { OnProgress } from '../progress/events.js';
 import { noProgress } from '../progress/events.js';
-import { ContentStore } from '../store/content-store.js';
 import { writeFileAtomic } from '../store/atomic.js';
 import { FORMAT_VERSION, LOCK, SBOM } from '../bundle/layout.js';
 import { bundleSbom } from '../sbom/bundle-sbom.js';
-import { resolveSince } from './since.js';
-import { writeBundle, type Compression, type WrittenBundle } from '../bundle/write.js';
+import { writeBundle, type WrittenBundle } from '../bundle/write.js';
 import type { BundleMeta, CountedKind } from '../bundle/meta.js';
 import { kubesprayOfBuild } from '../kubespray/settings.js';
 import { parseReference } from '../images/reference.js';
 import { INIT_INSTALLER_SH, INSTALL_SH } from '../bundle/scripts.js';
 import { confEntries } from '../bundle/conf.js';
 import { HOSTS_INI_TEMPLATE, VARS_YML_TEMPLATE } from '../nodes/templates.js';
-import { planFiles } from '../files/collect.js';
-import { planPlaybooks } from '../files/playbooks.js';
-import { planRuntime } from '../runtime/collect.js';
 import { UnavailableError } from '../collector/run.js';
-import { checkImageReferences } from '../images/manifest-check.js';
-import { readBuildMachineArchives } from '../apt/host-sources.js';
 import { checkBuild, enforce } from '../completeness/gate.js';
-import type { BuildContext, Collector } from '../collector/context.js';
-import { Limiter } from '../util/concurrency.js';
+import { checkDiskSpace } from '../util/disk-space.js';
 import type { BundleEntry } from '../bundle/entry.js';
 import type { LockEntry } from '../lock/entry.js';
-import type { HttpClient } from '../net/client.js';
-import { diffLocks, readLock, renderLock, type Lock } from '../lock/lock.js';
+import { diffLocks, renderLock, type Lock } from '../lock/lock.js';
+import { allOrFirstError, openSession, planSession, type PlanOptions } from './plan.js';
 
-export interface BuildOptions {
-  manifestPath: string;
-  /** A .tar / .tar.gz file, or a folder for an unpacked bundle; `bundles/<name>-<version>.tar` by default. */
-  out?: string;
-  compress?: Compression;
-  cacheDir: string;
-  /** Build exactly this lock (default: the lock next to the manifest). */
-  locked?: boolean;
-  lockFile?: string;
-  runtime?: 'npm' | 'local';
-  concurrency?: number;
-  registryAuthFile?: string;
-  /** The npm registry for the runtime, as the environment gave it (npm_config_registry). */
-  npmRegistry?: string;
-  /** The command's HTTP client; the caller closes it. */
-  http: HttpClient;
+export interface BuildOptions extends PlanOptions {
   /** Turn the completeness check's failure into a warning. */
   allowMissing?: boolean;
-  onProgress?: OnProgress;
-  signal?: AbortSignal;
-  /** Build a delta: only what this bundle (or its lock) lacks; the rest comes from it at install. */
-  since?: string;
 }
 
 export interface BuildResult {
@@ -62,54 +32,17 @@ export interface BuildResult {
   lock: Lock;
 }
 
-/** The default lock path: next to the manifest, so it can be committed with it. */
-export function defaultLockPath(manifestFile: string): string {
-  return join(dirname(manifestFile), basename(manifestFile).replace(/\.ya?ml$/, '') + '.lock.yaml');
-}
+export { collectorsFor, defaultLockPath } from './plan.js';
 
 export async function buildBundle(opts: BuildOptions): Promise<BuildResult> {
   const onProgress = opts.onProgress ?? noProgress;
-  const manifest = await loadManifest(opts.manifestPath, {
-    checks: [checkImageReferences],
-    buildMachine: await readBuildMachineArchives(),
-    onWarning: (message) => onProgress({ type: 'log', level: 'warn', message }),
-  });
-  if (opts.runtime) manifest.runtime = { ...manifest.runtime, source: opts.runtime };
-  const lockFile = resolve(opts.lockFile ?? defaultLockPath(manifest.file));
-  const locked = opts.locked ? await readLock(lockFile) : undefined;
-  const compress = opts.compress ?? 'none';
-  const out = resolve(opts.out ?? join('bundles', `${manifest.name}-${manifest.version}.tar${compress === 'gzip' ? '.gz' : ''}`));
-  const since = opts.since ? await resolveSince(opts.since, onProgress) : undefined;
-  const asDirectory = out.endsWith('/') || !/\.tar(\.gz)?$/.test(out);
-
-  await mkdir(opts.cacheDir, { recursive: true });
-  const workDir = await mkdtemp(join(opts.cacheDir, 'work-'));
-  const requests = new Limiter(opts.concurrency ?? 4);
-  // Ctrl-C (the HTTP client aborts what is in flight) or one collector failing: no request starts after that.
-  const stopRequests = () => requests.stop(opts.signal?.reason ?? new Error('stopped'));
-  opts.signal?.addEventListener('abort', stopRequests, { once: true });
-  const ctx: BuildContext = {
-    manifest,
-    store: new ContentStore(opts.cacheDir),
-    workDir,
-    onProgress,
-    signal: opts.signal,
-    requests,
-    http: opts.http,
-    npmRegistry: opts.npmRegistry,
-    locked: locked?.artifacts,
-    registryAuthFile: opts.registryAuthFile,
-  };
+  const session = await openSession(opts);
+  const { manifest, lockFile, locked, compress, out, asDirectory, since, requests } = session;
   try {
-    const plans = await allOrFirstError(
-      (await collectorsFor(manifest)).map(async ([phase, plan]) => {
-        onProgress({ type: 'phase', phase, message: `resolving ${phase}` });
-        return plan(ctx);
-      }),
-      (err) => requests.stop(err),
-    );
-    const unavailable = plans.flatMap((p) => p.unavailable);
+    const { plans, unavailable, disk } = await planSession(session);
     if (unavailable.length) throw new UnavailableError(unavailable);
+    // Before the first download: a disk that cannot hold the downloads and the bundle fails now, not half way.
+    checkDiskSpace([disk.output, disk.cache], `building ${manifest.name} ${manifest.version}`);
     const outputs = await allOrFirstError(
       plans.map((p) => p.fetch()),
       (err) => requests.stop(err),
@@ -163,44 +96,8 @@ export async function buildBundle(opts: BuildOptions): Promise<BuildResult> {
     lockFiles.push(beside);
     return { manifest, bundle, lockFiles, lock };
   } finally {
-    opts.signal?.removeEventListener('abort', stopRequests);
-    await rm(workDir, { recursive: true, force: true });
+    await session.dispose();
   }
-}
-
-/** Every collector the manifest needs, by phase name, in the order their work starts. */
-export async function collectorsFor(manifest: Manifest): Promise<Array<[string, Collector]>> {
-  const collectors: Array<[string, Collector]> = [
-    ['runtime', planRuntime],
-    ['files', planFiles],
-    ['playbooks', planPlaybooks],
-  ];
-  // Loaded only when the manifest names them (openpgp alone takes a fifth of a second to load).
-  if (manifest.images.length) collectors.push(['images', (await import('../images/collect.js')).planImages]);
-  if (manifest.apt?.packages.length) collectors.push(['apt', (await import('../apt/collect.js')).planApt]);
-  if (manifest.pip?.requirements.length) collectors.push(['pip', (await import('../pip/collect.js')).planPip]);
-  return collectors;
-}
-
-/**
- * Like Promise.all, but on the first failure calls `onFailure` (which stops new requests) and still waits for every
- * promise to settle, so no collector is left writing into the cache or the work folder; then throws that failure.
- */
-async function allOrFirstError<T>(work: Array<Promise<T>>, onFailure: (err: unknown) => void): Promise<T[]> {
-  let first: { err: unknown } | undefined;
-  const settled = await Promise.allSettled(
-    work.map((p) =>
-      p.catch((err: unknown) => {
-        if (!first) {
-          first = { err };
-          onFailure(err);
-        }
-        throw err;
-      }),
-    ),
-  );
-  if (first) throw first.err;
-  return settled.map((r) => (r as PromiseFulfilledResult<T>).value);
 }
 
 function text(path: string, content: string, mode = 0o644): BundleEntry {

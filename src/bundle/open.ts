@@ -10,6 +10,7 @@ import { peekTar } from './peek.js';
 import { openByteSource, type ByteSource } from '../parts/source.js';
 import { integrityError, verifyFolder, verifyTarball, type VerifyOptions, type VerifyReport } from './verify.js';
 import { baseFolder, describeBase, fillFromBase } from './delta.js';
+import { checkDiskSpace, diskAt } from '../util/disk-space.js';
 
 /** A bundle's folder on disk, checked, with its bundle.yaml. */
 export interface UnpackedBundle {
@@ -117,6 +118,9 @@ function tarballBundle(path: string, open: () => Promise<ByteSource>): Bundle {
       if (reused) await opts.check?.finish();
       if (reused) return reused;
       const inDataDir = <T>(p: Promise<T>) => p.catch((err) => Promise.reject(localFailure(err, opts.dataDir, 'unpacking the bundle')));
+      // Before anything is written: a data dir that cannot hold the unpacked bundle fails now, not half way.
+      const needed = await unpackedBytes(await open(), peek);
+      checkDiskSpace([{ ...(await inDataDir(diskAt(opts.dataDir))), bytes: needed, what: 'the unpacked bundle' }], `unpacking ${path}`);
       // Unpacked under a temp name first: the folder's name comes from bundle.yaml, known only once verified.
       const tmp = await inDataDir(mkdir(opts.dataDir, { recursive: true }).then(() => mkdtemp(join(opts.dataDir, '.unpack-'))));
       try {
@@ -165,6 +169,19 @@ async function reuseEarlierUnpack(
   if (!tarball.ok || !tarball.meta) throw integrityError(source.path, tarball.problems);
   const same = folder.ok && folder.meta?.sha256sums === tarball.meta.sha256sums && topDirName(tarball.meta.name, tarball.meta.version) === topDirName(claimed.name, claimed.version);
   return same ? { dir, meta: tarball.meta, reused: true } : undefined;
+}
+
+/**
+ * The room a tarball takes once unpacked: a plain tar holds its files and a little more; a gzip one holds at
+ * least the bytes its bundle.yaml counts. That file is not verified yet, and is read here only for this figure:
+ * nothing is written or trusted on its word.
+ */
+async function unpackedBytes(source: ByteSource, peek: (names: readonly string[]) => Promise<Map<string, string>>): Promise<number> {
+  const magic = await source.head(2);
+  if (!(magic[0] === 0x1f && magic[1] === 0x8b)) return source.size;
+  const claimed = parseBundleMeta((await peek([BUNDLE_YAML])).get(BUNDLE_YAML) ?? '').meta;
+  const counted = Object.values(claimed?.bytes ?? {}).reduce((n, b) => n + b, 0);
+  return Math.max(source.size, counted);
 }
 
 /** bundle.yaml of a folder the caller verified itself. */

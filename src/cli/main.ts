@@ -9,6 +9,7 @@ export const VERSION = '0.1.0';
  * mirror) took most of a second before any work, on every run. `--help` and unknown commands load them all.
  */
 const COMMANDS: Record<string, () => Promise<Command>> = {
+  plan: async () => (await import('./plan.js')).planCommand(),
   build: async () => (await import('./build.js')).buildCommand(),
   verify: async () => (await import('./verify.js')).verifyCommand(),
   inspect: async () => (await import('./inspect.js')).inspectCommand(),
@@ -30,7 +31,7 @@ async function program(argv: string[]): Promise<Command> {
     .version(VERSION)
     .showHelpAfterError()
     .exitOverride()
-    .addHelpText('after', '\nExamples:\n  ks-bundle build -m manifests/demo.yaml\n  ks-bundle verify bundles/demo-0.1.0.tar\n  ./install.sh   (inside an unpacked bundle, on the taskbox)');
+    .addHelpText('after', '\nExamples:\n  ks-bundle plan -m manifests/demo.yaml\n  ks-bundle build -m manifests/demo.yaml\n  ks-bundle verify bundles/demo-0.1.0.tar\n  ./install.sh   (inside an unpacked bundle, on the taskbox)');
   const named = argv.slice(2).find((a) => !a.startsWith('-'));
   const versionOnly = !named && argv.some((a) => a === '--version' || a === '-V');
   const wanted = named && Object.hasOwn(COMMANDS, named) ? [named] : versionOnly ? [] : Object.keys(COMMANDS);

@@ -1,4 +1,3 @@
-import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { homedir } from 'node:os';
 import { KsBundleError, ValidationError } from '../errors.js';
@@ -99,7 +98,6 @@ export interface InstallOutcome {
 /** `ks-bundle install --offline`: the steps of DESIGN.md as data (offline-steps.ts), each recorded when done. */
 export async function installOffline(o: InstallOptions): Promise<InstallOutcome> {
   const ctx = await prepare(o);
-  await mkdir(ctx.stateDir, { recursive: true, mode: 0o700 });
   const state = await StateFile.open(ctx.stateDir, ctx.source.claimedSums);
   try {
     await runSteps(o.only === 'init' ? initSteps() : installSteps(), ctx, state, o.onProgress);

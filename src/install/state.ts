@@ -1,5 +1,5 @@
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, readFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { writeFileAtomic } from '../store/atomic.js';
 
 /**
@@ -44,6 +44,9 @@ export class StateFile {
 
   async markDone(step: string, inputs: string, detail?: string): Promise<void> {
     this.state.done[step] = { at: new Date().toISOString(), inputs, detail };
+    // Made with the first step done, not before: an install that stops at its first step (a bundle that does not
+    // verify, a data dir too small to unpack it) leaves nothing in the data dir.
+    await mkdir(dirname(this.path), { recursive: true, mode: 0o700 });
     await writeFileAtomic(this.path, JSON.stringify(this.state, null, 2) + '\n', 0o600);
   }
 }

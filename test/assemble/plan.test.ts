@@ -1,0 +1,229 @@
+/**
+ * `ks-bundle plan` and the disk-space preflight, against real upstreams: docker-registry (its own access log is the
+ * witness of what was fetched), a static file server, a PEP 503 index of real wheels, and a proxy to this machine's
+ * Debian mirror. Small disks are real tmpfs mounts (root), unmounted at the end.
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../support/cli.js';
+import { startFaultUpstream, type FaultUpstream } from '../support/fault-upstream.js';
+import { sha256sum } from '../support/sha256sum.js';
+import { isRoot, requireTools } from '../support/tools.js';
+import { startAptProxy, type Handle } from '../support/world.js';
+import { buildFixtureImages, pushFixture } from '../fixtures/images/build.js';
+import { serveStatic, wheelFixture, type StaticServer } from '../fixtures/wheels/fixture.js';
+import { freePort, stopProcess } from '../images/support.js';
+
+const KINDS = ['images', 'files', 'debs', 'wheels', 'manifests', 'playbooks', 'runtime'];
+const MB = 1 << 20;
+
+let dir: string;
+let registry: { host: string; proc: ChildProcess; log: string[] };
+let files: FaultUpstream;
+let apt: Handle;
+let wheels: StaticServer;
+const mounts: string[] = [];
+
+/** docker-registry on loopback with its access log on (combined format, on stdout): every GET it answered. */
+async function startLoggedRegistry(root: string): Promise<typeof registry> {
+  mkdirSync(root, { recursive: true });
+  const port = await freePort();
+  const config = join(root, 'config.yml');
+  writeFileSync(
+    config,
+    `version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: false\nstorage:\n  filesystem:\n    rootdirectory: ${join(root, 'data')}\nhttp:\n  addr: 127.0.0.1:${port}\n`,
+  );
+  const proc = spawn('docker-registry', ['serve', config], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const log: string[] = [];
+  let pending = '';
+  proc.stdout!.on('data', (d) => {
+    const lines = (pending + d).split('\n');
+    pending = lines.pop()!;
+    log.push(...lines);
+  });
+  proc.stderr!.resume();
+  for (let i = 0; !(await fetch(`http://127.0.0.1:${port}/v2/`).then(() => true, () => false)); i++) {
+    if (proc.exitCode !== null || i > 200) throw new Error('docker-registry did not start');
+    await sleep(50);
+  }
+  return { host: `127.0.0.1:${port}`, proc, log };
+}
+
+const blobGets = (from = 0) => registry.log.slice(from).filter((l) => /"GET \/v2\/[^ ]+\/blobs\/sha256:/.test(l));
+
+function manifest(name: string, images = ['docker.io/library/busybox:1.36']): string {
+  const file = join(dir, `${name}.yaml`);
+  writeFileSync(
+    file,
+    `apiVersion: ks-bundle/v1
+kind: BundleManifest
+metadata: {name: ${name}, version: 1.0.0}
+spec:
+  targets: [{os: debian-12, arch: amd64}]
+  runtime: {source: local}
+  registries:
+    docker.io: {endpoint: ${registry.host}, insecure: true}
+  images:
+${images.map((i) => `    - ${i}`).join('\n')}
+  files:
+    - {url: "${files.url}/tool.bin", sha256: ${sha256sum(join(dir, 'up', 'tool.bin'))}}
+  manifests:
+    - {url: "${files.url}/cm.yaml", sha256: ${sha256sum(join(dir, 'up', 'cm.yaml'))}}
+  apt:
+    sources:
+      - {name: debian, url: "${apt.url}", suites: [bookworm], components: [main], keyring: /usr/share/keyrings/debian-archive-keyring.gpg}
+    packages: [socat]
+  pip:
+    index: ${wheels.url}/simple/
+    requirements: [netaddr]
+  playbooks: {path: ./pb, entry: site.yml}
+`,
+  );
+  return file;
+}
+
+/** A private small disk: a tmpfs of `size` mounted at a new folder (root only), unmounted in afterAll. */
+function tmpfs(name: string, size: string): string {
+  const at = join(dir, name);
+  mkdirSync(at);
+  execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', at]);
+  mounts.push(at);
+  return at;
+}
+
+/** What `df` says is available there, in bytes: the oracle for diskFree. */
+function dfAvail(path: string): number {
+  return Number(execFileSync('df', ['-B1', '--output=avail', path], { encoding: 'utf8' }).split('\n')[1]!.trim());
+}
+
+/** "N bytes" figures in a message, in order. */
+const byteFigures = (text: string) => [...text.matchAll(/\((\d+) bytes\)/g)].map((m) => Number(m[1]));
+
+beforeAll(async () => {
+  requireTools('docker-registry', 'skopeo', 'umoci', 'mount', 'umount', 'df', 'tar');
+  if (!isRoot()) throw new Error('these tests mount tmpfs: run them as root');
+  dir = await mkdtemp(join(tmpdir(), 'ksb-plan-'));
+  mkdirSync(join(dir, 'up'));
+  mkdirSync(join(dir, 'pb'));
+  writeFileSync(join(dir, 'up', 'tool.bin'), randomBytes(2 * MB));
+  writeFileSync(join(dir, 'up', 'cm.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: p}\ndata: {a: b}\n');
+  writeFileSync(join(dir, 'pb', 'site.yml'), '- hosts: all\n  tasks: []\n');
+  registry = await startLoggedRegistry(join(dir, 'registry'));
+  await pushFixture(buildFixtureImages(join(dir, 'images')), 'busybox', `${registry.host}/library/busybox:1.36`);
+  files = await startFaultUpstream(join(dir, 'up'));
+  apt = await startAptProxy({ anyPort: true });
+  wheels = await serveStatic(wheelFixture());
+}, 120_000);
+
+afterAll(async () => {
+  for (const m of mounts.reverse()) execFileSync('umount', [m]);
+  await Promise.all([registry && stopProcess(registry.proc), files?.close(), apt?.close(), wheels?.close()]);
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+const out = () => join(dir, 'out', 'full.tar');
+const cache = () => join(dir, 'cache-full');
+let built: Promise<string> | undefined;
+/** The bundle of manifest 'full', built once with the real CLI, for the tests that need a real tarball. */
+function fullBundle(): Promise<string> {
+  built ??= runCli(['build', '-m', manifest('full'), '-o', out(), '--cache', cache(), '--lock', join(dir, 'full.lock.yaml')]).then((r) => {
+    if (r.code !== 0) throw new Error(`build exited ${r.code}: ${r.stderr.slice(-3000)}`);
+    return out();
+  });
+  return built;
+}
+
+describe('plan', () => {
+  let planned: any;
+
+  it('--json: exit 0, one document with exactly the keys, the disk figures as df sees them, and no blob fetched', async () => {
+    const logFrom = registry.log.length;
+    const r = await runCli(['plan', '-m', manifest('full'), '-o', out(), '--cache', cache(), '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    planned = JSON.parse(r.stdout);
+    expect(Object.keys(planned)).toEqual(['kinds', 'bundleBytes', 'diskNeeded', 'diskFree', 'unavailable']);
+    expect(Object.keys(planned.kinds)).toEqual(KINDS);
+    for (const k of KINDS) {
+      expect(Object.keys(planned.kinds[k]), k).toEqual(['count', 'bytes', 'cachedBytes']);
+      for (const v of Object.values(planned.kinds[k])) expect(Number.isSafeInteger(v), k).toBe(true);
+    }
+    expect(planned.unavailable).toEqual([]);
+    // The output's folder does not exist yet: its nearest existing ancestor (dir) is where the bundle will land.
+    expect(Math.abs(planned.diskFree - dfAvail(dir))).toBeLessThan(256 * MB);
+    // Cache and output share one file system here: the downloads count at the output too.
+    const toDownload = KINDS.reduce((n, k) => n + planned.kinds[k].bytes - planned.kinds[k].cachedBytes, 0);
+    expect(planned.diskNeeded).toBe(planned.bundleBytes + toDownload);
+    expect(blobGets(logFrom)).toEqual([]);
+    // A file's size comes from a HEAD or a one-byte Range, never its body.
+    expect(files.bytesSent.get('/tool.bin') ?? 0).toBeLessThanOrEqual(1);
+    expect(existsSync(out())).toBe(false);
+    expect(readdirSync(cache()).filter((n) => n.startsWith('work-'))).toEqual([]);
+  });
+
+  it('names in text what it found: every kind, the bundle, the disk', async () => {
+    await fullBundle();
+    const r = await runCli(['plan', '-m', join(dir, 'full.yaml'), '-o', out(), '--cache', cache()]);
+    expect(r.code, r.stderr).toBe(0);
+    for (const k of KINDS) expect(r.stdout).toMatch(new RegExp(`^${k}\\s+\\d+\\s`, 'm'));
+    expect(r.stdout).toMatch(/^bundle\s+.*full\.tar: about .*\(\d+ bytes\)/m);
+    expect(r.stdout).toMatch(/^disk\s+.*needs .*\(\d+ bytes\).*\(\d+ bytes\) free/m);
+    expect(r.stdout).toMatch(/every artifact is available/);
+  });
+
+});
+
+describe('disk preflight', () => {
+  it('build into a small disk stops before downloading, naming both figures, and leaves nothing behind', async () => {
+    const small = tmpfs('small-out', '2m');
+    const cache = join(dir, 'cache-small');
+    const lock = join(dir, 'small.lock.yaml');
+    const logFrom = registry.log.length;
+    const fileBytes = files.bytesSent.get('/tool.bin') ?? 0;
+    const r = await runCli(['build', '-m', manifest('small'), '-o', join(small, 'b', 'small.tar'), '--cache', cache, '--lock', lock]);
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toMatch(/not enough disk space for building small 1\.0\.0/);
+    expect(r.stderr).toContain(join(small, 'b'));
+    const [needed, free] = byteFigures(r.stderr);
+    expect(needed).toBeGreaterThan(2 * MB);
+    expect(free).toBe(dfAvail(small));
+    expect(readdirSync(small)).toEqual([]);
+    expect(existsSync(lock)).toBe(false);
+    expect(readdirSync(cache).filter((n) => n.startsWith('work-'))).toEqual([]);
+    expect(blobGets(logFrom)).toEqual([]);
+    expect((files.bytesSent.get('/tool.bin') ?? 0) - fileBytes).toBeLessThanOrEqual(1);
+  });
+
+  describe('unpacking on the taskbox', () => {
+    let bundle: () => string;
+    beforeAll(async () => {
+      const tarball = await fullBundle();
+      bundle = () => tarball;
+    }, 300_000);
+
+    it('serve of a tarball into a small data dir stops before writing, naming both figures', async () => {
+      const data = tmpfs('small-serve', '8m');
+      const r = await runCli(['serve', bundle(), '--data-dir', data, '--listen', '127.0.0.1', '--port', '0']);
+      expect(r.code, r.stderr).toBe(1);
+      expect(r.stderr).toMatch(/not enough disk space for unpacking/);
+      expect(r.stderr).toContain(`the unpacked bundle in ${data}`);
+      const [needed, free] = byteFigures(r.stderr);
+      expect(needed).toBe(statSync(bundle()).size);
+      expect(free).toBe(dfAvail(data));
+      expect(readdirSync(data)).toEqual([]);
+    });
+
+    it('install --offline of a tarball into a small data dir stops the same way, leaving no state behind', async () => {
+      const data = tmpfs('small-install', '8m');
+      const r = await runCli(['install', '--offline', bundle(), '--only', 'init', '--data-dir', data, '--listen', '127.0.0.1', '--port', '0']);
+      expect(r.code, r.stdout + r.stderr).toBe(1);
+      expect(r.stderr).toMatch(/not enough disk space for unpacking[\s\S]*\(\d+ bytes\)[\s\S]*\(\d+ bytes\) free/);
+      expect(readdirSync(data)).toEqual([]);
+    });
+  });
+});
