@@ -102,6 +102,14 @@ function dfAvail(path: string): number {
   return Number(execFileSync('df', ['-B1', '--output=avail', path], { encoding: 'utf8' }).split('\n')[1]!.trim());
 }
 
+/** The blobs of a single-platform image (its manifest, config and layers), in bytes, as skopeo reads the registry. */
+function imageBlobs(ref: string): { manifest: number; config: number; layers: number } {
+  const raw = execFileSync('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${ref}`]);
+  const m = JSON.parse(raw.toString()) as { config?: { size: number }; layers?: Array<{ size: number }> };
+  if (!m.config || !m.layers) throw new Error(`${ref} is not a single-platform image manifest`);
+  return { manifest: raw.length, config: m.config.size, layers: m.layers.reduce((n, l) => n + l.size, 0) };
+}
+
 /** "N bytes" figures in a message, in order. */
 const byteFigures = (text: string) => [...text.matchAll(/\((\d+) bytes\)/g)].map((m) => Number(m[1]));
 
@@ -154,6 +162,9 @@ describe('plan', () => {
       for (const v of Object.values(planned.kinds[k])) expect(Number.isSafeInteger(v), k).toBe(true);
     }
     expect(planned.unavailable).toEqual([]);
+    // The image manifest is metadata the plan itself reads (and keeps in the cache); config and layers are not fetched.
+    const image = imageBlobs(`${registry.host}/library/busybox:1.36`);
+    expect(planned.kinds.images).toEqual({ count: 1, bytes: image.manifest + image.config + image.layers, cachedBytes: image.manifest });
     // The output's folder does not exist yet: its nearest existing ancestor (dir) is where the bundle will land.
     expect(Math.abs(planned.diskFree - dfAvail(dir))).toBeLessThan(256 * MB);
     // Cache and output share one file system here: the downloads count at the output too.
@@ -176,6 +187,21 @@ describe('plan', () => {
     expect(r.stdout).toMatch(/every artifact is available/);
   });
 
+  it('exits 1 naming an image no source has, with the source tried and why', async () => {
+    const logFrom = registry.log.length;
+    const m = manifest('gone', ['docker.io/library/busybox:1.36', 'docker.io/library/no-such-image:1.0']);
+    const r = await runCli(['plan', '-m', m, '-o', join(dir, 'out', 'gone.tar'), '--cache', join(dir, 'cache-gone'), '--json']);
+    expect(r.code, r.stderr).toBe(1);
+    const doc = JSON.parse(r.stdout);
+    expect(doc.unavailable).toHaveLength(1);
+    expect(doc.unavailable[0]).toMatchObject({ kind: 'images', name: 'docker.io/library/no-such-image:1.0' });
+    expect(Object.keys(doc.unavailable[0])).toEqual(['kind', 'name', 'tried']);
+    expect(doc.unavailable[0].tried).toHaveLength(1);
+    expect(Object.keys(doc.unavailable[0].tried[0])).toEqual(['source', 'error']);
+    expect(doc.unavailable[0].tried[0]).toMatchObject({ source: expect.stringContaining('no-such-image'), error: 'not-found' });
+    expect(r.stderr).toMatch(/no-such-image:1\.0[\s\S]*not-found/);
+    expect(blobGets(logFrom)).toEqual([]);
+  });
 });
 
 describe('disk preflight', () => {
