@@ -16,7 +16,8 @@ import { baselineFromStatus } from '../src/apt/baseline.js';
 import { PackageIndex } from '../src/apt/index.js';
 import { planTarget } from '../src/apt/plan.js';
 import { resolveClosure } from '../src/apt/resolve.js';
-import { fetchPackages, fetchSuiteRelease, type SuiteRelease } from '../src/apt/upstream.js';
+import { fetchPackages, fetchSuiteRelease } from '../src/apt/upstream.js';
+import type { ArchiveChoices } from '../src/apt/archives.js';
 import { ContentStore } from '../src/store/content-store.js';
 import { ensureRootfs } from '../test/testbed/rootfs.js';
 import { aptUpdate, hostApt } from '../test/apt/host-apt.js';
@@ -30,7 +31,7 @@ const store = new ContentStore(APT_TEST_STORE);
 
 async function memoryPart(): Promise<void> {
   const status = join(await ensureRootfs(), 'var/lib/dpkg/status');
-  const releases = new Map<string, Promise<SuiteRelease>>();
+  const releases: ArchiveChoices = new Map();
   const manifest = aptManifest({ packages: ALL_PACKAGES, targets: [] });
   let debs = 0;
   for (const t of [debianTarget('amd64', { status }), debianTarget('arm64', { status }), debianTarget('amd64'), debianTarget('arm64')]) {

@@ -9,7 +9,7 @@ PKGS=(
   debian-archive-keyring ansible-core python3-venv python3-pip
   python3-netaddr python3-jinja2 python3-markupsafe python3-yaml python3-cryptography python3-packaging
   python3-resolvelib python3-cffi python3-pycparser
-  curl ca-certificates xz-utils zstd openssl util-linux procps time tinyproxy
+  curl ca-certificates xz-utils zstd openssl util-linux procps time tinyproxy nginx-light
 )
 missing=()
 for p in "${PKGS[@]}"; do
@@ -19,9 +19,9 @@ if [ ${#missing[@]} -gt 0 ]; then
   echo "setup-system.sh: installing ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
-  # Services from these packages (registry, sshd, containerd, tinyproxy) are started by the tests on loopback, never here.
+  # Services from these packages (registry, sshd, containerd, tinyproxy, nginx) are started by the tests on loopback, never here.
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-  for svc in docker-registry ssh containerd tinyproxy; do
+  for svc in docker-registry ssh containerd tinyproxy nginx; do
     systemctl disable --now "$svc" >/dev/null 2>&1 || true
   done
 fi

@@ -1,92 +1,132 @@
 /**
  * The apt kind of `ks-bundle build`: for every target, the verified dependency closure of `spec.apt.packages`,
  * downloaded into the store against the upstream `Packages` SHA256, written as one signed repo per OS under
- * `repos/apt/<os>/`, plus the public key `repos/apt/ks-bundle.gpg`. With `--locked`, exactly the locked debs
- * (and the stanzas the lock recorded for them) are used: no index is consulted.
+ * `repos/apt/<os>/`, plus the public key `repos/apt/ks-bundle.gpg`.
+ *
+ * Plan: the Releases and Packages indexes (metadata) are fetched and the closures resolved; figures come from the
+ * indexes' `Size` and the store; no deb is downloaded. With `--locked` the plan is the lock's (no index is
+ * consulted). Fetch: the debs, each from the archive its suite was planned on, then its source's alternates.
  */
 import type { BundleEntry } from '../bundle/entry.js';
-import type { BuildContext, Collector, KindOutput } from '../collector/context.js';
-import { collectWith, resolvedInFetch } from '../collector/run.js';
+import type { BuildContext, Collector, KindOutput, KindPlan, Unavailable } from '../collector/context.js';
+import { collectWith, firstAvailable, UnavailableError } from '../collector/run.js';
 import type { LockEntry } from '../lock/entry.js';
-import { KsBundleError, redactUrl, withCredentialsOf } from '../errors.js';
-import type { Target } from '../manifest/types.js';
-import { planTarget, type PlannedDeb } from './plan.js';
-import { bundleSigningKey } from './keys.js';
-import { parseRequest } from './resolve.js';
-import { buildRepo, keyEntry, type RepoPackage } from './repo.js';
-import type { SuiteRelease } from './upstream.js';
+import { redactUrl } from '../errors.js';
+import type { Alternate, AptSpec, Target } from '../manifest/types.js';
 import { mapLimit } from '../util/concurrency.js';
+import { archivesOf, chooseArchive, suiteUnavailable, type ArchiveChoices } from './archives.js';
+import { bundleSigningKey } from './keys.js';
+import { debLock, reposFromLock, type OsRepo } from './lock.js';
+import { planTarget, sourcesFor, type PlannedDeb } from './plan.js';
+import { buildRepo, keyEntry, type RepoPackage } from './repo.js';
+import { ResolveError } from './resolve.js';
+import { archiveRoot } from './upstream.js';
+import type { SigningKey } from './pgp.js';
 
-
-interface OsRepo {
-  os: string;
-  codename: string;
-  date: Date;
-  byArch: Map<string, PlannedDeb[]>;
+interface Resolved {
+  repos: Map<string, OsRepo>;
+  indexLock: LockEntry[];
+  unavailable: Unavailable[];
 }
 
-async function fetchApt(ctx: BuildContext): Promise<KindOutput> {
+export const planApt: Collector = async (ctx): Promise<KindPlan> => {
   const spec = ctx.manifest.apt;
-  if (!spec || spec.packages.length === 0) return { entries: [], lock: [] };
+  if (!spec || spec.packages.length === 0) return { kinds: {}, unavailable: [], fetch: async () => ({ entries: [], lock: [] }) };
   const targets = uniqueTargets(ctx.manifest.targets);
-  const lock: LockEntry[] = [];
+  const resolved: Resolved = ctx.locked
+    ? { repos: reposFromLock(ctx.locked, spec, targets, archiveUrls(spec, ctx)), indexLock: ctx.locked.filter((l) => l.kind === 'index'), unavailable: [] }
+    : await resolveTargets(ctx, spec, targets);
+  const debs = uniqueDebs(resolved.repos);
+  const cached = await mapLimit(debs, 16, (d) => ctx.store.has(d.sha256, d.size));
+  const key = await bundleSigningKey({ storeRoot: ctx.store.root, signingKey: spec.signingKey });
+  return {
+    kinds: {
+      debs: {
+        count: debs.length,
+        bytes: debs.reduce((n, d) => n + d.size, 0),
+        cachedBytes: debs.reduce((n, d, i) => n + (cached[i] ? d.size : 0), 0),
+      },
+    },
+    generatedBytes: await indexBytes(resolved.repos, key),
+    unavailable: resolved.unavailable,
+    fetch: () => fetchApt(ctx, spec, resolved, key),
+  };
+};
+
+/** Plan, then fetch. */
+export const collectApt = (ctx: BuildContext): Promise<KindOutput> => collectWith(planApt, ctx);
+
+async function resolveTargets(ctx: BuildContext, spec: AptSpec, targets: Target[]): Promise<Resolved> {
+  const choices: ArchiveChoices = new Map();
+  const opts = { store: ctx.store, onProgress: ctx.onProgress, http: ctx.http, requests: ctx.requests };
   const repos = new Map<string, OsRepo>();
-  const repoOf = (t: Target): OsRepo => {
+  const indexLock: LockEntry[] = [];
+  const unavailable = new Map<string, Unavailable>();
+  // One target at a time: each index is dropped before the next is built (peak memory = one target).
+  for (const t of targets) {
+    const suites = await Promise.all(sourcesFor(spec, t.os).flatMap((s) => s.suites.map((suite) => chooseArchive(choices, s, suite, ctx.manifest.alternates, opts))));
+    const gone = suites.filter((c) => !c.rel);
+    // Without one of its suites a target's closure would silently differ: it is not resolved at all.
+    if (gone.length) {
+      for (const c of gone) unavailable.set(`${c.source.name}|${c.suite}`, suiteUnavailable(c));
+      continue;
+    }
+    ctx.onProgress({ type: 'phase', phase: 'apt', message: `resolving ${spec.packages.length} packages for ${t.os}/${t.arch}` });
+    let plan;
+    try {
+      plan = await planTarget(t, spec, ctx.manifest.file, choices, opts, ctx.manifest.alternates);
+    } catch (err) {
+      if (!(err instanceof ResolveError)) throw err;
+      // A package (or a pinned version) no archive has: reported with every archive its indexes came from.
+      const archives = suites.map((c) => redactUrl(c.rel!.distsUrl));
+      for (const p of err.problems) {
+        const message = `${[...p.chain, p.group].join(' -> ')}: ${p.offers} (${t.os}/${t.arch})`;
+        if (!unavailable.has(p.group)) unavailable.set(p.group, { kind: 'debs', name: p.group, tried: archives.map((source) => ({ source, error: 'not-found', message })) });
+      }
+      continue;
+    }
+    for (const e of plan.indexLock) if (!indexLock.some((x) => x.name === e.name)) indexLock.push(e);
     let r = repos.get(t.os);
     if (!r) repos.set(t.os, (r = { os: t.os, codename: t.codename, date: new Date(0), byArch: new Map() }));
-    return r;
-  };
-
-  if (ctx.locked) {
-    for (const e of ctx.locked.filter((l) => l.kind === 'index')) lock.push(e);
-    for (const t of targets) {
-      const debs = ctx.locked.filter((l) => l.kind === 'deb' && l.extra?.['os'] === t.os && l.extra?.['targetArch'] === t.arch).map((l) => debFromLock(l, spec.sources.map((src) => src.url)));
-      if (!debs.length) throw new KsBundleError('RESOLVE', `--locked: the lock has no debs for target ${t.os}/${t.arch}`, { hint: 'Build without --locked to resolve this target, then commit the new lock.' });
-      // The manifest may have gained packages since the lock was written (a status baseline may legitimately
-      // leave a requested package out: the target already has it).
-      if (typeof t.baseline !== 'object') {
-        const have = new Set(debs.map((d) => d.name));
-        const missing = spec.packages.map((p) => parseRequest(p).name).filter((n) => !have.has(n));
-        if (missing.length) {
-          throw new KsBundleError('RESOLVE', `--locked: the lock has no ${missing.join(', ')} for target ${t.os}/${t.arch}, which the manifest asks for`, {
-            hint: 'The manifest changed since the lock was written: build without --locked, then commit the new lock.',
-          });
-        }
-      }
-      const r = repoOf(t);
-      r.byArch.set(t.arch, debs);
-      const d = ctx.locked.find((l) => l.kind === 'deb' && l.extra?.['os'] === t.os)?.extra?.['repoDate'];
-      if (typeof d === 'string') r.date = new Date(d);
-    }
-  } else {
-    const releases = new Map<string, Promise<SuiteRelease>>();
-    const opts = { store: ctx.store, onProgress: ctx.onProgress, http: ctx.http, requests: ctx.requests };
-    const seenIndex = new Set<string>();
-    // One target at a time: each index is dropped before the next is built (peak memory = one target).
-    for (const t of targets) {
-      ctx.onProgress({ type: 'phase', phase: 'apt', message: `resolving ${spec.packages.length} packages for ${t.os}/${t.arch}` });
-      const plan = await planTarget(t, spec, ctx.manifest.file, releases, opts);
-      for (const e of plan.indexLock) if (!seenIndex.has(e.name)) (seenIndex.add(e.name), lock.push(e));
-      const r = repoOf(t);
-      r.byArch.set(t.arch, plan.debs);
-      if (plan.date > r.date) r.date = plan.date;
-    }
+    r.byArch.set(t.arch, plan.debs);
+    if (plan.date > r.date) r.date = plan.date;
   }
+  return { repos, indexLock, unavailable: [...unavailable.values()] };
+}
 
-  const stored = await downloadAll([...repos.values()].flatMap((r) => [...r.byArch.values()].flat()), ctx);
-  const key = await bundleSigningKey({ storeRoot: ctx.store.root, signingKey: spec.signingKey });
+async function fetchApt(ctx: BuildContext, spec: AptSpec, resolved: Resolved, key: SigningKey): Promise<KindOutput> {
+  const stored = await downloadAll(uniqueDebs(resolved.repos), spec, ctx);
   const entries: BundleEntry[] = [keyEntry(key)];
-  for (const r of [...repos.values()].sort((a, b) => (a.os < b.os ? -1 : 1))) {
+  const lock: LockEntry[] = [...resolved.indexLock];
+  for (const r of sortedRepos(resolved.repos)) {
     const byArch = new Map<string, RepoPackage[]>();
     for (const [arch, debs] of r.byArch) {
-      byArch.set(arch, debs.map((d) => ({ ...d, file: stored.get(d.sha256)! })));
-      if (!ctx.locked) for (const d of debs) lock.push(debLock(r, arch, d));
+      byArch.set(arch, debs.map((d) => ({ ...d, file: stored.get(d.sha256)!.path })));
+      if (!ctx.locked) for (const d of debs) lock.push(debLock(r, arch, d, stored.get(d.sha256)!.url));
     }
     entries.push(...(await buildRepo({ os: r.os, codename: r.codename, date: r.date, byArch, key })));
   }
-  if (ctx.locked) lock.push(...ctx.locked.filter((l) => l.kind === 'deb'));
+  if (ctx.locked) {
+    // The lock says where each deb was fetched this time: an alternate when the locked archive no longer had it.
+    const urlOf = new Map([...stored.values()].map((s) => [s.sha256, redactUrl(s.url)]));
+    for (const l of ctx.locked) if (l.kind === 'deb') lock.push({ ...l, source: urlOf.get(l.sha256) ?? l.source });
+  }
   return { entries, lock };
-};
+}
+
+/** What the repos' generated files (indexes, Release, signatures, key) will weigh: rendered now, as fetch will. */
+async function indexBytes(repos: Map<string, OsRepo>, key: SigningKey): Promise<number> {
+  let n = keyEntry(key).size;
+  for (const r of sortedRepos(repos)) {
+    const byArch = new Map([...r.byArch].map(([arch, debs]) => [arch, debs.map((d) => ({ ...d, file: '' }))]));
+    for (const e of await buildRepo({ os: r.os, codename: r.codename, date: r.date, byArch, key })) if (e.data) n += e.size;
+  }
+  return n;
+}
+
+function sortedRepos(repos: Map<string, OsRepo>): OsRepo[] {
+  return [...repos.values()].sort((a, b) => (a.os < b.os ? -1 : 1));
+}
 
 function uniqueTargets(targets: Target[]): Target[] {
   const seen = new Set<string>();
@@ -96,52 +136,39 @@ function uniqueTargets(targets: Target[]): Target[] {
   });
 }
 
-function debLock(r: OsRepo, arch: string, d: PlannedDeb): LockEntry {
-  return {
-    kind: 'deb',
-    name: `${r.os}/${arch}/${d.name}=${d.version}:${d.arch}`,
-    version: d.version,
-    source: redactUrl(d.url),
-    size: d.size,
-    sha256: d.sha256,
-    extra: { pkg: d.name, arch: d.arch, os: r.os, targetArch: arch, filename: d.pool, index: d.index, repoDate: r.date.toISOString(), stanza: d.stanza },
-  };
-}
-
-/** A locked deb as a download; its URL gets the credentials of the manifest's source back (the lock holds none). */
-function debFromLock(l: LockEntry, sourceUrls: string[]): PlannedDeb {
-  const x = l.extra ?? {};
-  if (typeof x['stanza'] !== 'string' || typeof x['filename'] !== 'string') {
-    throw new KsBundleError('INVALID_INPUT', `lock entry deb ${l.name} lacks its stanza or filename`, { hint: 'Rebuild without --locked to regenerate the lock.' });
-  }
-  return {
-    name: String(x['pkg']),
-    version: l.version ?? '',
-    arch: String(x['arch']),
-    stanza: x['stanza'],
-    pool: x['filename'],
-    sha256: l.sha256,
-    size: l.size,
-    url: withCredentialsOf(l.source, sourceUrls),
-    index: String(x['index'] ?? ''),
-    chain: [],
-  };
-}
-
-/** Every distinct deb once, through the build's request limiter; returns sha256 -> store path. */
-async function downloadAll(debs: PlannedDeb[], ctx: Parameters<Collector>[0]): Promise<Map<string, string>> {
+function uniqueDebs(repos: Map<string, OsRepo>): PlannedDeb[] {
   const unique = new Map<string, PlannedDeb>();
-  for (const d of debs) unique.set(d.sha256, d);
-  const todo = [...unique.values()];
-  const paths = await mapLimit(todo, ctx.requests.limit, (d) =>
-    ctx.requests.run(() =>
-      ctx.http.download({ url: d.url, sha256: d.sha256, size: d.size, what: `${d.name}_${d.version}_${d.arch}.deb` }, { store: ctx.store, onProgress: ctx.onProgress }),
-    ),
-  );
-  return new Map(todo.map((d, i) => [d.sha256, paths[i]!.path]));
+  for (const r of repos.values()) for (const debs of r.byArch.values()) for (const d of debs) unique.set(d.sha256, d);
+  return [...unique.values()];
 }
 
-export const planApt: Collector = async (ctx) => resolvedInFetch(() => fetchApt(ctx));
+/** Every archive URL of the manifest (sources and their alternates): the ones that hold credentials for the lock's URLs. */
+function archiveUrls(spec: AptSpec, ctx: BuildContext): string[] {
+  return spec.sources.flatMap((s) => archivesOf(s, ctx.manifest.alternates).map((a) => a.url));
+}
 
-/** Plan, then fetch. */
-export const collectApt = (ctx: BuildContext): Promise<KindOutput> => collectWith(planApt, ctx);
+/** Where a deb can be fetched, in order: where it was planned (or locked), then every archive of its source. */
+export function debUrls(d: PlannedDeb, spec: AptSpec, alternates: readonly Alternate[]): string[] {
+  const urls = [d.url];
+  const source = spec.sources.find((s) => d.index.startsWith(`${s.name}/`));
+  if (source && d.upstream) for (const a of archivesOf(source, alternates)) if (!urls.includes(archiveRoot(a) + d.upstream)) urls.push(archiveRoot(a) + d.upstream);
+  return urls;
+}
+
+
+/** Every distinct deb once, through the build's request limiter; sha256 -> store path and the URL it came from. */
+async function downloadAll(debs: PlannedDeb[], spec: AptSpec, ctx: BuildContext): Promise<Map<string, { sha256: string; path: string; url: string }>> {
+  const missing: Unavailable[] = [];
+  const got = await mapLimit(debs, ctx.requests.limit, async (d) => {
+    const what = `${d.name}_${d.version}_${d.arch}.deb`;
+    const r = await firstAvailable(
+      debUrls(d, spec, ctx.manifest.alternates),
+      (url) => ctx.requests.run(() => ctx.http.download({ url, sha256: d.sha256, size: d.size, what }, { store: ctx.store, onProgress: ctx.onProgress })),
+      redactUrl,
+    );
+    if (!r.value) missing.push({ kind: 'debs', name: `${d.name}=${d.version}:${d.arch}`, tried: r.tried });
+    return r.value ? { sha256: d.sha256, path: r.value.path, url: r.source } : undefined;
+  });
+  if (missing.length) throw new UnavailableError(missing);
+  return new Map(got.map((g) => [g!.sha256, g!]));
+}

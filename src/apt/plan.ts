@@ -6,16 +6,21 @@ import { open, readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve as resolvePath } from 'node:path';
 import { InputError, IntegrityError, redactUrl } from '../errors.js';
 import type { LockEntry } from '../lock/entry.js';
-import type { AptSource, AptSpec, Target } from '../manifest/types.js';
+import type { Alternate, AptSource, AptSpec, Target } from '../manifest/types.js';
+import { chooseArchive, suiteUnavailable, type ArchiveChoices } from './archives.js';
+import { UnavailableError } from '../collector/run.js';
 import { baselineFromStatus, baselineRequired } from './baseline.js';
 import { fileOfStanza, PackageIndex } from './index.js';
 import { iterateStanzas } from './deb822.js';
 import { poolPath, rewriteFilename, type RepoPackage } from './repo.js';
 import { resolveClosure, type Baseline } from './resolve.js';
-import { archiveRoot, fetchPackages, fetchSuiteRelease, type SuiteRelease, type UpstreamOptions } from './upstream.js';
+import { archiveRoot, fetchPackages, type UpstreamOptions } from './upstream.js';
 
 export interface PlannedDeb extends Omit<RepoPackage, 'file'> {
+  /** Where it is fetched: the archive whose Release answered for its suite. */
   url: string;
+  /** Its path under the archive root (the upstream `Filename`), to find it on another archive. */
+  upstream?: string;
   /** Lock name of the index it came from. */
   index: string;
   chain: string[];
@@ -59,8 +64,9 @@ export async function planTarget(
   target: Target,
   spec: AptSpec,
   manifestFile: string,
-  releases: Map<string, Promise<SuiteRelease>>,
+  releases: ArchiveChoices,
   opts: UpstreamOptions,
+  alternates: readonly Alternate[] = [],
 ): Promise<TargetPlan> {
   const sources = sourcesFor(spec, target.os);
   if (!sources.length) throw new InputError(`no apt source for target ${target.os}`, { hint: 'Add one to spec.apt.sources (or widen an existing source\'s `for`).' });
@@ -70,10 +76,9 @@ export async function planTarget(
   let date = new Date(0);
   for (const source of sources) {
     for (const suite of source.suites) {
-      const key = `${source.name}|${suite}`;
-      let p = releases.get(key);
-      if (!p) releases.set(key, (p = fetchSuiteRelease(source, suite, opts)));
-      const rel = await p;
+      const choice = await chooseArchive(releases, source, suite, alternates, opts);
+      const rel = choice.rel;
+      if (!rel) throw new UnavailableError([suiteUnavailable(choice)]);
       if (rel.release.date && rel.release.date > date) date = rel.release.date;
       for (const component of source.components) {
         const got = await fetchPackages(rel, component, target.arch, opts);
@@ -82,7 +87,7 @@ export async function planTarget(
         // Bytes, not a string of the whole file: records get small strings of their own (see iterateStanzas),
         // and the file's bytes can go once it is indexed; chosen stanzas are read back by offset.
         index.addPackagesBytes(await readFile(got.blob.path), name);
-        texts.set(name, { path: got.blob.path, url: archiveRoot(source) });
+        texts.set(name, { path: got.blob.path, url: archiveRoot(rel.source) });
         indexLock.push({
           kind: 'index',
           name,
@@ -123,6 +128,7 @@ export async function planTarget(
         sha256: file.sha256,
         size: file.size,
         url: t.url + file.filename,
+        upstream: file.filename,
         index: pkg.origin,
         chain,
       });

@@ -1,7 +1,8 @@
 /**
- * The simple-API client: project pages (PEP 691 JSON preferred, PEP 503 HTML accepted), core metadata (PEP 658
- * file when offered, else METADATA read out of the downloaded wheel), and verified wheel downloads into the store.
- * Every answer is cached per project / per file for the whole build (several targets share them).
+ * The simple-API client: project pages (PEP 691 JSON preferred, PEP 503 HTML accepted), core metadata and sizes
+ * without downloading wheels (the PEP 658 file when offered, else METADATA read out of the wheel upstream through
+ * Range requests; only a server that answers no ranges makes it download the wheel), and verified wheel downloads
+ * into the store. Every answer is cached per project / per file for the whole build (several targets share them).
  */
 import { IntegrityError, KsBundleError, redactUrl } from '../errors.js';
 import type { HttpClient } from '../net/client.js';
@@ -12,7 +13,8 @@ import type { OnProgress } from '../progress/events.js';
 import { sha256OfString } from '../store/hashing.js';
 import { normalizeName } from './names.js';
 import { PEP691_HTML, PEP691_JSON, parseProjectPage, type IndexFile, type ProjectPage } from './simple-index.js';
-import { readWheelMetadata } from './zip.js';
+import { NoRangeSupport, openRemoteZip, remoteSize } from './remote-zip.js';
+import { readWheelMetadata, wheelMetadata } from './zip.js';
 
 export const ACCEPT = `${PEP691_JSON}, ${PEP691_HTML};q=0.2, text/html;q=0.1`;
 
@@ -30,6 +32,8 @@ export class IndexClient {
   private readonly pages = new Map<string, Promise<ProjectPage>>();
   private readonly metadataCache = new Map<string, Promise<Buffer>>();
   private readonly downloads = new Map<string, Promise<DownloadResult>>();
+  /** Wheel sizes learnt on the way (a range answer's total, a download). */
+  private readonly sizes = new Map<string, number>();
   readonly index: string;
 
   constructor(private readonly opts: IndexClientOptions) {
@@ -113,12 +117,30 @@ export class IndexClient {
       }
       // The index promised a metadata file it does not have: read the wheel instead.
     }
+    try {
+      const zip = await openRemoteZip(this.opts.http, this.opts.requests, file.url, file.filename);
+      this.sizes.set(file.url, zip.size);
+      return await wheelMetadata(zip, distribution);
+    } catch (err) {
+      if (err instanceof KsBundleError) throw err;
+      if (!(err instanceof NoRangeSupport)) throw new KsBundleError('FAILED', `${file.filename}: cannot read its METADATA: ${(err as Error).message}`, { cause: err });
+    }
+    // The server answers no ranges: the wheel itself is the only way to its METADATA.
     const blob = await this.download(file);
+    this.sizes.set(file.url, blob.size);
     try {
       return await readWheelMetadata(blob.path, distribution);
     } catch (err) {
       throw new KsBundleError('FAILED', `${file.filename}: cannot read its METADATA: ${(err as Error).message}`, { cause: err });
     }
   }
-}
 
+  /** A wheel's size without downloading it: the index's (PEP 700), what a range answer said, else HEAD. */
+  async size(file: IndexFile): Promise<number | undefined> {
+    const known = file.size ?? this.sizes.get(file.url);
+    if (known !== undefined) return known;
+    const size = await remoteSize(this.opts.http, this.opts.requests, file.url, file.filename);
+    if (size !== undefined) this.sizes.set(file.url, size);
+    return size;
+  }
+}

@@ -1,76 +1,142 @@
 /**
  * Build side of `spec.pip`: one resolution per distinct target interpreter, the union of their wheels downloaded
  * (verified against the index hashes) and a static PEP 503/691 index written around them.
- * With --locked, exactly the locked wheels are fetched instead, and the lock must still cover the requirements.
+ *
+ * Plan: the first index that answers (the manifest's, then its alternates) is used; pages, core metadata (PEP 658
+ * files, else the wheel's METADATA through Range requests) and sizes are read from it, and no wheel is downloaded.
+ * With --locked the plan is the lock's. Fetch: the wheels, then the index pages.
  */
 import type { BundleEntry } from '../bundle/entry.js';
-import type { BuildContext, Collector, KindOutput } from '../collector/context.js';
-import { collectWith, resolvedInFetch } from '../collector/run.js';
+import type { BuildContext, Collector, KindOutput, KindPlan, SourceTried, Unavailable } from '../collector/context.js';
+import { collectWith, firstAvailable } from '../collector/run.js';
 import type { LockEntry } from '../lock/entry.js';
-import { KsBundleError, redactUrl, withCredentialsOf } from '../errors.js';
-import type { Target } from '../manifest/types.js';
-import { satisfies } from '@renovatebot/pep440';
+import { KsBundleError, redactUrl } from '../errors.js';
+import { sourcesOf } from '../manifest/alternates.js';
+import type { HttpClient } from '../net/client.js';
+import { sha256OfString } from '../store/hashing.js';
+import { mapLimit } from '../util/concurrency.js';
 import { IndexClient } from './client.js';
 import { renderIndex, PIP_ROOT, type IndexedWheel } from './index-writer.js';
-import { parseRequirement, requirementApplies, markerEnvFor } from './markers.js';
+import { lockedWheels, pipTargets, targetKey, type Picked } from './lock.js';
+import { markerEnvFor, parseRequirement, requirementApplies, type Requirement } from './markers.js';
 import { parseMetadata } from './metadata.js';
-import { describeTarget, IndexProvider, type ChosenWheel, type PipTarget } from './provider.js';
-import { resolve } from './resolver.js';
-import { sha256OfString } from '../store/hashing.js';
+import { describeTarget, IndexProvider, type PipTarget } from './provider.js';
+import { matching, resolve } from './resolver.js';
 import { readWheelMetadata } from './zip.js';
-import { parseWheelFilename } from './wheel-tags.js';
-import type { IndexFile } from './simple-index.js';
-import { mapLimit } from '../util/concurrency.js';
 
-/** Distinct interpreters among the targets; wheel choice depends on python, arch and glibc alike. */
-export function pipTargets(targets: Pick<Target, 'python' | 'arch' | 'glibc'>[]): PipTarget[] {
-  const seen = new Map<string, PipTarget>();
-  for (const t of targets) seen.set(targetKey(t), { python: t.python, arch: t.arch, glibc: t.glibc });
-  return [...seen.values()];
+export { pipTargets, targetKey } from './lock.js';
+
+/** A wheel as planned: its size, and its METADATA when the plan read it (the bundle's `.metadata` file). */
+interface PlannedWheel extends Picked {
+  size: number;
+  metadata?: Buffer;
 }
 
-export function targetKey(t: PipTarget): string {
-  return `cp${t.python}-${t.arch}-glibc${t.glibc}`;
-}
-
-interface Picked {
-  project: string;
-  version: string;
-  file: IndexFile;
-  distribution: string;
-  targets: string[];
-}
-
-async function fetchPip(ctx: BuildContext): Promise<KindOutput> {
+export const planPip: Collector = async (ctx): Promise<KindPlan> => {
   const spec = ctx.manifest.pip;
-  if (!spec || spec.requirements.length === 0) return { entries: [], lock: [] };
+  if (!spec || spec.requirements.length === 0) return { kinds: {}, unavailable: [], fetch: async () => ({ entries: [], lock: [] }) };
   const targets = pipTargets(ctx.manifest.targets);
   if (targets.length === 0) throw new KsBundleError('INVALID_INPUT', 'pip: the manifest has no targets to resolve wheels for');
-  const client = new IndexClient({ index: spec.index, store: ctx.store, onProgress: ctx.onProgress, http: ctx.http, requests: ctx.requests });
   const roots = spec.requirements.map(parseRequirement);
-  const picked = new Map<string, Picked>();
-
+  const indexes = sourcesOf(spec.index, ctx.manifest.alternates);
+  let wheels: PlannedWheel[];
+  let client: IndexClient | undefined;
   if (ctx.locked) {
-    for (const p of lockedWheels(ctx.locked, roots, targets, spec.index)) picked.set(p.file.filename, p);
+    wheels = lockedWheels(ctx.locked, roots, targets, indexes).map((p) => ({ ...p, size: p.file.size ?? 0 }));
   } else {
-    for (const target of targets) {
-      ctx.onProgress({ type: 'phase', phase: 'pip', message: `resolving ${spec.requirements.length} requirements for ${describeTarget(target)}` });
-      const provider = new IndexProvider(client, target);
-      const solution = await resolve(roots, provider, { target: describeTarget(target) });
-      for (const c of solution) {
-        const chosen: ChosenWheel = c.file;
-        const had = picked.get(chosen.file.filename);
-        if (had) had.targets.push(targetKey(target));
-        else picked.set(chosen.file.filename, { project: c.name, version: c.version, file: chosen.file, distribution: chosen.wheel.distribution, targets: [targetKey(target)] });
-      }
+    const chosen = await firstAvailable(indexes, (index) => probeIndex(ctx.http, ctx, index), redactUrl);
+    if (chosen.value === undefined) return unavailablePlan(roots.map((r) => ({ kind: 'wheels', name: r.raw, tried: chosen.tried })));
+    client = new IndexClient({ index: chosen.source, store: ctx.store, onProgress: ctx.onProgress, http: ctx.http, requests: ctx.requests });
+    const missing = await missingRoots(client, roots, targets, chosen.tried);
+    if (missing.length) return unavailablePlan(missing);
+    wheels = await resolveAll(ctx, client, roots, targets);
+  }
+  const cached = await mapLimit(wheels, 16, async (w) => (w.file.sha256 ? ctx.store.has(w.file.sha256, w.size) : undefined));
+  return {
+    kinds: {
+      wheels: {
+        count: wheels.length,
+        bytes: wheels.reduce((n, w) => n + w.size, 0),
+        cachedBytes: wheels.reduce((n, w, i) => n + (cached[i] ? w.size : 0), 0),
+      },
+    },
+    generatedBytes: await generatedBytes(wheels, cached.map((c) => c?.path)),
+    unavailable: [],
+    fetch: async () => {
+      const c = client ?? new IndexClient({ index: spec.index, store: ctx.store, onProgress: ctx.onProgress, http: ctx.http, requests: ctx.requests });
+      ctx.onProgress({ type: 'phase', phase: 'pip', message: `downloading ${wheels.length} wheels` });
+      const blobs = await mapLimit(wheels, ctx.requests.limit, (w) => c.download(w.file));
+      return writeOutput(wheels, blobs);
+    },
+  };
+};
+
+/** Plan, then fetch. */
+export const collectPip = (ctx: BuildContext): Promise<KindOutput> => collectWith(planPip, ctx);
+
+function unavailablePlan(unavailable: Unavailable[]): KindPlan {
+  return { kinds: {}, unavailable, fetch: async () => ({ entries: [], lock: [] }) };
+}
+
+/** An index answers when its root page does (HEAD: PyPI's root page is tens of megabytes). */
+async function probeIndex(http: HttpClient, ctx: BuildContext, index: string): Promise<true> {
+  await ctx.requests.run(() => http.request(index.endsWith('/') ? index : index + '/', { method: 'HEAD', what: 'pip index', accept: (s) => s === 405 || s === 501 }));
+  return true;
+}
+
+/** Requirements the chosen index has no fitting version of (a project it lacks, a pinned version it lacks). */
+async function missingRoots(client: IndexClient, roots: Requirement[], targets: PipTarget[], tried: SourceTried[]): Promise<Unavailable[]> {
+  const out = new Map<string, Unavailable>();
+  for (const target of targets) {
+    const provider = new IndexProvider(client, target);
+    const env = markerEnvFor(target);
+    for (const req of roots) {
+      if (out.has(req.raw) || !requirementApplies(req, env, [])) continue;
+      const list = await provider.candidates(req.name);
+      const versions = list.candidates.map((c) => c.version);
+      if (matching(versions, req.specifier).size) continue;
+      const has = versions.length ? `it has ${versions.join(', ')} for ${describeTarget(target)}` : `no wheel of ${req.name} for ${describeTarget(target)}`;
+      const page = redactUrl(new URL(`${encodeURIComponent(req.name)}/`, client.index).toString());
+      out.set(req.raw, { kind: 'wheels', name: req.raw, tried: [...tried, { source: page, error: 'not-found', message: has }] });
     }
   }
+  return [...out.values()];
+}
 
-  ctx.onProgress({ type: 'phase', phase: 'pip', message: `downloading ${picked.size} wheels` });
+async function resolveAll(ctx: BuildContext, client: IndexClient, roots: Requirement[], targets: PipTarget[]): Promise<PlannedWheel[]> {
+  const picked = new Map<string, Picked>();
+  for (const target of targets) {
+    ctx.onProgress({ type: 'phase', phase: 'pip', message: `resolving ${roots.length} requirements for ${describeTarget(target)}` });
+    const solution = await resolve(roots, new IndexProvider(client, target), { target: describeTarget(target) });
+    for (const c of solution) {
+      const had = picked.get(c.file.file.filename);
+      if (had) had.targets.push(targetKey(target));
+      else picked.set(c.file.file.filename, { project: c.name, version: c.version, file: c.file.file, distribution: c.file.wheel.distribution, targets: [targetKey(target)] });
+    }
+  }
   const list = [...picked.values()].sort((a, b) => (a.file.filename < b.file.filename ? -1 : 1));
-  const blobs = await mapLimit(list, ctx.requests.limit, (p) => client.download(p.file));
-  return writeOutput(list, blobs);
-};
+  return mapLimit(list, ctx.requests.limit, async (p) => {
+    const size = await client.size(p.file);
+    if (size === undefined) throw new KsBundleError('HTTP', `${p.file.filename}: the index gives no size and ${redactUrl(p.file.url)} answers neither HEAD with a length nor a Range request`);
+    return { ...p, size, metadata: await client.metadata(p.file, p.distribution) };
+  });
+}
+
+/** The index pages and `.metadata` files the bundle gets, rendered now as fetch will (estimated for a locked wheel not in the cache). */
+async function generatedBytes(wheels: PlannedWheel[], storedPaths: Array<string | undefined>): Promise<number> {
+  const UNREAD_METADATA = 4096;
+  let n = 0;
+  const indexed: IndexedWheel[] = [];
+  for (const [i, w] of wheels.entries()) {
+    const path = storedPaths[i];
+    const metadata = w.metadata ?? (path ? await readWheelMetadata(path, w.distribution) : undefined);
+    n += metadata?.length ?? UNREAD_METADATA;
+    const requiresPython = (metadata && parseMetadata(metadata.toString('utf8')).requiresPython) ?? w.file.requiresPython;
+    indexed.push({ project: w.project, filename: w.file.filename, sha256: w.file.sha256 ?? '', requiresPython, metadataSha256: '0'.repeat(64) });
+  }
+  for (const text of renderIndex(indexed).values()) n += Buffer.byteLength(text, 'utf8');
+  return n;
+}
 
 async function writeOutput(list: Picked[], blobs: { sha256: string; size: number; path: string }[]): Promise<KindOutput> {
   const entries: BundleEntry[] = [];
@@ -102,44 +168,3 @@ async function writeOutput(list: Picked[], blobs: { sha256: string; size: number
   }
   return { entries, lock };
 }
-
-/**
- * The locked wheels as download jobs. The lock must still answer the manifest: every requirement that applies to
- * a target needs a locked wheel of that project and a satisfying version for that target.
- */
-function lockedWheels(locked: LockEntry[], roots: ReturnType<typeof parseRequirement>[], targets: PipTarget[], index: string): Picked[] {
-  const wheels = locked.filter((e) => e.kind === 'wheel');
-  const out: Picked[] = wheels.map((e) => {
-    const wheel = parseWheelFilename(e.name);
-    const project = String(e.extra?.project ?? wheel?.project ?? '');
-    if (!wheel || !project) throw new KsBundleError('INVALID_INPUT', `lock: ${e.name} is not a wheel file name`);
-    return {
-      project,
-      version: e.version ?? wheel.version,
-      distribution: wheel.distribution,
-      targets: Array.isArray(e.extra?.targets) ? (e.extra!.targets as string[]) : [],
-      file: { filename: e.name, url: withCredentialsOf(e.source, [index]), sha256: e.sha256, yanked: false },
-    };
-  });
-  const problems: string[] = [];
-  for (const target of targets) {
-    const key = targetKey(target);
-    const env = markerEnvFor(target);
-    for (const req of roots) {
-      if (!requirementApplies(req, env, [])) continue;
-      const hit = out.find((p) => p.project === req.name && (p.targets.length === 0 || p.targets.includes(key)) && (!req.specifier || satisfies(p.version, req.specifier, { prereleases: true })));
-      if (!hit) problems.push(`${req.raw} for ${describeTarget(target)}: no locked wheel satisfies it`);
-    }
-  }
-  if (problems.length) {
-    throw new KsBundleError('INVALID_INPUT', `pip: the lock differs from the manifest:\n  ${problems.join('\n  ')}`, {
-      hint: 'Build without --locked to resolve again and write a new lock.',
-    });
-  }
-  return out;
-}
-
-export const planPip: Collector = async (ctx) => resolvedInFetch(() => fetchPip(ctx));
-
-/** Plan, then fetch. */
-export const collectPip = (ctx: BuildContext): Promise<KindOutput> => collectWith(planPip, ctx);

@@ -14,6 +14,8 @@ export interface IndexFile {
   yanked: false | string;
   /** PEP 658/714: a `<url>.metadata` file exists; its sha256 when the index gave it. */
   metadata?: { sha256?: string };
+  /** Bytes, when the index says (PEP 700 `size` in the JSON form). */
+  size?: number;
 }
 
 export interface ProjectPage {
@@ -94,6 +96,7 @@ interface JsonFile {
   yanked?: boolean | string;
   'core-metadata'?: boolean | Record<string, string>;
   'dist-info-metadata'?: boolean | Record<string, string>;
+  size?: number;
 }
 
 export function parseJsonPage(json: string, pageUrl: string): ProjectPage {
@@ -112,6 +115,7 @@ export function parseJsonPage(json: string, pageUrl: string): ProjectPage {
         requiresPython: f['requires-python'] || undefined,
         yanked: f.yanked === undefined || f.yanked === false ? false : f.yanked === true ? '' : f.yanked,
         metadata: meta === undefined || meta === false ? undefined : meta === true ? {} : { sha256: meta.sha256?.toLowerCase() },
+        ...(Number.isSafeInteger(f.size) && f.size! >= 0 ? { size: f.size } : {}),
       };
     }),
   };

@@ -1,9 +1,17 @@
 /**
- * The smallest zip reader a wheel needs: read the central directory from the end of the file, then one entry's
- * bytes, through a file handle and only the byte ranges involved. Never reads the whole archive into memory.
+ * The smallest zip reader a wheel needs: read the central directory from the end of the archive, then one entry's
+ * bytes, reading only the byte ranges involved from a `ByteSource` (a file handle here; HTTP Range requests for a
+ * wheel still upstream). Never reads the whole archive into memory.
  */
-import { open, type FileHandle } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { inflateRawSync } from 'node:zlib';
+
+/** Random access to an archive's bytes. */
+export interface ByteSource {
+  size: number;
+  /** Exactly `length` bytes at `position`, or a failure. */
+  read(position: number, length: number): Promise<Buffer>;
+}
 
 export interface ZipEntry {
   name: string;
@@ -21,37 +29,44 @@ const LFH_SIG = 0x04034b50;
 /** An entry we are willing to inflate into memory: metadata files are kilobytes. */
 const MAX_ENTRY = 16 << 20;
 
-async function readAt(fh: FileHandle, position: number, length: number): Promise<Buffer> {
-  const buf = Buffer.alloc(length);
-  const { bytesRead } = await fh.read(buf, 0, length, position);
-  if (bytesRead !== length) throw new Error(`unexpected end of zip at ${position + bytesRead}`);
-  return buf;
+async function readAt(src: ByteSource, position: number, length: number): Promise<Buffer> {
+  if (position < 0 || position + length > src.size) throw new Error(`unexpected end of zip at ${Math.min(Math.max(position, 0), src.size)}`);
+  return src.read(position, length);
 }
 
-export async function listZip(fh: FileHandle): Promise<ZipEntry[]> {
-  const { size } = await fh.stat();
-  // The end record is 22 bytes plus a comment of at most 65535.
-  const tailLen = Math.min(size, 22 + 0xffff);
-  const tail = await readAt(fh, size - tailLen, tailLen);
-  let eocd = -1;
-  for (let i = tail.length - 22; i >= 0; i--) {
-    if (tail.readUInt32LE(i) === EOCD_SIG) {
-      eocd = i;
-      break;
-    }
+/** The end record is 22 bytes plus a comment of at most 65535; wheels carry no comment, so a short tail is tried first. */
+const SHORT_TAIL = 22 + 4096;
+const LONG_TAIL = 22 + 0xffff;
+
+function findEocd(tail: Buffer): number {
+  for (let i = tail.length - 22; i >= 0; i--) if (tail.readUInt32LE(i) === EOCD_SIG) return i;
+  return -1;
+}
+
+export async function listZip(src: ByteSource): Promise<ZipEntry[]> {
+  const size = src.size;
+  let tailLen = Math.min(size, SHORT_TAIL);
+  let tail = await readAt(src, size - tailLen, tailLen);
+  let eocd = findEocd(tail);
+  if (eocd < 0 && tailLen < Math.min(size, LONG_TAIL)) {
+    tailLen = Math.min(size, LONG_TAIL);
+    tail = await readAt(src, size - tailLen, tailLen);
+    eocd = findEocd(tail);
   }
   if (eocd < 0) throw new Error('not a zip file (no end of central directory)');
   let count = tail.readUInt16LE(eocd + 10);
   let cdSize = tail.readUInt32LE(eocd + 12);
   let cdOffset = tail.readUInt32LE(eocd + 16);
   if ((cdOffset === 0xffffffff || count === 0xffff) && eocd >= 20 && tail.readUInt32LE(eocd - 20) === ZIP64_LOCATOR_SIG) {
-    const z64 = await readAt(fh, Number(tail.readBigUInt64LE(eocd - 20 + 8)), 56);
+    const z64 = await readAt(src, Number(tail.readBigUInt64LE(eocd - 20 + 8)), 56);
     if (z64.readUInt32LE(0) !== ZIP64_EOCD_SIG) throw new Error('bad zip64 end record');
     count = Number(z64.readBigUInt64LE(32));
     cdSize = Number(z64.readBigUInt64LE(40));
     cdOffset = Number(z64.readBigUInt64LE(48));
   }
-  const cd = await readAt(fh, cdOffset, cdSize);
+  // A central directory lists names and offsets only: a wheel's is kilobytes, a hostile one is refused.
+  if (cdSize > MAX_ENTRY) throw new Error(`central directory of ${cdSize} bytes: too large`);
+  const cd = await readAt(src, cdOffset, cdSize);
   const entries: ZipEntry[] = [];
   let p = 0;
   for (let n = 0; n < count; n++) {
@@ -82,12 +97,16 @@ export async function listZip(fh: FileHandle): Promise<ZipEntry[]> {
   return entries;
 }
 
-export async function readZipEntry(fh: FileHandle, entry: ZipEntry): Promise<Buffer> {
+export async function readZipEntry(src: ByteSource, entry: ZipEntry): Promise<Buffer> {
   if (entry.size > MAX_ENTRY || entry.compressedSize > MAX_ENTRY) throw new Error(`${entry.name}: too large to read into memory`);
-  const lfh = await readAt(fh, entry.localHeaderOffset, 30);
-  if (lfh.readUInt32LE(0) !== LFH_SIG) throw new Error(`${entry.name}: bad local header`);
-  const dataStart = entry.localHeaderOffset + 30 + lfh.readUInt16LE(26) + lfh.readUInt16LE(28);
-  const raw = await readAt(fh, dataStart, entry.compressedSize);
+  // The local header, its name and extra field, and the data in one read (one request when the source is remote);
+  // a local extra field larger than guessed costs a second read.
+  const guess = Math.min(src.size - entry.localHeaderOffset, 30 + Buffer.byteLength(entry.name) + 512 + entry.compressedSize);
+  if (guess < 30) throw new Error(`${entry.name}: bad local header offset ${entry.localHeaderOffset}`);
+  const head = await readAt(src, entry.localHeaderOffset, guess);
+  if (head.readUInt32LE(0) !== LFH_SIG) throw new Error(`${entry.name}: bad local header`);
+  const dataStart = 30 + head.readUInt16LE(26) + head.readUInt16LE(28);
+  const raw = dataStart + entry.compressedSize <= head.length ? head.subarray(dataStart, dataStart + entry.compressedSize) : await readAt(src, entry.localHeaderOffset + dataStart, entry.compressedSize);
   if (entry.method === 0) return raw;
   if (entry.method === 8) return inflateRawSync(raw, { maxOutputLength: MAX_ENTRY });
   throw new Error(`${entry.name}: unsupported compression method ${entry.method}`);
@@ -97,14 +116,29 @@ export async function readZipEntry(fh: FileHandle, entry: ZipEntry): Promise<Buf
  * The wheel's `<name>-<version>.dist-info/METADATA`. A wheel holds exactly one top-level .dist-info directory;
  * when several look plausible we prefer the one named after the wheel's own distribution.
  */
+export async function wheelMetadata(src: ByteSource, distribution: string): Promise<Buffer> {
+  const entries = (await listZip(src)).filter((e) => /^[^/]+\.dist-info\/METADATA$/.test(e.name));
+  const want = distribution.toLowerCase().replace(/[-_.]+/g, '_');
+  const entry = entries.find((e) => e.name.split('-')[0]!.toLowerCase().replace(/[-_.]+/g, '_') === want) ?? entries[0];
+  if (!entry) throw new Error('no .dist-info/METADATA inside');
+  return readZipEntry(src, entry);
+}
+
+/** `wheelMetadata` of a wheel on disk. */
 export async function readWheelMetadata(file: string, distribution: string): Promise<Buffer> {
   const fh = await open(file, 'r');
   try {
-    const entries = (await listZip(fh)).filter((e) => /^[^/]+\.dist-info\/METADATA$/.test(e.name));
-    const want = distribution.toLowerCase().replace(/[-_.]+/g, '_');
-    const entry = entries.find((e) => e.name.split('-')[0]!.toLowerCase().replace(/[-_.]+/g, '_') === want) ?? entries[0];
-    if (!entry) throw new Error('no .dist-info/METADATA inside');
-    return await readZipEntry(fh, entry);
+    const { size } = await fh.stat();
+    const src: ByteSource = {
+      size,
+      read: async (position, length) => {
+        const buf = Buffer.alloc(length);
+        const { bytesRead } = await fh.read(buf, 0, length, position);
+        if (bytesRead !== length) throw new Error(`unexpected end of zip at ${position + bytesRead}`);
+        return buf;
+      },
+    };
+    return await wheelMetadata(src, distribution);
   } finally {
     await fh.close();
   }

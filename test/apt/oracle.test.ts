@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { planTarget, type TargetPlan } from '../../src/apt/plan.js';
-import type { SuiteRelease } from '../../src/apt/upstream.js';
+import type { ArchiveChoices } from '../../src/apt/archives.js';
 import { ContentStore } from '../../src/store/content-store.js';
 import { ensureRootfs } from '../testbed/rootfs.js';
 import { requireTools } from '../support/tools.js';
@@ -21,7 +21,7 @@ const http = testHttp();
 let work: string;
 let apt: HostApt;
 let statusFile: string;
-const releases = new Map<string, Promise<SuiteRelease>>();
+const releases = new Map() as ArchiveChoices;
 
 beforeAll(async () => {
   requireTools('apt-get');

@@ -4,7 +4,7 @@
  * consumed by real apt in a debootstrap minbase chroot whose only source is the bundle (signed-by, no trusted=yes).
  */
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -22,7 +22,7 @@ import type { ProgressEvent } from '../../src/progress/events.js';
 import { ensureRootfs } from '../testbed/rootfs.js';
 import { exec as run } from './exec.js';
 import { requireTools } from '../support/tools.js';
-import { ALL_PACKAGES, APT_TEST_STORE, aptManifest, buildContext, debianTarget, machineDebianSources, nodeAptSource } from './support.js';
+import { ALL_PACKAGES, APT_TEST_STORE, aptChroot, aptGet, aptManifest, buildContext, debianTarget, machineDebianSources, nodeAptSource } from './support.js';
 import { testMeta } from '../support/bundle-meta.js';
 import { testHttp } from '../support/http.js';
 const http = testHttp();
@@ -54,27 +54,7 @@ afterAll(async () => {
   if (work) rmSync(work, { recursive: true, force: true });
 });
 
-/** A throwaway overlay of the cached minbase tree whose only apt source is `sourcesText` with `key` as keyring. */
-async function chrootWith(name: string, sourcesText: string, key: Buffer): Promise<string> {
-  const base = join(work, name);
-  for (const d of ['upper', 'work', 'root']) mkdirSync(join(base, d), { recursive: true });
-  const root = join(base, 'root');
-  await run('mount', ['-t', 'overlay', 'overlay', '-o', `lowerdir=${rootfs},upperdir=${join(base, 'upper')},workdir=${join(base, 'work')}`, root]);
-  mounts.push(root);
-  rmSync(join(root, 'etc/apt/sources.list'), { force: true });
-  for (const f of readdirSync(join(root, 'etc/apt/sources.list.d'))) rmSync(join(root, 'etc/apt/sources.list.d', f));
-  rmSync(join(root, 'var/lib/apt/lists'), { recursive: true, force: true });
-  mkdirSync(join(root, 'var/lib/apt/lists/partial'), { recursive: true });
-  mkdirSync(join(root, 'etc/apt/keyrings'), { recursive: true });
-  writeFileSync(join(root, 'etc/apt/sources.list.d/ks-bundle.sources'), sourcesText);
-  writeFileSync(join(root, 'etc/apt/keyrings/ks-bundle.gpg'), key, { mode: 0o644 });
-  // No service may start in the chroot.
-  writeFileSync(join(root, 'usr/sbin/policy-rc.d'), '#!/bin/sh\nexit 101\n', { mode: 0o755 });
-  return root;
-}
-
-const aptEnv = { ...process.env, DEBIAN_FRONTEND: 'noninteractive', LC_ALL: 'C' };
-const aptGet = (root: string, args: string[], allowFail = false) => run('chroot', [root, 'apt-get', ...args], { env: aptEnv, allowFail });
+const chrootWith = (name: string, sourcesText: string, key: Buffer) => aptChroot(join(work, name), rootfs, sourcesText, key, mounts);
 
 function file(rel: string): Buffer {
   return readFileSync(join(bundleDir, rel));

@@ -1,4 +1,7 @@
 /** Shared set-up of the apt tests: the machine's Debian mirror as upstream, a build context, a bundle on disk. */
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { exec } from './exec.js';
 import type { BuildContext } from '../../src/collector/context.js';
 import type { AptSource, Manifest, Target } from '../../src/manifest/types.js';
 import { KNOWN_OS } from '../../src/manifest/targets.js';
@@ -49,3 +52,27 @@ export function buildContext(manifest: Manifest, storeRoot: string, events: Prog
 export function nodeAptSource(mirrorUrl: string, target: { os: string; codename: string }, signedBy = NODE_KEYRING_PATH): string {
   return aptSource({ mirrorUrl, repo: target.os, suites: [target.codename], components: ['main'], signedBy });
 }
+
+/**
+ * A throwaway overlay of the cached minbase tree (`rootfs`) at `base`/root whose only apt source is `sourcesText`
+ * with `key` as keyring. The mount is pushed on `mounts`, for the caller's teardown to undo.
+ */
+export async function aptChroot(base: string, rootfs: string, sourcesText: string, key: Buffer, mounts: string[]): Promise<string> {
+  for (const d of ['upper', 'work', 'root']) mkdirSync(join(base, d), { recursive: true });
+  const root = join(base, 'root');
+  await exec('mount', ['-t', 'overlay', 'overlay', '-o', `lowerdir=${rootfs},upperdir=${join(base, 'upper')},workdir=${join(base, 'work')}`, root]);
+  mounts.push(root);
+  rmSync(join(root, 'etc/apt/sources.list'), { force: true });
+  for (const f of readdirSync(join(root, 'etc/apt/sources.list.d'))) rmSync(join(root, 'etc/apt/sources.list.d', f));
+  rmSync(join(root, 'var/lib/apt/lists'), { recursive: true, force: true });
+  mkdirSync(join(root, 'var/lib/apt/lists/partial'), { recursive: true });
+  mkdirSync(join(root, 'etc/apt/keyrings'), { recursive: true });
+  writeFileSync(join(root, 'etc/apt/sources.list.d/ks-bundle.sources'), sourcesText);
+  writeFileSync(join(root, 'etc/apt/keyrings/ks-bundle.gpg'), key, { mode: 0o644 });
+  // No service may start in the chroot.
+  writeFileSync(join(root, 'usr/sbin/policy-rc.d'), '#!/bin/sh\nexit 101\n', { mode: 0o755 });
+  return root;
+}
+
+const aptEnv = { ...process.env, DEBIAN_FRONTEND: 'noninteractive', LC_ALL: 'C' };
+export const aptGet = (root: string, args: string[], allowFail = false) => exec('chroot', [root, 'apt-get', ...args], { env: aptEnv, allowFail });

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collectApt } from '../../src/apt/collect.js';
 import { planTarget } from '../../src/apt/plan.js';
 import { ResolveError } from '../../src/apt/resolve.js';
-import type { SuiteRelease } from '../../src/apt/upstream.js';
+import type { ArchiveChoices } from '../../src/apt/archives.js';
 import type { KindOutput } from '../../src/collector/context.js';
 import { writeBundle } from '../../src/bundle/write.js';
 import { startMirror, type RunningMirror } from '../../src/mirror/server.js';
@@ -27,7 +27,7 @@ let work: string;
 let out: KindOutput;
 let mirror: RunningMirror;
 let bundleDir: string;
-const releases = new Map<string, Promise<SuiteRelease>>();
+const releases = new Map() as ArchiveChoices;
 const store = new ContentStore(APT_TEST_STORE);
 
 beforeAll(async () => {

@@ -117,11 +117,20 @@ export async function startWheelUpstream(): Promise<Handle> {
   return { url, close: () => stopProcess(proc) };
 }
 
+/** What a client asked the Debian proxy for (a test can check that nothing but metadata was fetched). */
+export interface ProxiedRequest {
+  method: string;
+  path: string;
+  /** The Range header, '' without one. */
+  range: string;
+}
+
 /**
  * `http://127.0.0.1:PORT/debian/<rest>` → `<this machine's Debian mirror>/<rest>`, GET and HEAD only, streamed
  * both ways (a deb never sits in memory). Anything else is 405/404: the proxy opens no other door.
  */
-export async function startAptProxy(opts: { anyPort?: boolean } = {}): Promise<Handle> {
+export async function startAptProxy(opts: { anyPort?: boolean } = {}): Promise<Handle & { requests: ProxiedRequest[] }> {
+  const requests: ProxiedRequest[] = [];
   // The demo's fixed port, or (anyPort) one the system picks, for tests that run beside a demo.
   let port: number = opts.anyPort ? 0 : WORLD_PORTS.apt;
   if (!opts.anyPort) await claim(port, 'the Debian proxy');
@@ -132,6 +141,7 @@ export async function startAptProxy(opts: { anyPort?: boolean } = {}): Promise<H
       return;
     }
     const path = req.url ?? '/';
+    requests.push({ method: req.method, path, range: typeof req.headers.range === 'string' ? req.headers.range : '' });
     if (!path.startsWith('/debian/')) {
       res.writeHead(404).end();
       return;
@@ -168,6 +178,7 @@ export async function startAptProxy(opts: { anyPort?: boolean } = {}): Promise<H
   port = (server.address() as { port: number }).port;
   return {
     url: `http://127.0.0.1:${port}/debian`,
+    requests,
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -1,0 +1,106 @@
+/**
+ * nginx as a real static upstream on loopback: serves a folder as it is (HEAD, Range, 404 for what is not there) and
+ * writes an access log with each request's method, path, status and Range header, so a test can say what a client
+ * asked for. One process (no master, no daemon), stopped by its PID.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createConnection, createServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { stopProcess } from '../images/support.js';
+
+export interface AccessLine {
+  method: string;
+  path: string;
+  status: number;
+  /** The request's Range header, '' without one. */
+  range: string;
+  bytesSent: number;
+}
+
+export interface Nginx {
+  url: string;
+  /** Every request so far, oldest first. */
+  log(): AccessLine[];
+  close(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const { port } = s.address() as AddressInfo;
+  await new Promise((r) => s.close(r));
+  return port;
+}
+
+async function accepting(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const c = createConnection({ host: '127.0.0.1', port });
+    c.once('connect', () => (c.destroy(), resolve(true)));
+    c.once('error', () => resolve(false));
+  });
+}
+
+/** Serve `root` (a folder; an empty one answers 404 to everything). */
+export async function startNginx(root: string): Promise<Nginx> {
+  const dir = mkdtempSync(join(tmpdir(), 'ksb-nginx-'));
+  mkdirSync(join(dir, 'tmp'));
+  const port = await freePort();
+  const log = join(dir, 'access.log');
+  writeFileSync(log, '');
+  const temp = ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((t) => `  ${t}_temp_path ${join(dir, 'tmp', t)};`).join('\n');
+  writeFileSync(
+    join(dir, 'nginx.conf'),
+    [
+      'daemon off;',
+      'master_process off;',
+      'worker_processes 1;',
+      `pid ${join(dir, 'nginx.pid')};`,
+      `error_log ${join(dir, 'error.log')} warn;`,
+      'events { worker_connections 256; }',
+      'http {',
+      '  include /etc/nginx/mime.types;',
+      '  default_type application/octet-stream;',
+      `  log_format ksb '$request_method\\t$uri\\t$status\\t$http_range\\t$body_bytes_sent';`,
+      `  access_log ${log} ksb;`,
+      temp,
+      `  server { listen 127.0.0.1:${port}; root ${root}; index index.html; }`,
+      '}',
+      '',
+    ].join('\n'),
+  );
+  const proc: ChildProcess = spawn('nginx', ['-p', dir, '-c', join(dir, 'nginx.conf'), '-e', join(dir, 'error.log')], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  proc.stderr!.on('data', (d) => (err = (err + d).slice(-4000)));
+  for (let i = 0; !(await accepting(port)); i++) {
+    if (proc.exitCode !== null || i > 200) {
+      await stopProcess(proc);
+      const more = (() => {
+        try {
+          return readFileSync(join(dir, 'error.log'), 'utf8');
+        } catch {
+          return '';
+        }
+      })();
+      throw new Error(`nginx did not start: ${err}${more}`);
+    }
+    await sleep(25);
+  }
+  return {
+    url: `http://127.0.0.1:${port}`,
+    log: () =>
+      readFileSync(log, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => {
+          const [method, path, status, range, bytes] = l.split('\t');
+          return { method: method!, path: path!, status: Number(status), range: range === '-' ? '' : range!, bytesSent: Number(bytes) };
+        }),
+    close: async () => {
+      await stopProcess(proc);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
