@@ -2,8 +2,8 @@
  * Alternate sources for images, with real parts under the names users meet: docker-registry instances over TLS on
  * loopback addresses of their own as registry-1.docker.io (which has none of KubeSphere's images any more, as after
  * 2025-07-31), registry.cn-beijing.aliyuncs.com (which has copies under kubesphereio/), quay.io (htpasswd) and
- * ghcr.io (nothing listens), each certificate from a private CA; the CLI runs in a mount namespace whose /etc/hosts
- * sends those names there. The images are the umoci fixtures pushed with skopeo; every digest and size expected
+ * ghcr.io (nothing listens) and gcr.io (its CA not given), each certificate from a private CA; the CLI runs in a mount
+ * namespace whose /etc/hosts sends those names there, and whose resolv.conf names a server that does not answer. The images are the umoci fixtures pushed with skopeo; every digest and size expected
  * here comes from skopeo, sha256sum or the registry's own storage, never from the code under test.
  */
 import { execFile, type ChildProcess } from 'node:child_process';
@@ -29,6 +29,10 @@ const HUB = 'registry-1.docker.io';
 const ALI = 'registry.cn-beijing.aliyuncs.com';
 const QUAY = 'quay.io';
 const GHCR = 'ghcr.io';
+/** A registry whose CA the manifest does not give. */
+const GCR = 'gcr.io';
+/** In no hosts file: its name does not resolve. */
+const NOWHERE = 'registry.kubesphere.example';
 const CONSOLE = 'docker.io/kubesphere/ks-console:v3.4.1';
 const APISERVER = 'docker.io/kubesphere/ks-apiserver:v3.4.1';
 const GONE = 'docker.io/kubesphere/gone:v1';
@@ -44,18 +48,20 @@ const digests: Record<string, string> = {};
 beforeAll(async () => {
   requireTools('docker-registry', 'skopeo', 'umoci', 'htpasswd', 'openssl', 'unshare', 'containerd', 'ctr', 'sha256sum');
   tmp = mkdtempSync(join(tmpdir(), 'ksb-alternates-'));
-  names = realNames(join(tmp, 'names'), [HUB, ALI, QUAY, GHCR]);
+  names = realNames(join(tmp, 'names'), [HUB, ALI, QUAY, GHCR, GCR]);
   const tls = { certificate: names.cert, key: names.key };
   logs.hub = join(tmp, 'hub-access.log');
   logs.ali = join(tmp, 'ali-access.log');
   registries.hub = await startRegistry(join(tmp, 'hub'), undefined, tls, `${names.ip(HUB)}:443`, { accessLog: logs.hub });
   registries.ali = await startRegistry(join(tmp, 'ali'), undefined, tls, `${names.ip(ALI)}:443`, { accessLog: logs.ali });
+  registries.gcr = await startRegistry(join(tmp, 'gcr'), undefined, tls, `${names.ip(GCR)}:443`);
   registries.quay = await startRegistry(join(tmp, 'quay'), { htpasswd: htpasswd(tmp, 'builder', 's3cret-pass') }, tls, `${names.ip(QUAY)}:443`);
   const layout = buildFixtureImages(join(tmp, 'fixture'));
   const ali = `${names.ip(ALI)}:443`;
   await pushFixture(layout, 'app', `${ali}/kubesphereio/ks-console:v3.4.1`);
   await pushFixture(layout, 'multi', `${ali}/kubesphereio/ks-apiserver:v3.4.1`);
   await pushFixture(layout, 'busybox', `${names.ip(QUAY)}:443/kubesphere/private:v1`, 'builder:s3cret-pass');
+
   for (const repo of ['kubesphereio/ks-console:v3.4.1', 'kubesphereio/ks-apiserver:v3.4.1']) {
     digests[repo] = 'sha256:' + sha256Hex(await raw(`${ali}/${repo}`));
   }
@@ -96,9 +102,10 @@ async function expectedBlobs(repoTag: string): Promise<Map<string, number>> {
   return out;
 }
 
-function manifestFile(name: string, images: string[]): string {
+/** A build manifest with the alternates, every registry's CA given except `noCa`'s. */
+function manifestFile(name: string, images: string[], noCa: string[] = []): string {
   const file = join(tmp, `${name}.yaml`);
-  const registries = Object.fromEntries(['docker.io', ALI, QUAY, GHCR].map((r) => [r, { ca: names.ca }]));
+  const registries = Object.fromEntries(['docker.io', ALI, QUAY, GHCR, GCR].filter((r) => !noCa.includes(r)).map((r) => [r, { ca: names.ca }]));
   // amd64 only: the bundled runtime is this machine's node. ks-apiserver's index keeps its digest; arm64 is left out.
   const spec = { targets: [{ os: 'debian-12', arch: 'amd64' }], runtime: { source: 'local' }, registries, images, alternates: ALTERNATES };
   writeFileSync(file, dump({ apiVersion: 'ks-bundle/v1', kind: 'BundleManifest', metadata: { name, version: '1.0.0' }, spec }, { lineWidth: -1 }));
@@ -225,9 +232,10 @@ describe('build with an alternate, under real names over TLS', () => {
 
 describe('why a source could not give an image, as a user reads it', () => {
   it('not found, unauthorized and network are told apart, each naming the image, the source and what to do', async () => {
-    const r = await build(manifestFile('fail', [GONE, `${QUAY}/kubesphere/private:v1`, `${GHCR}/kubesphere/refused:v1`]), 'fail');
+    const images = [GONE, `${QUAY}/kubesphere/private:v1`, `${GHCR}/kubesphere/refused:v1`, `${GCR}/google/untrusted:v1`, `${NOWHERE}/kubesphere/unresolved:v1`];
+    const r = await build(manifestFile('fail', images, [GCR]), 'fail');
     expect(r.code, r.stderr).toBe(1);
-    expect(r.stderr).toContain('3 artifacts could not be fetched from any source');
+    expect(r.stderr).toContain('5 artifacts could not be fetched from any source');
     const lines = r.stderr.split('\n');
     const about = (source: string) => lines.find((l) => l.startsWith(`  ${source}: `)) ?? `(no line for ${source} in:\n${r.stderr})`;
     expect(about(GONE)).toBe(`  ${GONE}: not-found: https://${HUB}/v2/kubesphere/gone/manifests/v1: HTTP 404 Not Found (MANIFEST_UNKNOWN: manifest unknown)`);
@@ -236,6 +244,10 @@ describe('why a source could not give an image, as a user reads it', () => {
       `  ${QUAY}/kubesphere/private:v1: unauthorized: https://${QUAY}/v2/kubesphere/private/manifests/v1: HTTP 401 Unauthorized (UNAUTHORIZED: authentication required): no credentials for registry ${QUAY} were given`,
     );
     expect(about(`${GHCR}/kubesphere/refused:v1`)).toMatch(new RegExp(`^  ${GHCR}/kubesphere/refused:v1: network: .*https://${GHCR}/v2/.*ECONNREFUSED`));
+    // TLS: the certificate is not trusted, and the line says where the registry's CA would go.
+    expect(about(`${GCR}/google/untrusted:v1`)).toMatch(new RegExp(`^  ${GCR}/google/untrusted:v1: network: https://${GCR}/v2/.*TLS certificate not trusted.*registries\."${GCR}"\.ca`));
+    // DNS: the name does not resolve.
+    expect(about(`${NOWHERE}/kubesphere/unresolved:v1`)).toMatch(new RegExp(`^  ${NOWHERE}/kubesphere/unresolved:v1: network: .*${NOWHERE}.*(ENOTFOUND|EAI_AGAIN)`));
     expect(r.stderr).toMatch(/not-found: it is gone from there: add an alternate source under spec\.alternates/);
     expect(r.stderr).toMatch(/unauthorized: give credentials/);
     expect(r.stderr).toMatch(/network: check the network, DNS and the proxy variables/);

@@ -18,6 +18,11 @@ export interface RealNames {
   certDir: string;
   /** The hosts file the namespace sees as /etc/hosts. */
   hosts: string;
+  /**
+   * The namespace's /etc/resolv.conf: a name server on this run's loopback addresses where nothing listens, so a
+   * name not in `hosts` fails to resolve (a DNS failure, as users meet one) without a query leaving the machine.
+   */
+  resolvConf: string;
   /** The loopback address `name` resolves to in the namespace. */
   ip(name: string): string;
   /** Prefix a command with this to run it in the namespace (see `runCli`'s `wrap`). */
@@ -36,17 +41,20 @@ export function realNames(dir: string, names: string[]): RealNames {
   copyFileSync(ca.cert, join(certDir, 'ca.crt'));
   const hosts = join(dir, 'hosts');
   writeFileSync(hosts, ['127.0.0.1 localhost', '::1 localhost', ...[...ips].map(([n, ip]) => `${ip} ${n}`), ''].join('\n'));
+  const resolvConf = join(dir, 'resolv.conf');
+  writeFileSync(resolvConf, `nameserver ${net}.254\noptions timeout:1 attempts:1\n`);
   return {
     ca: ca.cert,
     cert: server.cert,
     key: server.key,
     certDir,
     hosts,
+    resolvConf,
     ip: (name) => {
       const ip = ips.get(name);
       if (!ip) throw new Error(`${name} is not one of the real names of this test`);
       return ip;
     },
-    wrap: ['unshare', '--mount', '--propagation', 'private', '--', 'sh', '-c', 'mount --bind "$0" /etc/hosts && exec "$@"', hosts],
+    wrap: ['unshare', '--mount', '--propagation', 'private', '--', 'sh', '-c', 'mount --bind "$0" /etc/hosts && mount --bind "$1" /etc/resolv.conf && shift && exec "$@"', hosts, resolvConf],
   };
 }
