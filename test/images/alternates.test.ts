@@ -8,11 +8,10 @@
  */
 import { execFile, type ChildProcess } from 'node:child_process';
 import { promisify } from 'node:util';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { spawn } from 'node:child_process';
 import { dump, load } from 'js-yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { planImages } from '../../src/images/collect.js';
@@ -21,6 +20,7 @@ import { runCli } from '../support/cli.js';
 import { testContext, testManifest, testTarget } from '../support/context.js';
 import { realNames, type RealNames } from '../support/real-names.js';
 import { requireTools } from '../support/tools.js';
+import { startContainerd } from '../support/containerd.js';
 import { buildFixtureImages, pushFixture } from '../fixtures/images/build.js';
 import { freePort, htpasswd, sha256Hex, startRegistry, stopProcess, type Registry } from './support.js';
 
@@ -256,27 +256,14 @@ describe('why a source could not give an image, as a user reads it', () => {
 
 /** containerd wired as on a node (certs.d/docker.io/hosts.toml, the mirror as server) pulls the original names. */
 async function containerdPulls(mirrorUrl: string): Promise<void> {
-  const dir = join(tmp, 'ctrd');
-  mkdirSync(join(dir, 'certs.d/docker.io'), { recursive: true });
-  const sock = join(dir, 'c.sock');
-  writeFileSync(
-    join(dir, 'config.toml'),
-    `version = 2\nroot = "${dir}/root"\nstate = "${dir}/state"\ndisabled_plugins = ["io.containerd.grpc.v1.cri"]\n[grpc]\n  address = "${sock}"\n[ttrpc]\n  address = "${sock}.ttrpc"\n[metrics]\n  address = ""\n`,
-  );
-  writeFileSync(join(dir, 'certs.d/docker.io/hosts.toml'), `server = "${mirrorUrl}"\n\n[host."${mirrorUrl}"]\n  capabilities = ["pull", "resolve"]\n`);
-  const proc = spawn('containerd', ['--config', join(dir, 'config.toml')], { stdio: 'ignore' });
+  const { ctr, hostsDir, stop } = await startContainerd(join(tmp, 'ctrd'), 'docker.io', mirrorUrl);
   try {
-    for (let i = 0; !existsSync(sock); i++) {
-      if (proc.exitCode !== null || i > 400) throw new Error('containerd did not start');
-      await sleep(50);
-    }
-    const ctr = async (...args: string[]) => (await execFileP('ctr', ['-a', sock, ...args])).stdout;
-    await ctr('images', 'pull', '--hosts-dir', join(dir, 'certs.d'), CONSOLE);
-    await ctr('images', 'pull', '--platform', 'linux/amd64', '--hosts-dir', join(dir, 'certs.d'), APISERVER);
+    await ctr('images', 'pull', '--hosts-dir', hostsDir, CONSOLE);
+    await ctr('images', 'pull', '--platform', 'linux/amd64', '--hosts-dir', hostsDir, APISERVER);
     const ls = await ctr('images', 'ls');
     expect(ls).toMatch(new RegExp(`^${CONSOLE.replace(/\./g, '\\.')}\\s+\\S+\\s+${digests['kubesphereio/ks-console:v3.4.1']}`, 'm'));
     expect(ls).toMatch(new RegExp(`^${APISERVER.replace(/\./g, '\\.')}\\s+\\S+\\s+${digests['kubesphereio/ks-apiserver:v3.4.1']}`, 'm'));
   } finally {
-    await stopProcess(proc);
+    await stop();
   }
 }

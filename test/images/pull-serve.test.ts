@@ -7,12 +7,11 @@
  * test registry (`registries: {docker.io: {endpoint: 127.0.0.1:PORT, insecure: true}}`), so containerd can be wired
  * exactly as on a node, through certs.d/docker.io/hosts.toml, and the mirror sees `?ns=docker.io`.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collectImages } from '../../src/images/collect.js';
 import { pushBundleImages } from '../../src/images/push.js';
@@ -21,8 +20,9 @@ import { BUNDLE_MOUNTS } from '../../src/cli/mirror-mounts.js';
 import type { KindOutput } from '../../src/collector/context.js';
 import type { ProgressEvent } from '../../src/progress/events.js';
 import { requireTools } from '../support/tools.js';
+import { startContainerd } from '../support/containerd.js';
 import { buildFixtureImages, pushFixture } from '../fixtures/images/build.js';
-import { dockerConfig, htpasswd, imagesContext, layOut, sha256Hex, startRegistry, stopProcess, upstreamDigest, type Registry } from './support.js';
+import { dockerConfig, htpasswd, imagesContext, layOut, sha256Hex, startRegistry, upstreamDigest, type Registry } from './support.js';
 import { testHttp } from '../support/http.js';
 
 const execFileP = promisify(execFile);
@@ -219,25 +219,12 @@ describe('the mirror serves the bundle to real clients', () => {
   });
 
   it('containerd pulls docker.io/library/* through certs.d/docker.io/hosts.toml (?ns=docker.io)', async () => {
-    const dir = join(tmp, 'ctrd');
-    mkdirSync(join(dir, 'certs.d/docker.io'), { recursive: true });
-    const sock = join(dir, 'c.sock');
-    writeFileSync(
-      join(dir, 'config.toml'),
-      `version = 2\nroot = "${dir}/root"\nstate = "${dir}/state"\ndisabled_plugins = ["io.containerd.grpc.v1.cri"]\n[grpc]\n  address = "${sock}"\n[ttrpc]\n  address = "${sock}.ttrpc"\n[metrics]\n  address = ""\n`,
-    );
-    writeFileSync(join(dir, 'certs.d/docker.io/hosts.toml'), `server = "${mirror.url}"\n\n[host."${mirror.url}"]\n  capabilities = ["pull", "resolve"]\n`);
-    const proc: ChildProcess = spawn('containerd', ['--config', join(dir, 'config.toml')], { stdio: 'ignore' });
+    const { ctr, hostsDir, stop } = await startContainerd(join(tmp, 'ctrd'), 'docker.io', mirror.url);
     try {
-      for (let i = 0; !existsSync(sock); i++) {
-        if (proc.exitCode !== null || i > 400) throw new Error('containerd did not start');
-        await sleep(50);
-      }
-      const ctr = async (...args: string[]) => (await execFileP('ctr', ['-a', sock, ...args])).stdout;
       // Stop the upstream first: whatever containerd gets, it gets from the mirror.
       await upstream.stop();
-      await ctr('images', 'pull', '--hosts-dir', join(dir, 'certs.d'), 'docker.io/library/busybox:1.36');
-      await ctr('images', 'pull', '--all-platforms', '--hosts-dir', join(dir, 'certs.d'), 'docker.io/library/multi:1.0');
+      await ctr('images', 'pull', '--hosts-dir', hostsDir, 'docker.io/library/busybox:1.36');
+      await ctr('images', 'pull', '--all-platforms', '--hosts-dir', hostsDir, 'docker.io/library/multi:1.0');
       const ls = await ctr('images', 'ls');
       expect(ls).toContain(digests.busybox);
       expect(ls).toContain(digests.multi);
@@ -245,7 +232,7 @@ describe('the mirror serves the bundle to real clients', () => {
       expect(log).toMatch(/(HEAD|GET) \/v2\/library\/busybox\/manifests\/1\.36\?ns=docker\.io 200/);
       expect(mirror.misses).toEqual([]);
     } finally {
-      await stopProcess(proc);
+      await stop();
     }
   }, 120_000);
 });
