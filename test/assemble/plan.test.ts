@@ -57,11 +57,10 @@ async function startLoggedRegistry(root: string): Promise<typeof registry> {
 
 const blobGets = (from = 0) => registry.log.slice(from).filter((l) => /"GET \/v2\/[^ ]+\/blobs\/sha256:/.test(l));
 
-function manifest(name: string, images = ['docker.io/library/busybox:1.36']): string {
+/** A manifest of every kind; `imagesOnly`: the image and the runtime alone (no index is fetched while planning). */
+function manifest(name: string, images = ['docker.io/library/busybox:1.36'], imagesOnly = false): string {
   const file = join(dir, `${name}.yaml`);
-  writeFileSync(
-    file,
-    `apiVersion: ks-bundle/v1
+  const head = `apiVersion: ks-bundle/v1
 kind: BundleManifest
 metadata: {name: ${name}, version: 1.0.0}
 spec:
@@ -71,7 +70,12 @@ spec:
     docker.io: {endpoint: ${registry.host}, insecure: true}
   images:
 ${images.map((i) => `    - ${i}`).join('\n')}
-  files:
+`;
+  writeFileSync(
+    file,
+    imagesOnly
+      ? head
+      : `${head}  files:
     - {url: "${files.url}/tool.bin", sha256: ${sha256sum(join(dir, 'up', 'tool.bin'))}}
   manifests:
     - {url: "${files.url}/cm.yaml", sha256: ${sha256sum(join(dir, 'up', 'cm.yaml'))}}
@@ -225,6 +229,25 @@ describe('disk preflight', () => {
     expect((files.bytesSent.get('/tool.bin') ?? 0) - fileBytes).toBeLessThanOrEqual(1);
   });
 
+  it('a cache on another, small file system is checked on its own: the downloads, naming the cache', async () => {
+    const smallCache = tmpfs('small-cache', '512k');
+    const outDir = join(dir, 'out-cache-small');
+    const lock = join(dir, 'cache-small.lock.yaml');
+    const logFrom = registry.log.length;
+    const r = await runCli(['build', '-m', manifest('cachesmall', undefined, true), '-o', join(outDir, 'b.tar'), '--cache', smallCache, '--lock', lock]);
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toContain(`downloads into the cache in ${smallCache}: needs`);
+    // The output's folder has room: it is not named as short of space.
+    expect(r.stderr).not.toContain(`the bundle in ${outDir}`);
+    const [needed, free] = byteFigures(r.stderr);
+    expect(needed).toBeGreaterThan(512 * 1024);
+    expect(free).toBe(dfAvail(smallCache));
+    expect(readdirSync(smallCache).filter((n) => n.startsWith('work-'))).toEqual([]);
+    expect(existsSync(outDir)).toBe(false);
+    expect(existsSync(lock)).toBe(false);
+    expect(blobGets(logFrom)).toEqual([]);
+  });
+
   describe('unpacking on the taskbox', () => {
     let bundle: () => string;
     beforeAll(async () => {
@@ -241,6 +264,22 @@ describe('disk preflight', () => {
       const [needed, free] = byteFigures(r.stderr);
       expect(needed).toBe(statSync(bundle()).size);
       expect(free).toBe(dfAvail(data));
+      expect(readdirSync(data)).toEqual([]);
+    });
+
+    it('a .tar.gz needs at least the bytes its bundle.yaml counts, however small it is compressed', async () => {
+      const gz = join(dir, 'out', 'full.tar.gz');
+      execFileSync('sh', ['-c', 'gzip -1 -c "$1" > "$2"', 'sh', bundle(), gz]);
+      const compressed = statSync(gz).size;
+      // A data dir that holds the compressed file, but not what it unpacks to.
+      const data = tmpfs('small-gz', `${Math.ceil((compressed + 4 * MB) / 4096) * 4096}`);
+      expect(statSync(bundle()).size).toBeGreaterThan(dfAvail(data));
+      const r = await runCli(['serve', gz, '--data-dir', data, '--listen', '127.0.0.1', '--port', '0']);
+      expect(r.code, r.stderr).toBe(1);
+      expect(r.stderr).toContain(`the unpacked bundle in ${data}`);
+      const [needed, free] = byteFigures(r.stderr);
+      expect(needed).toBeGreaterThan(free);
+      expect(needed).toBeGreaterThan(compressed);
       expect(readdirSync(data)).toEqual([]);
     });
 
