@@ -42,7 +42,7 @@ export async function buildBundle(opts: BuildOptions): Promise<BuildResult> {
     const { plans, unavailable, disk } = await planSession(session);
     if (unavailable.length) throw new UnavailableError(unavailable);
     // Before the first download: a disk that cannot hold the downloads and the bundle fails now, not half way.
-    checkDiskSpace([disk.output, disk.cache], `building ${manifest.name} ${manifest.version}`);
+    checkDiskSpace([disk.output, disk.cache], `building ${manifest.name} ${manifest.version}`, 'downloading');
     const outputs = await allOrFirstError(
       plans.map((p) => p.fetch()),
       (err) => requests.stop(err),

@@ -120,7 +120,7 @@ function tarballBundle(path: string, open: () => Promise<ByteSource>): Bundle {
       const inDataDir = <T>(p: Promise<T>) => p.catch((err) => Promise.reject(localFailure(err, opts.dataDir, 'unpacking the bundle')));
       // Before anything is written: a data dir that cannot hold the unpacked bundle fails now, not half way.
       const needed = await unpackedBytes(await open(), peek);
-      checkDiskSpace([{ ...(await inDataDir(diskAt(opts.dataDir))), bytes: needed, what: 'the unpacked bundle' }], `unpacking ${path}`);
+      checkDiskSpace([{ ...(await inDataDir(diskAt(opts.dataDir))), bytes: needed, what: 'the unpacked bundle' }], `unpacking ${path}`, 'writing anything');
       // Unpacked under a temp name first: the folder's name comes from bundle.yaml, known only once verified.
       const tmp = await inDataDir(mkdir(opts.dataDir, { recursive: true }).then(() => mkdtemp(join(opts.dataDir, '.unpack-'))));
       try {

@@ -12,7 +12,7 @@ import { BUILD_ENVIRONMENT_HELP, addBuildOptions, planOptionsOf, withCancellable
 export function planCommand(): Command {
   return addBuildOptions(
     new Command('plan').description(
-      'Resolve everything a build would fetch, without downloading content: what each kind holds, how big the bundle will be, whether the disk holds it, and what no source can give',
+      'Resolve what a build would fetch, without downloading it: counts and bytes per kind, the bundle\'s size, the disk needed and free, and what no source can give',
     ),
   )
     .option('--json', 'the plan as one JSON document on stdout')

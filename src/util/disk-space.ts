@@ -68,14 +68,15 @@ export function bytesBoth(n: number): string {
 /** Not enough room to finish: named before anything is written, with what is needed and what is free where. Exit 1. */
 export class DiskSpaceError extends KsBundleError {
   readonly shortfalls: DiskShortfall[];
-  constructor(shortfalls: DiskShortfall[], doing: string) {
+  /** `doing`: "building demo 1.0"; `before`: what did not start, "downloading". */
+  constructor(shortfalls: DiskShortfall[], doing: string, before: string) {
     const lines = shortfalls.map((s) => {
       const where = s.needs.map((n) => `${n.what} in ${n.dir}`).join(' and ');
       const shared = s.needs.length > 1 ? ' (one file system)' : '';
       return `  ${where}${shared}: needs ${bytesBoth(s.needed)}, ${bytesBoth(s.free)} free`;
     });
     const folders = [...new Set(shortfalls.flatMap((s) => s.needs.map((n) => n.dir)))];
-    super('FAILED', `not enough disk space for ${doing}; nothing was written:\n${lines.join('\n')}`, {
+    super('FAILED', `not enough disk space for ${doing}; stopped before ${before}:\n${lines.join('\n')}`, {
       hint: `Free space in ${folders.join(' or ')}, or point the command at a folder with more room.`,
     });
     this.shortfalls = shortfalls;
@@ -83,7 +84,7 @@ export class DiskSpaceError extends KsBundleError {
 }
 
 /** Throw DiskSpaceError when any file system cannot hold its needs. */
-export function checkDiskSpace(needs: readonly DiskNeed[], doing: string): void {
+export function checkDiskSpace(needs: readonly DiskNeed[], doing: string, before: string): void {
   const short = diskShortfalls(needs);
-  if (short.length) throw new DiskSpaceError(short, doing);
+  if (short.length) throw new DiskSpaceError(short, doing, before);
 }

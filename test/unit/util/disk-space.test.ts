@@ -26,14 +26,14 @@ describe('checkDiskSpace', () => {
   it('throws an exit-1 error naming the folder, what is needed and what is free, in bytes', () => {
     let err: unknown;
     try {
-      checkDiskSpace([need('/mnt/usb', 7, 3 * 1024 * 1024, 1024 * 1024)], 'building demo 1.0');
+      checkDiskSpace([need('/mnt/usb', 7, 3 * 1024 * 1024, 1024 * 1024)], 'building demo 1.0', 'downloading');
     } catch (e) {
       err = e;
     }
     expect(err).toBeInstanceOf(DiskSpaceError);
     const e = err as DiskSpaceError;
     expect(e.exitCode).toBe(1);
-    expect(e.message).toContain('building demo 1.0');
+    expect(e.message).toContain('not enough disk space for building demo 1.0; stopped before downloading');
     expect(e.message).toContain('the bundle in /mnt/usb: needs 3.0 MiB (3145728 bytes), 1.0 MiB (1048576 bytes) free');
     expect(e.hint).toContain('/mnt/usb');
   });
