@@ -76,6 +76,8 @@ async function raw(ref: string): Promise<Buffer> {
   return (await execFileP('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${ref}`], { encoding: 'buffer' })).stdout;
 }
 
+const statSize = (file: string) => (existsSync(file) ? statSync(file).size : 0);
+
 /** Requests in a registry's access log (combined log format) from `from` on: `GET /v2/…`. */
 function requests(log: string, from = 0): string[] {
   const text = existsSync(log) ? readFileSync(log, 'utf8').slice(from) : '';
@@ -86,7 +88,7 @@ function requests(log: string, from = 0): string[] {
  * Every blob of an image in the alternate once, sized from docker-registry's own storage: the top manifest, and for
  * an index each platform's manifest (both targets are built), each with its config and layers.
  */
-async function expectedBlobs(repoTag: string): Promise<Map<string, number>> {
+async function expectedBlobs(repoTag: string, arches = ['amd64', 'arm64']): Promise<Map<string, number>> {
   const out = new Map<string, number>();
   const onDisk = (digest: string) => statSync(join(tmp, 'ali', 'data', 'docker/registry/v2/blobs/sha256', digest.slice(7, 9), digest.slice(7), 'data')).size;
   const visit = async (ref: string) => {
@@ -95,7 +97,7 @@ async function expectedBlobs(repoTag: string): Promise<Map<string, number>> {
     out.set(digest, onDisk(digest));
     const doc = JSON.parse(bytes.toString());
     const repo = ref.split(/[:@]/)[0];
-    if (doc.manifests) for (const m of doc.manifests) await visit(`${repo}@${m.digest}`);
+    if (doc.manifests) for (const m of doc.manifests.filter((d: any) => arches.includes(d.platform.architecture))) await visit(`${repo}@${m.digest}`);
     else for (const b of [doc.config, ...doc.layers]) out.set(b.digest, onDisk(b.digest));
   };
   await visit(repoTag);
@@ -126,8 +128,8 @@ describe('plan: manifests only, figures of every blob once, what is unavailable'
     const settings = { 'docker.io': { endpoint: `${names.ip(HUB)}:443`, ca: names.ca }, [ALI]: { endpoint: `${names.ip(ALI)}:443`, ca: names.ca } };
     const manifest = testManifest({ targets: [testTarget({ arch: 'amd64' }), testTarget({ arch: 'arm64' })], registries: settings, images: [CONSOLE, APISERVER, GONE], alternates: ALTERNATES });
     const ctx = testContext(manifest, { store: join(tmp, 'plan-cache'), workDir: join(tmp, 'plan-work'), retry: { retries: 1, minTimeoutMs: 50, maxTimeoutMs: 100 } });
-    hubFrom = existsSync(logs.hub) ? statSync(logs.hub).size : 0;
-    aliFrom = existsSync(logs.ali) ? statSync(logs.ali).size : 0;
+    hubFrom = statSize(logs.hub);
+    aliFrom = statSize(logs.ali);
     plan = await planImages(ctx);
     await sleep(300); // the access log is written after the answer
     const seen = [...requests(logs.hub, hubFrom), ...requests(logs.ali, aliFrom)];
@@ -170,9 +172,32 @@ describe('plan: manifests only, figures of every blob once, what is unavailable'
 describe('build with an alternate, under real names over TLS', () => {
   let manifest: string;
   let lockFile: string;
+  let planned: { kinds: Record<string, { count: number; bytes: number; cachedBytes: number }>; unavailable: unknown[] };
+
+  it('plan --json: exit 0, the images figure as the registry stores them, and no blob downloaded', async () => {
+    manifest = manifestFile('ks', [CONSOLE, APISERVER]);
+    const from = { hub: statSize(logs.hub), ali: statSize(logs.ali) };
+    const r = await runCli(['plan', '-m', manifest, '-o', join(tmp, 'out', 'ks.tar'), '--cache', join(tmp, 'cache'), '--json'], { wrap: names.wrap });
+    expect(r.code, r.stderr).toBe(0);
+    planned = JSON.parse(r.stdout);
+    const blobs = new Map([...(await expectedBlobs('kubesphereio/ks-console:v3.4.1', ['amd64'])), ...(await expectedBlobs('kubesphereio/ks-apiserver:v3.4.1', ['amd64']))]);
+    expect(planned.kinds.images).toMatchObject({ count: 2, bytes: [...blobs.values()].reduce((a, b) => a + b, 0) });
+    expect(planned.unavailable).toEqual([]);
+    await sleep(300);
+    const seen = [...requests(logs.hub, from.hub), ...requests(logs.ali, from.ali)];
+    expect(seen.some((x) => x.startsWith('GET /v2/kubesphereio/ks-console/manifests/v3.4.1 200')), seen.join('\n')).toBe(true);
+    expect(seen.filter((x) => x.includes('/blobs/')), seen.join('\n')).toEqual([]);
+  }, 120_000);
+
+  it('plan --json names an image no source has, with each source and why, and exits 1', async () => {
+    const r = await runCli(['plan', '-m', manifestFile('plan-gone', [CONSOLE, GONE]), '--cache', join(tmp, 'cache'), '--json'], { wrap: names.wrap });
+    expect(r.code, r.stderr).toBe(1);
+    expect(JSON.parse(r.stdout).unavailable).toEqual([
+      { kind: 'images', name: GONE, tried: [{ source: GONE, error: 'not-found' }, { source: `${ALI}/kubesphereio/gone:v1`, error: 'not-found' }] },
+    ]);
+  }, 120_000);
 
   it('builds: the lock names the original, the source it was fetched from, and that source\'s digest', async () => {
-    manifest = manifestFile('ks', [CONSOLE, APISERVER]);
     lockFile = manifest.replace(/\.yaml$/, '.lock.yaml');
     const r = await build(manifest, 'ks');
     expect(r.code, r.stderr).toBe(0);
@@ -184,6 +209,10 @@ describe('build with an alternate, under real names over TLS', () => {
     expect([...blobSources].every((s) => s === `${ALI}/kubesphereio/ks-console` || s === `${ALI}/kubesphereio/ks-apiserver`), [...blobSources].join(', ')).toBe(true);
     // The original was asked first, by its own name.
     expect(requests(logs.hub)).toContain('GET /v2/kubesphere/ks-console/manifests/v3.4.1 404');
+    // What plan said, against the bundle written (sizes as GNU tar lists them).
+    const listing = (await execFileP('tar', ['-tvf', join(tmp, 'out', 'ks.tar')], { maxBuffer: 1 << 26 })).stdout.split('\n');
+    const blobBytes = listing.filter((l) => l.includes('/repos/images/blobs/sha256/')).reduce((a, l) => a + Number(l.trim().split(/\s+/)[2]), 0);
+    expect(blobBytes).toBe(planned.kinds.images!.bytes);
   }, 120_000);
 
   it('the bundle\'s mirror serves it under the original name to skopeo and containerd, with the alternate\'s digest', async () => {
