@@ -15,6 +15,9 @@ import { sourcesOf } from '../../src/manifest/alternates.js';
 import { formatReference, parseReference } from '../../src/images/reference.js';
 import { KS_INSTALLER_TARBALL, unpackUpstream } from '../support/upstream.js';
 import { requireTools } from '../support/tools.js';
+import { readKeyring } from '../../src/apt/pgp.js';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const manifestFile = join(root, 'manifests/kubesphere.yaml');
@@ -170,5 +173,24 @@ describe('manifests/kubesphere.yaml', () => {
       }
       for (const image of m.images.map((i) => formatReference(parseReference(i))).filter((i) => !kubesphere.includes(i))) expect(sourcesOf(image, m.alternates), image).toEqual([image]);
     });
+  });
+
+  it("verifies Ubuntu's Release files with the archive key shipped in repos/keyrings/, checked by fingerprint with gpg", async () => {
+    requireTools('gpg');
+    const m = await loadManifest(manifestFile);
+    const keyrings = new Set(m.apt!.sources.filter((s) => s.name.startsWith('ubuntu-')).map((s) => s.keyring));
+    const file = join(root, 'repos/keyrings/ubuntu-archive-keyring.gpg');
+    expect([...keyrings]).toEqual([file]);
+    // gpg's reading: exactly one key, Ubuntu's 2018 archive key by its published fingerprint, its self-signature good.
+    const home = mkdtempSync(join(tmpdir(), 'ksb-gnupg-'));
+    const gpg = (...args: string[]) => execFileSync('gpg', ['--batch', '--homedir', home, ...args], { stdio: ['ignore', 'pipe', 'pipe'] }).toString();
+    gpg('--import', file);
+    const listing = gpg('--with-colons', '--check-sigs');
+    expect(listing.split('\n').filter((l) => l.startsWith('fpr:')).map((l) => l.split(':')[9])).toEqual(['F6ECB3762474EDA9D21B7022871920D1991BC93C']);
+    expect(listing).toMatch(/^uid:.*Ubuntu Archive Automatic Signing Key \(2018\) <ftpmaster@ubuntu\.com>/m);
+    expect(listing).toMatch(/^sig:!::1:871920D1991BC93C:/m);
+    // And the build's own reader sees the same key.
+    const keys = await readKeyring(await readFile(file));
+    expect(keys.map((k) => k.getFingerprint().toUpperCase())).toEqual(['F6ECB3762474EDA9D21B7022871920D1991BC93C']);
   });
 });
