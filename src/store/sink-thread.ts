@@ -9,6 +9,12 @@ import { writeError } from './write-error.js';
 const RING = 16 << 20;
 /** A chunk larger than this is passed in pieces, so one chunk never holds the ring alone. */
 const PIECE = 1 << 20;
+/**
+ * Pieces copied into the ring are told to the thread in one message once this many bytes wait, or at the end of
+ * the event loop's turn. TLS hands over 16 KiB records: a message for each cost the reading thread more than the
+ * copy itself, and the writing thread one small write(2) each.
+ */
+const BATCH = 1 << 20;
 
 export interface SinkResult {
   size: number;
@@ -34,6 +40,10 @@ export class SinkThread {
   private nextId = 0;
   private open = 0;
   private spaceWaiters: Array<() => void> = [];
+  /** Pieces in the ring not yet told to the thread, as `[id, offset, length, pieces]` quadruples. */
+  private batch: number[] = [];
+  private batchBytes = 0;
+  private flushScheduled = false;
   private readonly closing = new Map<number, { resolve: (r: SinkResult) => void; reject: (e: Error) => void }>();
   private failure: Error | undefined;
   /** Files whose thread-side call failed: their writes stop at once. */
@@ -109,8 +119,29 @@ export class SinkThread {
     const offset = this.reserve(piece.length);
     if (offset < 0) return false;
     piece.copy(this.view, offset);
-    this.post({ op: 'write', id, offset, length: piece.length });
+    // Right after the last piece of the same file: one longer write.
+    const b = this.batch;
+    const last = b.length - 4;
+    if (last >= 0 && b[last] === id && b[last + 1]! + b[last + 2]! === offset) {
+      b[last + 2]! += piece.length;
+      b[last + 3]!++;
+    } else b.push(id, offset, piece.length, 1);
+    this.batchBytes += piece.length;
+    if (this.batchBytes >= BATCH) this.flush();
+    else if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(() => this.flush());
+    }
     return true;
+  }
+
+  /** Tell the thread about every piece copied in so far. */
+  private flush(): void {
+    this.flushScheduled = false;
+    if (!this.batch.length) return;
+    this.post({ op: 'write', pieces: this.batch });
+    this.batch = [];
+    this.batchBytes = 0;
   }
 
   /** @internal */
@@ -118,6 +149,7 @@ export class SinkThread {
     return new Promise((resolve, reject) => {
       if (this.failure) return reject(this.failure);
       this.closing.set(id, { resolve, reject });
+      this.flush();
       this.post({ op: 'close', id, encodings });
     });
   }
@@ -143,6 +175,8 @@ export class SinkThread {
   }
 
   private waitForSpace(): Promise<void> {
+    // What waits in the batch is what the thread must consume to make room.
+    this.flush();
     return new Promise((resolve) => {
       this.spaceWaiters.push(resolve);
       Atomics.store(this.control, 1, 1);
