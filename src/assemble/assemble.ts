@@ -88,6 +88,7 @@ export async function buildBundle(opts: BuildOptions): Promise<BuildResult> {
       compress,
       onProgress,
       inBase: since?.inBase,
+      memo: session.ctx.store,
     });
     const lockFiles = [lockFile];
     if (!locked) await writeFileAtomic(lockFile, lockText);

@@ -14,6 +14,8 @@ export interface TarItem {
   size: number;
   file?: string;
   data?: Buffer;
+  /** The file's sha256, as the build knows it: with it, a packed tarball's digest can be remembered. */
+  sha256?: string;
 }
 
 /** An item's header blocks, with the fixed metadata every bundle gets, so the same lock gives the same bytes. */

@@ -13,7 +13,7 @@ import { tempSibling, writeFileAtomic } from '../store/atomic.js';
 import { BUNDLE_YAML, SUMS, isUncovered, topDirName } from './layout.js';
 import { renderSums } from './sha256sums.js';
 import { renderBundleMeta, type BundleMeta } from './meta.js';
-import { writeTarStream, type TarItem } from './tar-writer.js';
+import { itemHead, writeTarStream, type TarItem } from './tar-writer.js';
 import { packTarFile } from './tar-pack-thread.js';
 
 export type Compression = 'none' | 'gzip';
@@ -34,6 +34,17 @@ export interface WriteBundleOptions {
    * but not written; installing the delta over its base takes it from there.
    */
   inBase?: Set<string>;
+  /**
+   * Keeps a tarball's sha256 under a key naming everything packed into it (every header, and each body by its
+   * digest), so packing the same bundle again from the same cache writes it without hashing it again. The content
+   * store is one: its files are named by their digests.
+   */
+  memo?: PackMemo;
+}
+
+export interface PackMemo {
+  recall(key: string): Promise<string | undefined>;
+  remember(key: string, value: string): Promise<void>;
 }
 
 export interface WrittenBundle {
@@ -104,7 +115,7 @@ function tarItems(top: string, entries: BundleEntry[]): TarItem[] {
         items.push({ path: `${top}/${d}/`, type: 'Directory', mode: 0o755, size: 0 });
       }
     }
-    items.push({ path: `${top}/${e.path}`, type: 'File', mode: e.mode ?? 0o644, size: e.size, file: e.file, data: e.data });
+    items.push({ path: `${top}/${e.path}`, type: 'File', mode: e.mode ?? 0o644, size: e.size, file: e.file, data: e.data, sha256: e.sha256 });
   }
   return items;
 }
@@ -119,7 +130,7 @@ async function writeTarball(opts: WriteBundleOptions, ordered: BundleEntry[], on
     onProgress({ type: 'advance', id: 'pack', bytes: done, total });
   };
   try {
-    const { sha256, bytes } = opts.compress === 'gzip' ? await gzipTarFile(tmp, items, onBytes) : await packTarFile(tmp, items, onBytes);
+    const { sha256, bytes } = opts.compress === 'gzip' ? await gzipTarFile(tmp, items, onBytes) : await packRemembered(tmp, items, opts.memo, onBytes);
     await rename(tmp, opts.out);
     await writeFileAtomic(`${opts.out}.sha256`, `${sha256}  ${basename(opts.out)}\n`);
     return { path: opts.out, sha256, bytes };
@@ -127,6 +138,34 @@ async function writeTarball(opts: WriteBundleOptions, ordered: BundleEntry[], on
     await rm(tmp, { force: true });
     throw err instanceof KsBundleError ? err : localFailure(err, dirname(opts.out), 'writing the bundle');
   }
+}
+
+/**
+ * The plain tar into a new file, hashed unless `memo` knows the digest of these very bytes: the same headers in the
+ * same order and the same bodies by digest (the cache's files are named by theirs, and hold nothing else).
+ */
+async function packRemembered(file: string, items: TarItem[], memo: PackMemo | undefined, onBytes: (n: number) => void): Promise<{ sha256: string; bytes: number }> {
+  const key = memo && packKey(items);
+  const known = key ? /^([0-9a-f]{64}) (\d+)\n$/.exec((await memo.recall(key)) ?? '') : null;
+  const packed = await packTarFile(file, items, { hash: !known, onBytes });
+  if (known && Number(known[2]) === packed.bytes) return { sha256: known[1]!, bytes: packed.bytes };
+  const sha256 = packed.sha256 ?? (await hashFile(file)).sha256;
+  if (key) await memo.remember(key, `${sha256} ${packed.bytes}\n`);
+  return { sha256, bytes: packed.bytes };
+}
+
+/** What names a plain tarball's bytes: every header, each inline body, and each file body by its digest and size. */
+function packKey(items: TarItem[]): string | undefined {
+  const h = newSha256().update('ks-bundle tar\n');
+  for (const i of items) {
+    h.update(itemHead(i));
+    if (i.data) h.update(i.data);
+    else if (i.file) {
+      if (!i.sha256) return undefined;
+      h.update(`${i.sha256} ${i.size}\n`);
+    }
+  }
+  return `tar-sha256-${h.digest('hex')}`;
 }
 
 /** The tar through gzip into a new file; the sha256 is of the compressed bytes, the file as shipped. */

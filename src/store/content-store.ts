@@ -1,10 +1,10 @@
 import { createReadStream, createWriteStream } from 'node:fs';
 import { appendFile, mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Transform, type Readable } from 'node:stream';
 import { IntegrityError, redactUrl } from '../errors.js';
-import { SHA256_HEX, hashFile, newSha256 } from './hashing.js';
+import { SHA256_HEX, hashFile, newSha256, sha256OfString } from './hashing.js';
 import { READ_CHUNK } from './chunked-read.js';
 import { tempSibling, writeFileAtomic } from './atomic.js';
 import { asWriteError } from './write-error.js';
@@ -138,10 +138,20 @@ export class ContentStore {
     }
   }
 
-  /** A local file (the installer, this machine's node): hashed first, so a rebuild finds it cached and copies nothing. */
+  /**
+   * A local file (the installer, this machine's node): hashed first, so a rebuild finds it cached and copies nothing.
+   * A file stored before under the same identity (path, device, inode, size, modification and change times) is not
+   * read again: every write to it moves its change time, which no user can set back.
+   */
   async putFile(file: string, expected: Expected, what: string): Promise<StoredBlob> {
+    const before = expected.sha256 ? undefined : await identityOf(file);
+    const seen = before && (await this.readRef(before));
+    if (seen) return seen;
     const known = expected.sha256 ? expected : await hashFile(file);
-    return this.put(createReadStream(file, { highWaterMark: READ_CHUNK }), { ...expected, ...known }, what);
+    const stored = await this.put(createReadStream(file, { highWaterMark: READ_CHUNK }), { ...expected, ...known }, what);
+    // Only a file that did not change while it was read, and not within the clock's granularity of it.
+    if (before && before === (await identityOf(file)) && settled(await stat(file, { bigint: true }))) await this.writeRef(before, stored);
+    return stored;
   }
 
   /**
@@ -159,9 +169,42 @@ export class ContentStore {
     await writeFileAtomic(this.refPath(name), `${blob.sha256} ${blob.size}\n`);
   }
 
+  /**
+   * A value derived from blobs of the store (a packed tarball's sha256, say), kept under a key that names every input
+   * it was derived from: whoever finds it may skip the work that made it.
+   */
+  async recall(key: string): Promise<string | undefined> {
+    return readFile(this.derivedPath(key), 'utf8').catch(() => undefined);
+  }
+
+  async remember(key: string, value: string): Promise<void> {
+    await mkdir(join(this.root, 'derived'), { recursive: true });
+    await writeFileAtomic(this.derivedPath(key), value);
+  }
+
+  private derivedPath(key: string): string {
+    return join(this.root, 'derived', key.replace(/[^A-Za-z0-9._-]/g, '_'));
+  }
+
   private refPath(name: string): string {
     return join(this.root, 'refs', name.replace(/[^A-Za-z0-9._@-]/g, '_'));
   }
+}
+
+/** What names a local file's state without reading it, as a ref name. */
+async function identityOf(file: string): Promise<string> {
+  const st = await stat(file, { bigint: true });
+  const id = [resolve(file), st.dev, st.ino, st.size, st.mtimeNs, st.ctimeNs].join('\0');
+  return `local-file-${sha256OfString(id)}`;
+}
+
+/**
+ * Changed long enough ago that a write in the same clock tick, which would leave the times as they are, is over: the
+ * same rule git applies to its index ("racy git").
+ */
+function settled(st: { ctimeNs: bigint; mtimeNs: bigint }): boolean {
+  const now = BigInt(Date.now()) * 1_000_000n;
+  return now - st.ctimeNs > 2_000_000_000n && now - st.mtimeNs > 2_000_000_000n;
 }
 
 export function checkExpected(actual: { sha256: string; size: number }, expected: Expected, what: string): void {
