@@ -6,7 +6,7 @@ import { basename, join } from 'node:path';
 
 // Worker threads run modules of their own; a single file has no second file to start, so each worker module is
 // bundled first and handed to the CLI as a string by its name (src/util/worker-module.ts starts it with `eval`).
-const WORKERS = ['src/bundle/tar-pack-worker.ts', 'src/bundle/hash-worker.ts', 'src/store/sink-worker.ts'];
+const WORKERS = ['src/bundle/tar-pack-worker.ts', 'src/store/hash-worker.ts', 'src/store/sink-worker.ts'];
 const workers = {};
 for (const entry of WORKERS) {
   const out = await build({ entryPoints: [entry], bundle: true, platform: 'node', format: 'cjs', target: 'node20', write: false, legalComments: 'none', logLevel: 'warning' });

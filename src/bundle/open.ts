@@ -7,7 +7,7 @@ import { writeFileAtomic } from '../store/atomic.js';
 import { BUNDLE_YAML, UNPACKED_MARKER, topDirName } from './layout.js';
 import { parseBundleMeta, type BundleMeta } from './meta.js';
 import { peekTar } from './peek.js';
-import { openByteSource, type ByteSource } from '../parts/source.js';
+import { openByteSource, type ByteCheck, type ByteSource } from '../parts/source.js';
 import { integrityError, verifyFolder, verifyTarball, type VerifyOptions, type VerifyReport } from './verify.js';
 import { baseFolder, describeBase, fillFromBase } from './delta.js';
 import { checkDiskSpace, diskAt } from '../util/disk-space.js';
@@ -47,6 +47,7 @@ export interface UnpackOptions {
   dataDir: string;
   onProgress?: OnProgress;
   verify?: boolean;
+  /** A check over the tarball's bytes (its signature) that rides the verifying read and must pass before it is unpacked. */
   check?: ByteCheck;
   /** A delta's base bundle (tarball, .parts or folder). */
   base?: string;
@@ -54,13 +55,6 @@ export interface UnpackOptions {
   baseDataDir?: string;
 }
 
-/** A check over a tarball's bytes (its signature) that rides the verifying read and must pass before it is unpacked. */
-export interface ByteCheck {
-  update(chunk: Buffer): void;
-  /** The tarball is read again from its start. */
-  restart(): void;
-  finish(): Promise<unknown>;
-}
 
 export async function openBundle(path: string): Promise<Bundle> {
   const st = await stat(path).catch(() => undefined);
@@ -113,8 +107,7 @@ function tarballBundle(path: string, open: () => Promise<ByteSource>): Bundle {
     verify: async (opts) => verifyTarball(await open(), opts),
     peek,
     async unpack(opts) {
-      const tap = opts.check && ((chunk: Buffer) => opts.check!.update(chunk));
-      const reused = await reuseEarlierUnpack(open, opts.dataDir, opts.onProgress, peek, tap);
+      const reused = await reuseEarlierUnpack(open, opts.dataDir, opts.onProgress, peek, opts.check);
       if (reused) await opts.check?.finish();
       if (reused) return reused;
       const inDataDir = <T>(p: Promise<T>) => p.catch((err) => Promise.reject(localFailure(err, opts.dataDir, 'unpacking the bundle')));
@@ -124,8 +117,8 @@ function tarballBundle(path: string, open: () => Promise<ByteSource>): Bundle {
       // Unpacked under a temp name first: the folder's name comes from bundle.yaml, known only once verified.
       const tmp = await inDataDir(mkdir(opts.dataDir, { recursive: true }).then(() => mkdtemp(join(opts.dataDir, '.unpack-'))));
       try {
-        opts.check?.restart(); // a kept unpack that did not match was read once already
-        const report = await verifyTarball(await open(), { onProgress: opts.onProgress, extractTo: tmp, tap });
+        // A check begins again with this read: a kept unpack that did not match was read once already.
+        const report = await verifyTarball(await open(), { onProgress: opts.onProgress, extractTo: tmp, check: opts.check });
         if (!report.ok || !report.meta) throw integrityError(path, report.problems);
         await opts.check?.finish();
         const meta = report.meta;
@@ -157,7 +150,7 @@ async function reuseEarlierUnpack(
   dataDir: string,
   onProgress: OnProgress | undefined,
   peek: (names: readonly string[]) => Promise<Map<string, string>>,
-  tap: ((chunk: Buffer) => void) | undefined,
+  check: ByteCheck | undefined,
 ): Promise<UnpackedBundle | undefined> {
   const claimed = parseBundleMeta((await peek([BUNDLE_YAML])).get(BUNDLE_YAML) ?? '').meta;
   if (!claimed) return undefined;
@@ -165,7 +158,7 @@ async function reuseEarlierUnpack(
   const marker = (await readFile(join(dir, UNPACKED_MARKER), 'utf8').catch(() => '')).trim();
   if (marker !== claimed.sha256sums) return undefined;
   const source = await open();
-  const [tarball, folder] = await Promise.all([verifyTarball(source, { onProgress, tap }), verifyFolder(dir)]);
+  const [tarball, folder] = await Promise.all([verifyTarball(source, { onProgress, check }), verifyFolder(dir)]);
   if (!tarball.ok || !tarball.meta) throw integrityError(source.path, tarball.problems);
   const same = folder.ok && folder.meta?.sha256sums === tarball.meta.sha256sums && topDirName(tarball.meta.name, tarball.meta.version) === topDirName(claimed.name, claimed.version);
   return same ? { dir, meta: tarball.meta, reused: true } : undefined;

@@ -2,7 +2,8 @@ import { lstat, readFile, readdir, readlink } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import type { OnProgress } from '../progress/events.js';
 import { noProgress } from '../progress/events.js';
-import { hashFilesInParallel } from './hash-pool.js';
+import { HashThreads, THREADS_FROM } from '../store/hash-threads.js';
+import { mapLimit } from '../util/concurrency.js';
 import { BUNDLE_YAML, SUMS, UNPACKED_MARKER } from './layout.js';
 import { compareWithSums } from './compare.js';
 import type { VerifyProblem } from './compare.js';
@@ -20,14 +21,16 @@ export async function readBundleDir(root: string, opts: { onProgress?: OnProgres
   let done = 0;
   onProgress({ type: 'start', id: 'verify', label: 'verify bundle', total });
   // Both cores hash: a taskbox verifying a folder again before it trusts it should not wait on one.
-  await hashFilesInParallel(
-    files.map((f) => ({ path: join(root, f.rel), size: f.size })),
-    (i, sha256) => {
-      digests.set(files[i]!.rel, sha256);
-      done += files[i]!.size;
+  const threads = new HashThreads({ threads: total < THREADS_FROM ? 1 : undefined });
+  try {
+    await mapLimit(files, threads.count, async (f) => {
+      digests.set(f.rel, (await threads.hashFile(join(root, f.rel))).sha256);
+      done += f.size;
       onProgress({ type: 'advance', id: 'verify', bytes: done, total });
-    },
-  );
+    });
+  } finally {
+    await threads.close();
+  }
   onProgress({ type: 'done', id: 'verify', bytes: done, cached: false });
   // Read into memory only at a size a bundle's own files have (the same limits as for a tarball).
   const small = async (rel: string): Promise<string | undefined> => {

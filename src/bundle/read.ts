@@ -5,14 +5,14 @@ import { Readable } from 'node:stream';
 import { readTar, TarFormatError, type EntrySink, type TarEntryInfo } from './tar-reader.js';
 import type { OnProgress } from '../progress/events.js';
 import { noProgress } from '../progress/events.js';
-import { newSha256 } from '../store/hashing.js';
+import { hashHere } from '../store/hashing.js';
 import { READ_CHUNK } from '../store/chunked-read.js';
 import { IntegrityError, localFailure } from '../errors.js';
 import { BUNDLE_YAML, SUMS, isUncovered, isUserEditable } from './layout.js';
 import { parseSums } from './sha256sums.js';
 import { compareWithSums, type VerifyProblem } from './compare.js';
 import type { BundleMeta } from './meta.js';
-import type { ByteSource } from '../parts/source.js';
+import type { ByteSource, ReadWith } from '../parts/source.js';
 import { checkEntryPath, linkTargetInside } from './entry-path.js';
 
 export interface BundleReadResult {
@@ -39,6 +39,8 @@ export interface ReadOptions {
   extractTo?: string;
   /** Keep the text of these (small) files. */
   keep?: (rel: string) => boolean;
+  /** The ring to read into and the threads to hash on; without it, everything runs on this thread. */
+  using?: ReadWith;
 }
 
 /**
@@ -60,6 +62,10 @@ export async function readBundleTar(source: ByteSource, opts: ReadOptions = {}):
   const total = source.size;
   const problems: VerifyProblem[] = [];
   const digests = new Map<string, string>();
+  /** Files read, and their digests still being computed on a hashing thread (awaited once the read is over). */
+  const seen = new Set<string>();
+  const hashing: Array<Promise<void>> = [];
+  const hasher = opts.using?.hasher ?? hashHere;
   const texts: { sums?: string; bundleYaml?: string } = {};
   let listed: Map<string, string> | undefined;
   const kept = new Map<string, string>();
@@ -100,7 +106,7 @@ export async function readBundleTar(source: ByteSource, opts: ReadOptions = {}):
       problems.push({ kind: 'bad-entry', path: rel || entry.path, message: `entry of type ${JSON.stringify(entry.typeflag)}${entry.path.endsWith('/') ? ' with a name ending in "/"' : ''}: a bundle holds regular files only` });
       return undefined;
     }
-    if (!rel || digests.has(rel)) {
+    if (!rel || seen.has(rel)) {
       problems.push({ kind: 'bad-entry', path: rel || entry.path, message: rel ? 'appears twice in the archive' : 'a file where the top folder belongs' });
       return undefined;
     }
@@ -110,7 +116,8 @@ export async function readBundleTar(source: ByteSource, opts: ReadOptions = {}):
       return undefined;
     }
     files++;
-    const hash = newSha256();
+    seen.add(rel);
+    const hash = hasher.hash('sha256');
     const keep = rel in MAX_TEXT_BYTES || opts.keep?.(rel) ? ([] as Buffer[]) : undefined;
     const dest = opts.extractTo ? join(opts.extractTo, rel) : undefined;
     // The folder first, then the file: `wx` refuses to follow or replace anything already there.
@@ -119,14 +126,18 @@ export async function readBundleTar(source: ByteSource, opts: ReadOptions = {}):
     if (opened) unclosed.add(opened);
     return {
       async write(chunk) {
-        hash.update(chunk);
+        const fed = hash.update(chunk);
+        if (fed) await fed;
         bytes += chunk.length;
         keep?.push(Buffer.from(chunk));
         // Awaited: the reader reuses the chunk's buffer once this returns.
         if (opened) await local(writeAll(await opened, chunk));
       },
       async end() {
-        digests.set(rel, hash.digest('hex'));
+        digests.set(rel, ''); // in archive order; the digest comes when its thread is done
+        const done = hash.digest().then((d) => void digests.set(rel, d.toString('hex')));
+        done.catch(() => {}); // awaited after the read; a read that fails first must not leave it unhandled
+        hashing.push(done);
         if (rel === BUNDLE_YAML) texts.bundleYaml = Buffer.concat(keep!).toString('utf8');
         if (rel === SUMS) {
           texts.sums = Buffer.concat(keep!).toString('utf8');
@@ -164,7 +175,7 @@ export async function readBundleTar(source: ByteSource, opts: ReadOptions = {}):
   let corrupt: string | undefined;
   // The tar reader stops at the end-of-archive marker; the bytes after it (padding, the last parts of a split
   // bundle) are read too, so that every part is checked, a signature sees every byte, and gzip checks its trailer.
-  const it = counted(source.chunks())[Symbol.asyncIterator]();
+  const it = counted(source.chunks(opts.using))[Symbol.asyncIterator]();
   const held: AsyncIterable<Buffer> = { [Symbol.asyncIterator]: () => ({ next: () => it.next() }) };
   const tar = await tarStream(source, held);
   try {
@@ -186,6 +197,7 @@ export async function readBundleTar(source: ByteSource, opts: ReadOptions = {}):
     for (const fh of unclosed) await fh.then((h) => h.close(), () => {});
   }
   for await (const _ of held);
+  await Promise.all(hashing);
   onProgress({ type: 'done', id: 'verify', bytes: read, cached: false });
   problems.push(...source.problems);
   if (corrupt || top === undefined) {

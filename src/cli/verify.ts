@@ -22,7 +22,7 @@ export function verifyCommand(): Command {
       const t0 = Date.now();
       const opened = await openBundle(bundle);
       const signature = o.key ? await bundleSignatureCheck(bundle, o.key) : undefined;
-      const report = await opened.verify({ onProgress: renderer.onProgress, keep: keptForCompleteness, tap: signature?.update }).finally(() => renderer.stop());
+      const report = await opened.verify({ onProgress: renderer.onProgress, keep: keptForCompleteness, check: signature }).finally(() => renderer.stop());
       // Checked only over bytes that all matched: a bundle with problems fails on them first.
       const signed = signature && report.ok ? await signature.finish() : undefined;
       const arches = (report.meta?.targets ?? []).map((t) => t.arch);

@@ -1,8 +1,8 @@
 import { readFile, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { IntegrityError, InputError } from '../errors.js';
-import { readChunks, readHead } from '../store/chunked-read.js';
-import { newSha256 } from '../store/hashing.js';
+import { readChunks, readHead, type BufferPool } from '../store/chunked-read.js';
+import { hashHere, type Hasher } from '../store/hashing.js';
 import { PARTS_SUFFIX, isPartsFile, parseParts, type PartRef } from './parts-file.js';
 
 /** A damaged part, found while its bytes streamed past; reading goes on so every problem is listed. */
@@ -10,6 +10,27 @@ export interface PartProblem {
   kind: 'changed';
   path: string;
   message: string;
+}
+
+/** What a read can run with: buffers from a ring that hashing threads read from, and hashes on those threads. */
+export interface ReadWith {
+  pool?: BufferPool;
+  hasher?: Hasher;
+}
+
+/** A check over every byte of a tarball (its signature) that rides the read verifying it: no second pass. */
+export interface ByteCheck {
+  /** A read from the tarball's first byte begins, hashing with `hasher` (usable until `end` has resolved). */
+  begin(hasher: Hasher): ByteTap;
+  /** Throws unless the bytes of the read begun last pass. */
+  finish(): Promise<unknown>;
+}
+
+export interface ByteTap {
+  /** Each chunk of the read, in order. */
+  update(chunk: Buffer): void | Promise<void>;
+  /** The read is over: take the digests while the hasher is still there. */
+  end(): Promise<void>;
 }
 
 /**
@@ -23,7 +44,7 @@ export interface ByteSource {
   bundlePath: string;
   size: number;
   /** Every byte in order. A chunk is valid only until the next one is asked for. */
-  chunks(): AsyncIterable<Buffer>;
+  chunks(using?: ReadWith): AsyncIterable<Buffer>;
   /** The first bytes (a gzip magic, say). */
   head(n: number): Promise<Buffer>;
   /**
@@ -50,8 +71,8 @@ export async function openFile(path: string): Promise<ByteSource> {
     problems: [],
     stop: () => (stopped = true),
     head: (n) => readHead(path, n),
-    async *chunks() {
-      for await (const c of readChunks(path)) {
+    async *chunks(using) {
+      for await (const c of readChunks(path, { pool: using?.pool })) {
         if (stopped) return;
         yield c;
       }
@@ -108,20 +129,29 @@ class PartsSource implements ByteSource {
     return readHead(this.parts[0]!.path, n);
   }
 
-  async *chunks(): AsyncGenerator<Buffer> {
+  /** Each part is hashed as it streams past (on a hashing thread when `using` has one), to name a damaged part. */
+  async *chunks(using?: ReadWith): AsyncGenerator<Buffer> {
+    const digests: Array<Promise<Buffer>> = [];
     for (const [i, part] of this.parts.entries()) {
-      if (this.stopped) return;
-      const hash = newSha256();
+      if (this.stopped) break;
+      const hash = (using?.hasher ?? hashHere).hash('sha256');
       try {
-        for await (const c of readChunks(part.path)) {
-          hash.update(c);
+        for await (const c of readChunks(part.path, { pool: using?.pool })) {
+          const fed = hash.update(c);
+          if (fed) await fed;
           yield c;
         }
       } catch (err: any) {
         if (err?.code !== 'ENOENT') throw err;
         throw new IntegrityError(`${part.path}: part ${i + 1} of ${this.parts.length} is missing`, { hint: `Copy it again beside ${basename(this.path)}.` });
       }
-      const got = hash.digest('hex');
+      // Compared once the read is over: waiting here would stall the read until the hash caught up.
+      const digest = hash.digest();
+      digest.catch(() => {}); // awaited below, unless the reader stops first
+      digests.push(digest);
+    }
+    for (const [i, d] of (await Promise.all(digests)).entries()) {
+      const [got, part] = [d.toString('hex'), this.parts[i]!];
       if (got !== part.sha256) {
         this.problems.push({ kind: 'changed', path: part.path, message: `part ${i + 1} of ${this.parts.length} is damaged: sha256 ${got}, ${basename(this.path)} says ${part.sha256}` });
       }
@@ -138,8 +168,8 @@ export function tapSource(source: ByteSource, tap: (chunk: Buffer) => void | Pro
     get problems() {
       return source.problems;
     },
-    async *chunks() {
-      for await (const c of source.chunks()) {
+    async *chunks(using) {
+      for await (const c of source.chunks(using)) {
         await tap(c);
         yield c;
       }

@@ -2,8 +2,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { IntegrityError, InputError } from '../errors.js';
 import { PARTS_SUFFIX, isPartsFile } from '../parts/parts-file.js';
-import { createSignatureCheck, type SignatureCheck } from './detached.js';
-import { readVerifyingKey } from './keys.js';
+import type { SignatureCheck } from './detached.js';
 
 /** A signature file is a few hundred bytes. */
 const MAX_SIGNATURE = 64 << 10;
@@ -24,6 +23,8 @@ export async function bundleSignatureCheck(bundle: string, keyFile: string): Pro
   if ((await stat(bundle).catch(() => undefined))?.isDirectory()) {
     throw new InputError(`${bundle}: an unpacked folder has no signature to check`, { hint: 'The signature covers the tarball: give the .tar (or its .parts) with --key.' });
   }
+  // OpenPGP (a megabyte of code to load) only when a signature is asked for: a plain verify starts without it.
+  const [{ readVerifyingKey }, { createSignatureCheck }] = await Promise.all([import('./keys.js'), import('./detached.js')]);
   const key = await readVerifyingKey(keyFile);
   const sigFile = signatureFileOf(bundle);
   let text: Buffer;

@@ -1,6 +1,7 @@
-import { createHash, getHashes, type Hash } from 'node:crypto';
+import { createHash, getHashes } from 'node:crypto';
 import * as openpgp from 'openpgp';
 import { IntegrityError, InputError } from '../errors.js';
+import type { Hasher, StreamHash } from '../store/hashing.js';
 
 /**
  * Detached OpenPGP signatures over a bundle's bytes, as `gpg --detach-sign` makes them and `gpg --verify` checks
@@ -10,7 +11,7 @@ import { IntegrityError, InputError } from '../errors.js';
  * read itself) and its sign held the whole file in memory (2 GB RSS). openpgp signs and checks the digest only
  * (the hash of data, then the signature's hashed fields, then the trailer), and its SignaturePacket takes that
  * digest precomputed (`hashed`, the field its own streaming path fills); so we feed the data to a Node hash as it
- * streams and let openpgp do the public-key half.
+ * streams (on a hashing thread when the read has them) and let openpgp do the public-key half.
  */
 
 /** The trailer hashed after the data (RFC 9580 5.2.4): version, 0xFF, the length of the hashed fields. */
@@ -27,28 +28,29 @@ function nodeHashName(algo: number): string | undefined {
 
 /** Hashes the data for one signature packet: salt (v6) first, then every chunk, then the signature's own fields. */
 class PacketHash {
-  private readonly hash: Hash;
-  constructor(readonly packet: openpgp.SignaturePacket, name: string) {
-    this.hash = createHash(name);
+  private readonly hash: StreamHash;
+  constructor(readonly packet: openpgp.SignaturePacket, name: string, hasher: Hasher) {
+    this.hash = hasher.hash(name);
     const salt = (packet as any).salt as Uint8Array | null;
-    if (packet.version === 6 && salt) this.hash.update(salt);
+    if (packet.version === 6 && salt) void this.hash.update(salt);
   }
-  update(chunk: Buffer): void {
-    this.hash.update(chunk);
+  update(chunk: Buffer): void | Promise<void> {
+    return this.hash.update(chunk);
   }
-  digest(): Uint8Array {
-    this.hash.update((this.packet as any).signatureData);
-    this.hash.update(trailer(this.packet));
-    return new Uint8Array(this.hash.digest());
+  async digest(): Promise<Uint8Array> {
+    await this.hash.update((this.packet as any).signatureData);
+    await this.hash.update(trailer(this.packet));
+    return new Uint8Array(await this.hash.digest());
   }
 }
 
 export interface SignatureCheck {
-  /** Every byte of the signed file, in order. */
-  update(chunk: Buffer): void;
-  /** Forget the bytes seen so far: the file is about to be read again from its start. */
-  restart(): void;
-  /** Throws an IntegrityError unless a signature by the key matches the bytes seen. */
+  /**
+   * A read of the signed file from its first byte begins (forgetting any earlier one): `update` takes every chunk in
+   * order, `end` takes the digests from `hasher` when the read is over.
+   */
+  begin(hasher: Hasher): { update(chunk: Buffer): void | Promise<void>; end(): Promise<void> };
+  /** Throws an IntegrityError unless a signature by the key matches the bytes of the read begun last. */
   finish(): Promise<{ fingerprint: string; created: Date }>;
 }
 
@@ -83,20 +85,30 @@ export async function createSignatureCheck(signatureText: Buffer, sigFile: strin
     if (!name) throw new IntegrityError(`${sigFile}: signed with hash algorithm ${p.hashAlgorithm}, which this ks-bundle does not check`);
     hashes.push({ packet: p, name });
   }
-  let running = hashes.map((h) => new PacketHash(h.packet, h.name));
+  let digests: Uint8Array[] = [];
   return {
-    update(chunk) {
-      for (const h of running) h.update(chunk);
-    },
-    restart() {
-      running = hashes.map((h) => new PacketHash(h.packet, h.name));
+    begin(hasher) {
+      const running = hashes.map((h) => new PacketHash(h.packet, h.name, hasher));
+      digests = [];
+      return {
+        async update(chunk) {
+          for (const h of running) {
+            const fed = h.update(chunk);
+            if (fed) await fed;
+          }
+        },
+        async end() {
+          digests = await Promise.all(running.map((h) => h.digest()));
+        },
+      };
     },
     async finish() {
       const reasons: string[] = [];
-      for (const h of running) {
+      for (const [i, h] of hashes.entries()) {
         const p = h.packet;
         try {
-          (p as any).hashed = h.digest();
+          if (!digests[i]) throw new Error('the signed bytes were not read');
+          (p as any).hashed = digests[i];
           const signingKey = await key.getSigningKey(p.issuerKeyID, p.created);
           await p.verify(signingKey.keyPacket, openpgp.enums.signature.binary, undefined as any, new Date(), true);
           return { fingerprint, created: p.created ?? new Date(0) };

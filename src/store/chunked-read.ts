@@ -7,44 +7,66 @@ export const READ_CHUNK = 1 << 20;
 const spare: Buffer[] = [];
 const MAX_SPARE = 16;
 
+/** Where a read's buffers come from and go back to (a shared ring that hashing threads read from, say). */
+export interface BufferPool {
+  /** A buffer of READ_CHUNK bytes. */
+  take(): Buffer | Promise<Buffer>;
+  give(buf: Buffer): void;
+}
+
 /**
  * Read a file, or its bytes [start, end), through `depth` reused buffers, with the next reads in flight while the
  * caller works on the current chunk. A fresh buffer per chunk, as createReadStream gives, costs page faults on every
  * MiB; reusing a few keeps memory flat and hashing near its in-memory speed. The buffers go back to a small pool for
- * the next file. Each yielded chunk is valid only until the next iteration: copy what must outlive it.
- * `source` is a path, or a file the caller opened (and closes itself).
+ * the next file, or come from `pool` and go back there. Each yielded chunk is valid only until the next iteration:
+ * copy what must outlive it. `source` is a path, or a file the caller opened (and closes itself).
  */
-export async function* readChunks(source: string | FileHandle, opts: { start?: number; end?: number; depth?: number } = {}): AsyncGenerator<Buffer> {
+export async function* readChunks(source: string | FileHandle, opts: { start?: number; end?: number; depth?: number; pool?: BufferPool } = {}): AsyncGenerator<Buffer> {
   const { start = 0, end = Infinity, depth = 2 } = opts;
   const path = typeof source === 'string' ? source : `file descriptor ${source.fd}`;
   const fh = typeof source === 'string' ? await open(source, 'r') : source;
-  const buffers = Array.from({ length: depth }, () => spare.pop() ?? Buffer.allocUnsafeSlow(READ_CHUNK));
+  const own = opts.pool ? [] : Array.from({ length: depth }, () => spare.pop() ?? Buffer.allocUnsafeSlow(READ_CHUNK));
+  const pool: BufferPool = opts.pool ?? { take: () => own.pop()!, give: (buf) => void own.push(buf) };
   const inFlight: Array<{ read: Promise<{ bytesRead: number }>; buf: Buffer; wanted: number }> = [];
   let pos = start;
-  let issued = 0;
   let ended = false;
-  const issue = () => {
+  const issue = async () => {
     const wanted = Math.min(READ_CHUNK, end - pos);
     if (ended || wanted <= 0) return;
-    const buf = buffers[issued++ % depth]!;
-    inFlight.push({ read: fh.read(buf, 0, wanted, pos), buf, wanted });
     pos += wanted;
+    const buf = await pool.take();
+    inFlight.push({ read: fh.read(buf, 0, wanted, pos - wanted), buf, wanted });
   };
   try {
-    for (let i = 0; i < depth; i++) issue();
+    for (let i = 0; i < depth; i++) await issue();
     for (let next = inFlight.shift(); next; next = inFlight.shift()) {
-      const { bytesRead } = await next.read;
-      if (bytesRead > 0 && ended) throw new Error(`${path}: a short read in the middle of the file`);
+      let bytesRead: number;
+      try {
+        ({ bytesRead } = await next.read);
+      } catch (err) {
+        pool.give(next.buf);
+        throw err;
+      }
+      if (bytesRead > 0 && ended) {
+        pool.give(next.buf);
+        throw new Error(`${path}: a short read in the middle of the file`);
+      }
       if (bytesRead < next.wanted) ended = true; // the end of the file: reads already issued past it come back empty
-      if (bytesRead === 0) continue;
-      yield next.buf.subarray(0, bytesRead);
-      issue(); // into the buffer the caller just gave back
+      if (bytesRead > 0) {
+        try {
+          yield next.buf.subarray(0, bytesRead);
+        } finally {
+          pool.give(next.buf); // the caller asked for the next chunk (or stopped): this one is done with
+        }
+      } else pool.give(next.buf);
+      await issue();
     }
   } finally {
     // A consumer that stops early must not close the file under reads still in flight.
     await Promise.all(inFlight.map((f) => f.read.catch(() => {})));
+    for (const f of inFlight) pool.give(f.buf);
     if (fh !== source) await fh.close();
-    spare.push(...buffers.slice(0, MAX_SPARE - spare.length));
+    spare.push(...own.slice(0, MAX_SPARE - spare.length));
   }
 }
 

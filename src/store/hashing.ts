@@ -28,3 +28,26 @@ export function parseIntegrity(sri: string): { algorithm: string; digest: string
 export function sha256OfString(text: string | Buffer): string {
   return createHash('sha256').update(text).digest('hex');
 }
+
+/** One running hash, wherever it runs. */
+export interface StreamHash {
+  /** Add bytes; the chunk may be reused once this returns (or the promise it returns resolves). */
+  update(chunk: Uint8Array): void | Promise<void>;
+  digest(): Promise<Buffer>;
+}
+
+/** Makes running hashes: on this thread (`hashHere`), or on hashing threads (`HashThreads`). */
+export interface Hasher {
+  hash(algorithm: string): StreamHash;
+}
+
+/** Hashes on the calling thread, for reads too small to be worth a thread. */
+export const hashHere: Hasher = {
+  hash(algorithm) {
+    const h = createHash(algorithm);
+    return {
+      update: (chunk) => void h.update(chunk),
+      digest: async () => h.digest(),
+    };
+  },
+};

@@ -1,0 +1,113 @@
+// Benchmark: `ks-bundle verify` at the speed of the disk. The CLI as a taskbox runs it (the single-file
+// dist/ks-bundle.mjs a bundle carries as bin/ks-bundle.mjs) against `cat BUNDLE > /dev/null`, on a ≥ 1 GB bundle of
+// mixed files, the bundle's own pages dropped from the page cache before every run (posix_fadvise DONTNEED on its
+// files only: other jobs on the machine keep their cache). Four commands take turns, in a rotating order, for N rounds:
+//   cat BUNDLE · verify BUNDLE · verify BUNDLE.parts (700 MiB parts) · verify BUNDLE --key public.asc
+// and each is reported by its fastest round (the least disturbed by other jobs) and its median, as a ratio to cat's,
+// with its peak RSS (GNU time %M; 1 MB = 10^6 bytes). Start-up: the fastest of 10 `verify` runs of a one-file bundle.
+// usage: npm run build && npx tsx bench/verify-disk.ts [GiB=1.1] [rounds=8]
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { median } from './lib/measure.js';
+
+const GiB = Number(process.argv[2] ?? 1.1);
+const rounds = Number(process.argv[3] ?? 8);
+const repo = resolve(import.meta.dirname, '..');
+const cli = join(repo, 'dist/ks-bundle.mjs');
+if (!existsSync(cli)) throw new Error('run `npm run build` first: the bench runs dist/ks-bundle.mjs');
+const work = '/var/tmp/ksb-bench-verify-disk';
+rmSync(work, { recursive: true, force: true });
+const sh = (script: string) => execFileSync('sh', ['-c', script], { stdio: ['ignore', 'pipe', 'inherit'] }).toString();
+const load = () => sh('uptime').trim().replace(/^.*load average:\s*/, 'load ');
+
+/** A tree like a real bundle's (a few big layers, many debs, lots of small wheels), packed by the real writer. */
+function makeBundle(name: string, gib: number): string {
+  const tree = join(work, `${name}-tree`);
+  const kib = (g: number) => g * 1024 * 1024;
+  const plan: Array<[string, number, number]> = gib < 0.01
+    ? [['repos/files/one', 1, 4]]
+    : [
+        ['repos/images/blobs/sha256/layer', 6, kib(gib * 0.6) / 6],
+        ['repos/apt/pool/pkg', 200, kib(gib * 0.3) / 200],
+        ['repos/pip/files/wheel', 1000, kib(gib * 0.1) / 1000],
+      ];
+  for (const [prefix, count, size] of plan) {
+    mkdirSync(join(tree, prefix, '..'), { recursive: true });
+    for (let i = 0; i < count; i++) sh(`head -c ${Math.round(size)}K /dev/urandom > ${tree}/${prefix}-${i}.bin`);
+  }
+  sh(`cd ${tree} && find . -type f | sed 's|^./||' | LC_ALL=C sort | xargs -d '\\n' sha256sum > ${work}/${name}.sums`);
+  const out = join(work, `${name}.tar`);
+  execFileSync('node', [join(repo, 'bench/lib/pack-tree.mjs'), tree, join(work, `${name}.sums`), out], { cwd: repo });
+  rmSync(tree, { recursive: true, force: true });
+  return out;
+}
+
+mkdirSync(work, { recursive: true });
+console.log(`${load()}; making a ${GiB} GiB bundle in ${work} …`);
+const bundle = makeBundle('bench', GiB);
+const partsDir = join(work, 'parts');
+mkdirSync(partsDir);
+sh(`cp ${bundle} ${partsDir}/bench.tar`);
+execFileSync('node', [cli, 'split', join(partsDir, 'bench.tar'), '--size', '700M'], { stdio: 'ignore' });
+rmSync(join(partsDir, 'bench.tar'));
+execFileSync('node', [cli, 'keygen', '--out', join(work, 'keys')], { stdio: 'ignore' });
+execFileSync('node', [cli, 'sign', bundle, '--key', join(work, 'keys/private.asc')], { stdio: 'ignore' });
+const tiny = makeBundle('tiny', 0);
+const partFiles = readdirSync(partsDir).filter((f) => /\.part\d+$/.test(f)).map((f) => join(partsDir, f));
+// Written back once, so that DONTNEED can drop every page (dirty pages stay cached until written).
+sh(`sync ${bundle} ${partFiles.join(' ')}`);
+
+const dropScript = join(work, 'drop.py');
+writeFileSync(dropScript, 'import os, sys\nfor f in sys.argv[1:]:\n    fd = os.open(f, os.O_RDONLY)\n    os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)\n    os.close(fd)\n');
+const cached = (files: string[]) => Number(sh(`fincore -nb -o RES ${files.join(' ')} 2>/dev/null | awk '{s+=$1} END {print s+0}'`).trim());
+
+interface Run {
+  seconds: number;
+  rssMB: number;
+}
+function timed(files: string[], cmd: string, args: string[]): Run {
+  execFileSync('python3', [dropScript, ...files]);
+  const left = cached(files);
+  if (left > 1 << 20) throw new Error(`${left} bytes of ${files.join(' ')} still cached after DONTNEED`);
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync('/usr/bin/time', ['-f', '%M', cmd, ...args], { encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'] });
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}): ${r.stderr.slice(-2000)}`);
+  return { seconds, rssMB: (Number(r.stderr.trim().split('\n').pop()) * 1024) / 1e6 };
+}
+
+const commands: Record<string, () => Run> = {
+  cat: () => timed([bundle], 'sh', ['-c', `cat ${bundle} > /dev/null`]),
+  verify: () => timed([bundle], 'node', [cli, 'verify', bundle, '--allow-missing']),
+  'verify parts': () => timed(partFiles, 'node', [cli, 'verify', join(partsDir, 'bench.tar.parts'), '--allow-missing']),
+  'verify --key': () => timed([bundle], 'node', [cli, 'verify', bundle, '--allow-missing', '--key', join(work, 'keys/public.asc')]),
+};
+const names = Object.keys(commands);
+const runs = new Map<string, Run[]>(names.map((n) => [n, []]));
+const loads: string[] = [load()];
+for (let r = 0; r < rounds; r++) {
+  // A rotating order: no command always runs first, or always on the heels of the same one.
+  for (let i = 0; i < names.length; i++) {
+    const name = names[(r + i) % names.length]!;
+    runs.get(name)!.push(commands[name]!());
+  }
+  process.stdout.write(`round ${r + 1}: ${names.map((n) => `${n} ${runs.get(n)!.at(-1)!.seconds.toFixed(2)} s`).join(', ')}\n`);
+}
+loads.push(load());
+
+const startup: number[] = [];
+for (let i = 0; i < 10; i++) startup.push(timed([tiny], 'node', [cli, 'verify', tiny, '--allow-missing']).seconds);
+
+const best = (n: string) => Math.min(...runs.get(n)!.map((r) => r.seconds));
+const size = Number(sh(`stat -c %s ${bundle}`));
+console.log(`\nbundle ${(size / 1e9).toFixed(2)} GB (${partFiles.length} parts of 700 MiB), ${rounds} rounds, pages dropped (posix_fadvise DONTNEED) before every run`);
+console.log(`machine load before and after: ${loads.join(' / ')}`);
+for (const n of names) {
+  const rs = runs.get(n)!;
+  const ratio = n === 'cat' ? '' : `  ${(best(n) / best('cat')).toFixed(2)}× cat (fastest), median of rounds ${median(rs.map((x, i) => x.seconds / runs.get('cat')![i]!.seconds)).toFixed(2)}×`;
+  console.log(`${n.padEnd(13)} fastest ${best(n).toFixed(2)} s (${(size / best(n) / 1e9).toFixed(2)} GB/s), median ${median(rs.map((x) => x.seconds)).toFixed(2)} s, peak RSS ${Math.max(...rs.map((x) => x.rssMB)).toFixed(0)} MB${ratio}`);
+}
+console.log(`verify parts / verify: ${(best('verify parts') / best('verify')).toFixed(2)}× (fastest); verify --key / verify: ${(best('verify --key') / best('verify')).toFixed(2)}×`);
+console.log(`start-up (verify of a one-file bundle): fastest ${Math.min(...startup).toFixed(3)} s, median ${median(startup).toFixed(3)} s`);
+rmSync(work, { recursive: true, force: true });

@@ -1,0 +1,109 @@
+/**
+ * A hashing thread's program (started by hash-threads.ts; inlined into the single-file CLI by
+ * scripts/bundle-cli.mjs). It keeps the hashes of the streams its owner opened on it and feeds them, in the order
+ * sent, either bytes that lie in the shared ring the owner reads into (no copy: only where they are is posted) or
+ * small byte strings sent with the message. It also hashes whole files by path with plain blocking reads. When it
+ * is done with a ring slot it says so in shared memory, and posts "free" only when the owner waits for one.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { closeSync, constants, openSync, readSync } from 'node:fs';
+import { createHash, type Hash } from 'node:crypto';
+
+export type HashRequest =
+  | { op: 'open'; id: number; algorithm: string }
+  | { op: 'ring'; id: number; slot: number; start: number; end: number }
+  | { op: 'bytes'; id: number; bytes: Uint8Array }
+  | { op: 'digest'; id: number }
+  | { op: 'file'; id: number; path: string };
+
+export type HashAnswer =
+  | { op: 'free' }
+  | { op: 'digest'; id: number; digest: Uint8Array }
+  | { op: 'file'; id: number; sha256: string; size: number }
+  | { op: 'failed'; id: number; error: { code: string; message: string } };
+
+export interface HashWorkerData {
+  ring: SharedArrayBuffer;
+  slotSize: number;
+  /** One count per slot: holders (the reader, and each hash that still has to read it); 0 is free. */
+  refs: SharedArrayBuffer;
+  /** [0] the owner waits for a free slot; [1 + thread] jobs this thread has finished. */
+  control: SharedArrayBuffer;
+  thread: number;
+}
+
+const data = workerData as HashWorkerData;
+const ring = Buffer.from(data.ring);
+const refs = new Int32Array(data.refs);
+const control = new Int32Array(data.control);
+const hashes = new Map<number, Hash>();
+/** Files are read through one 1 MiB buffer: flat memory, hashing near its in-memory speed. */
+const fileBuf = Buffer.allocUnsafe(1 << 20);
+const port = parentPort!;
+
+function hashFile(path: string): { sha256: string; size: number } {
+  // A file swapped for a link since the folder was walked is not followed.
+  const fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+  try {
+    const h = createHash('sha256');
+    let size = 0;
+    for (let n = readSync(fd, fileBuf, 0, fileBuf.length, null); n > 0; n = readSync(fd, fileBuf, 0, fileBuf.length, null)) {
+      h.update(fileBuf.subarray(0, n));
+      size += n;
+    }
+    return { sha256: h.digest('hex'), size };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function release(slot: number): void {
+  if (Atomics.sub(refs, slot, 1) === 1 && Atomics.compareExchange(control, 0, 1, 0) === 1) port.postMessage({ op: 'free' } satisfies HashAnswer);
+}
+
+/** A stream that failed (an unknown algorithm) answers its digest with the error. */
+const failed = new Map<number, { code: string; message: string }>();
+
+function handle(m: HashRequest): HashAnswer | undefined {
+  switch (m.op) {
+    case 'open':
+      try {
+        hashes.set(m.id, createHash(m.algorithm));
+      } catch (err) {
+        failed.set(m.id, { code: 'EHASH', message: (err as Error).message });
+      }
+      return undefined;
+    case 'ring':
+      try {
+        hashes.get(m.id)?.update(ring.subarray(m.slot * data.slotSize + m.start, m.slot * data.slotSize + m.end));
+      } finally {
+        release(m.slot);
+      }
+      return undefined;
+    case 'bytes':
+      hashes.get(m.id)?.update(m.bytes);
+      return undefined;
+    case 'digest': {
+      const h = hashes.get(m.id);
+      hashes.delete(m.id);
+      const error = failed.get(m.id);
+      failed.delete(m.id);
+      if (!h) return { op: 'failed', id: m.id, error: error ?? { code: 'EHASH', message: `no hash ${m.id}` } };
+      const d = h.digest();
+      return { op: 'digest', id: m.id, digest: new Uint8Array(d.buffer, d.byteOffset, d.length) };
+    }
+    case 'file':
+      try {
+        return { op: 'file', id: m.id, ...hashFile(m.path) };
+      } catch (err) {
+        const e = err as NodeJS.ErrnoException;
+        return { op: 'failed', id: m.id, error: { code: e.code ?? 'EUNKNOWN', message: e.message } };
+      }
+  }
+}
+
+port.on('message', (m: HashRequest) => {
+  const answer = handle(m);
+  Atomics.add(control, 1 + data.thread, 1);
+  if (answer) port.postMessage(answer);
+});
