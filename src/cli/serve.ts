@@ -39,6 +39,7 @@ export function serveCommand(): Command {
         listen: o.listen,
         port: o.port,
         logDir: o.logDir,
+        serves: opened.meta.sha256sums,
       });
       if (o.pidFile) await writeFileAtomic(o.pidFile, `${process.pid}\n`);
       process.stdout.write(`serving ${dir} on ${o.listen} port ${mirror.port}, here at ${mirror.url}/ (read-only; Ctrl-C stops)\n`);

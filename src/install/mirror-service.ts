@@ -1,13 +1,14 @@
 import { spawn } from 'node:child_process';
 import { existsSync, openSync } from 'node:fs';
-import { chmod, mkdir, readFile, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { chmod, mkdir, readFile, readdir, rm } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { KsBundleError } from '../errors.js';
 import { writeFileAtomic } from '../store/atomic.js';
 import { localUrl } from '../mirror/address.js';
+import { SERVES_HEADER } from '../mirror/server.js';
 
 export interface MirrorService {
   /** How the nodes reach it (the advertised address). */
@@ -23,10 +24,13 @@ const UNIT = 'ks-bundle-mirror';
 
 /**
  * The mirror as a background service on the taskbox: a systemd unit where systemd runs, else a detached process
- * with a pid file. A mirror already answering /healthz for this bundle is kept.
+ * with a pid file. A mirror already answering /healthz for this bundle is kept; one serving another bundle (the
+ * release before, after an upgrade or a delta) is stopped and replaced.
  */
 export async function startMirrorService(opts: {
   bundleDir: string;
+  /** The bundle's root digest, which its mirror names on /healthz. */
+  serves: string;
   stateDir: string;
   listen: string;
   port: number;
@@ -43,10 +47,11 @@ export async function startMirrorService(opts: {
   await mkdir(logDir, { recursive: true, mode: 0o700 });
   await chmod(logDir, 0o700);
   const pidFile = join(opts.stateDir, 'mirror.pid');
-  if (await healthy(local)) {
+  if (await healthy(local, opts.serves)) {
     const pid = Number((await readFile(pidFile, 'utf8').catch(() => '')).trim()) || undefined;
     return { url, localUrl: local, pid, how: 'already running', logDir };
   }
+  if (await healthy(local)) await stopOtherMirror(opts.stateDir, local, opts.systemd);
   const [node, ...cli] = opts.command ?? [process.execPath, process.argv[1]!];
   const args = [...cli, 'serve', opts.bundleDir, '--no-verify', '--listen', opts.listen, '--port', String(opts.port), '--log-dir', logDir, '--pid-file', pidFile];
   if (opts.systemd ?? existsSync('/run/systemd/system')) {
@@ -65,7 +70,8 @@ export async function startMirrorService(opts: {
     ].join('\n');
     await writeFileAtomic(`/etc/systemd/system/${UNIT}.service`, unit);
     await promisify(execFile)('systemctl', ['daemon-reload']);
-    await promisify(execFile)('systemctl', ['enable', '--now', `${UNIT}.service`]);
+    await promisify(execFile)('systemctl', ['enable', `${UNIT}.service`]);
+    await promisify(execFile)('systemctl', ['restart', `${UNIT}.service`]);
     await waitHealthy(local, join(logDir, 'mirror.log'));
     return { url, localUrl: local, how: 'systemd', logDir };
   }
@@ -93,13 +99,37 @@ export async function stopMirrorService(stateDir: string): Promise<void> {
   await rm(pidFile, { force: true });
 }
 
-export async function healthy(base: string): Promise<boolean> {
+/** A mirror answers on `base` (serving the bundle whose root digest is `serves`, when given). */
+export async function healthy(base: string, serves?: string): Promise<boolean> {
   try {
     const res = await fetch(`${base}/healthz`, { signal: AbortSignal.timeout(2000) });
     await res.body?.cancel();
-    return res.ok;
+    return res.ok && (serves === undefined || res.headers.get(SERVES_HEADER) === serves);
   } catch {
     return false;
+  }
+}
+
+/**
+ * The mirror of another bundle holds the port: the systemd unit is rewritten and restarted by the caller; a process
+ * an earlier install started is found by the pid file in its state folder (a sibling of `stateDir`), checked to be a
+ * ks-bundle mirror, and stopped. Anything else on the port is not ours to stop.
+ */
+async function stopOtherMirror(stateDir: string, local: string, systemd: boolean | undefined): Promise<void> {
+  if (systemd ?? existsSync('/run/systemd/system')) return;
+  const root = dirname(stateDir);
+  for (const id of await readdir(root).catch(() => [] as string[])) {
+    const pid = Number((await readFile(join(root, id, 'mirror.pid'), 'utf8').catch(() => '')).trim());
+    const cmdline = pid > 0 ? await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '') : '';
+    if (!cmdline.split('\0').includes('serve')) continue;
+    process.kill(pid, 'SIGTERM');
+    for (let i = 0; i < 50 && alive(pid); i++) await sleep(100);
+    await rm(join(root, id, 'mirror.pid'), { force: true });
+  }
+  if (await healthy(local)) {
+    throw new KsBundleError('FAILED', `${local} answers as a mirror of another bundle, and no mirror an earlier install started is running there`, {
+      hint: 'Stop what listens on that port (ks-bundle serve started by hand?), or give the install another --port.',
+    });
   }
 }
 

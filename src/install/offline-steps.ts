@@ -79,13 +79,14 @@ const mirror: Step<InstallContext> = {
   title: 'start the mirror',
   hosts: TASKBOX,
   inputs: (c) => digest(c.mirrorUrl, c.o.listen, c.bundleDir),
-  stillDone: (c) => healthy(c.mirrorLocalUrl),
+  // Serving this bundle: after an upgrade the mirror of the release before still answers, and is replaced.
+  stillDone: (c) => healthy(c.mirrorLocalUrl, c.meta?.sha256sums),
   async resume(c) {
     c.missesBefore = await lastMissSeq(c.mirrorLocalUrl);
   },
   async run(c) {
     const advertise = c.mirrorHost.includes(':') && !c.mirrorHost.startsWith('[') ? `[${c.mirrorHost}]` : c.mirrorHost;
-    const m = await startMirrorService({ bundleDir: c.bundleDir, stateDir: c.stateDir, listen: c.o.listen, port: c.o.port, advertise });
+    const m = await startMirrorService({ bundleDir: c.bundleDir, serves: c.meta!.sha256sums, stateDir: c.stateDir, listen: c.o.listen, port: c.o.port, advertise });
     c.missesBefore = await lastMissSeq(c.mirrorLocalUrl);
     return { status: 'done', detail: `${m.how === 'already running' ? 'already running' : `started (${m.how}${m.pid ? `, pid ${m.pid}` : ''})`}: ${c.mirrorUrl}, logs in ${m.logDir}` };
   },

@@ -24,7 +24,12 @@ export interface MirrorOptions {
   logMaxBytes?: number;
   /** How many of the latest misses /misses keeps. */
   maxMisses?: number;
+  /** Which bundle this is (its root digest), said by /healthz: an install of another release replaces this mirror. */
+  serves?: string;
 }
+
+/** The header of /healthz that names the bundle served (its root digest). */
+export const SERVES_HEADER = 'x-ks-bundle-serves';
 
 export interface RunningMirror {
   server: Server;
@@ -56,6 +61,7 @@ export async function startMirror(opts: MirrorOptions): Promise<RunningMirror> {
     misses: new MissList(opts.maxMisses ?? MAX_MISSES),
     accessLog: opts.logDir ? new LogFile(join(opts.logDir, 'access.log'), logMax) : undefined,
     missLog: opts.logDir ? new LogFile(join(opts.logDir, 'misses.jsonl'), logMax) : undefined,
+    serves: opts.serves,
   };
   const server = createServer((req, res) => {
     handle(req, res, state).catch((err) => {
@@ -98,6 +104,7 @@ interface State {
   misses: MissList;
   accessLog?: LogFile;
   missLog?: LogFile;
+  serves?: string;
 }
 
 async function handle(req: IncomingMessage, res: ServerResponse, state: State): Promise<void> {
@@ -114,7 +121,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, state: State): 
     return;
   }
   if (rawPath === '/healthz') {
-    res.writeHead(200, { 'content-type': 'text/plain' });
+    res.writeHead(200, { 'content-type': 'text/plain', ...(state.serves ? { [SERVES_HEADER]: state.serves } : {}) });
     res.end('ok\n');
     return;
   }

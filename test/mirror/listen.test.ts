@@ -4,7 +4,7 @@
  * finds it (it waited on 127.0.0.1 before). `serve --host`, the old spelling, still works and says it is deprecated.
  */
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -35,7 +35,7 @@ describe('the installer\'s mirror service', () => {
   it('listens where it is told, is reached there, and keeps its logs private', async () => {
     const port = await freePort();
     const stateDir = join(tmp, 'state');
-    const service = await startMirrorService({ bundleDir: bundle, stateDir, listen: '127.0.0.2', port, advertise: '127.0.0.2', command: [process.execPath, CLI], systemd: false });
+    const service = await startMirrorService({ bundleDir: bundle, serves: '0'.repeat(64), stateDir, listen: '127.0.0.2', port, advertise: '127.0.0.2', command: [process.execPath, CLI], systemd: false });
     try {
       expect(service.how).toBe('process');
       expect(service.localUrl).toBe(`http://127.0.0.2:${port}`);
@@ -46,10 +46,35 @@ describe('the installer\'s mirror service', () => {
       expect(statSync(join(service.logDir, 'mirror.log')).mode & 0o777).toBe(0o600);
       expect(statSync(join(service.logDir, 'access.log')).mode & 0o777).toBe(0o600);
       // Asked again, it finds the running one at the same address instead of starting another.
-      const again = await startMirrorService({ bundleDir: bundle, stateDir, listen: '127.0.0.2', port, advertise: '127.0.0.2', command: [process.execPath, CLI], systemd: false });
+      const again = await startMirrorService({ bundleDir: bundle, serves: '0'.repeat(64), stateDir, listen: '127.0.0.2', port, advertise: '127.0.0.2', command: [process.execPath, CLI], systemd: false });
       expect(again.how).toBe('already running');
     } finally {
       await stopMirrorService(stateDir);
+    }
+  });
+
+  it("replaces the mirror of the release before (another bundle on the port), and names the bundle on /healthz", async () => {
+    const port = await freePort();
+    const state = join(tmp, 'upgrade-state');
+    const next = join(tmp, 'next');
+    mkdirSync(join(next, 'repos/files'), { recursive: true });
+    writeFileSync(join(next, 'repos/files/kubeadm'), 'kubeadm v2\n');
+    writeFileSync(join(next, 'bundle.yaml'), readFileSync(join(bundle, 'bundle.yaml'), 'utf8').replace(/^sha256sums: '?0{64}'?$/m, `sha256sums: '${'1'.repeat(64)}'`));
+    const opts = { listen: '127.0.0.2', port, advertise: '127.0.0.2', command: [process.execPath, CLI], systemd: false };
+    const old = await startMirrorService({ ...opts, bundleDir: bundle, serves: '0'.repeat(64), stateDir: join(state, 'listen-1') });
+    try {
+      const healthz = () => promisify(execFile)('curl', ['-si', `http://127.0.0.2:${port}/healthz`]).then((r) => r.stdout);
+      expect(await healthz()).toMatch(new RegExp(`^x-ks-bundle-serves: ${'0'.repeat(64)}\r$`, 'mi'));
+      const neu = await startMirrorService({ ...opts, bundleDir: next, serves: '1'.repeat(64), stateDir: join(state, 'listen-2') });
+      expect(neu.how).toBe('process');
+      expect(neu.pid).not.toBe(old.pid);
+      // The old process is gone, and the port serves the new bundle's bytes.
+      expect(() => process.kill(old.pid!, 0)).toThrow();
+      expect(await healthz()).toMatch(new RegExp(`^x-ks-bundle-serves: ${'1'.repeat(64)}\r$`, 'mi'));
+      expect(await curl(`http://127.0.0.2:${port}/files/kubeadm`)).toEqual({ status: 200, body: 'kubeadm v2\n' });
+    } finally {
+      await stopMirrorService(join(state, 'listen-2'));
+      await stopMirrorService(join(state, 'listen-1'));
     }
   });
 });

@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +9,7 @@ import { hostApt } from '../apt/host-apt.js';
 import { runCli } from '../support/cli.js';
 import { serveCli } from '../mirror/support.js';
 import { requireTools } from '../support/tools.js';
+import { sha256sum } from '../support/sha256sum.js';
 import { buildTwoBundles, type TwoBundles } from './two-bundles.js';
 
 let dir: string;
@@ -120,6 +122,34 @@ describe('installing a delta over its base', () => {
     } finally {
       await m.stop();
     }
+  });
+
+  it('a hostile delta whose SHA256SUMS lists paths outside its folder is refused (exit 3) naming the entry; nothing is written or linked outside', async () => {
+    // What the listing points at is in the base (b.bin's sha256): a careless fill would hard-link it there.
+    const sha = sha256sum(two.files.b);
+    const outside = join(dir, 'hostile-outside');
+    await mkdir(outside);
+    const cases: Array<[string, string]> = [
+      ['parent', '../../hostile-outside/escaped.bin'],
+      ['inside-then-up', 'repos/files/../../../../hostile-outside/up.bin'],
+      ['absolute', `${outside}/absolute.bin`],
+    ];
+    for (const [name, path] of cases) {
+      const hostile = join(dir, 'out', `hostile-${name}.tar`);
+      execFileSync('python3', [join(import.meta.dirname, 'craft-delta.py'), delta, hostile, `${sha}  ${path}`]);
+      // The crafted delta verifies: its SHA256SUMS matches its bundle.yaml; the path is caught where it is used.
+      expect((await runCli(['verify', hostile])).code).toBe(0);
+      const data = join(dir, `hostile-data-${name}`);
+      const r = await runCli(['serve', hostile, '--base', two.old, '--data-dir', data, '--listen', '127.0.0.1', '--port', '0']);
+      expect(r.code, r.stderr).toBe(3);
+      expect(r.stderr).toContain(`SHA256SUMS: ${JSON.stringify(path)}`);
+      expect(r.stderr).toMatch(/a delta's file must be a path inside the bundle/);
+      // Nothing left behind: no half-filled release beside the base, and no file of the base linked anywhere.
+      expect(await readdir(data)).toEqual(['ship-1.0.0']);
+      expect(execFileSync('find', [data, '-type', 'f', '-links', '+1'], { encoding: 'utf8' })).toBe('');
+    }
+    expect(await readdir(outside)).toEqual([]);
+    expect(existsSync(join(dir, 'hostile-outside', 'escaped.bin'))).toBe(false);
   });
 
   it('serve DELTA finds its base in the data dir where an earlier install left it', async () => {
