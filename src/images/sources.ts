@@ -83,7 +83,8 @@ function alternateRef(text: string, original: string): ImageRef {
  */
 function asNetworkError(err: unknown, source: string): unknown {
   if (err instanceof KsBundleError) {
-    if (err.code !== 'NETWORK' || !err.hint || err.message.includes(err.hint)) return err;
+    // One that says why already (a reason set by the HTTP client) keeps its words.
+    if (err.code !== 'NETWORK' || err.reason || !err.hint || err.message.includes(err.hint)) return err;
     return new KsBundleError('NETWORK', `${err.message}. ${err.hint}`, { reason: 'network', hint: err.hint, cause: err });
   }
   if (!hasSystemCode(err)) return err;
