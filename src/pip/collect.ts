@@ -8,11 +8,12 @@
  */
 import type { BundleEntry } from '../bundle/entry.js';
 import type { BuildContext, Collector, KindOutput, KindPlan, SourceTried, Unavailable } from '../collector/context.js';
-import { collectWith, firstAvailable } from '../collector/run.js';
+import { collectWith, firstAvailable, UnavailableError } from '../collector/run.js';
 import type { LockEntry } from '../lock/entry.js';
-import { KsBundleError, redactUrl } from '../errors.js';
+import { DigestMismatchError, KsBundleError, redactUrl } from '../errors.js';
 import { sourcesOf } from '../manifest/alternates.js';
 import type { HttpClient } from '../net/client.js';
+import type { DownloadResult } from '../net/download.js';
 import { sha256OfString } from '../store/hashing.js';
 import { mapLimit } from '../util/concurrency.js';
 import { IndexClient } from './client.js';
@@ -22,6 +23,7 @@ import { markerEnvFor, parseRequirement, requirementApplies, type Requirement } 
 import { parseMetadata } from './metadata.js';
 import { describeTarget, IndexProvider, type PipTarget } from './provider.js';
 import { matching, resolve } from './resolver.js';
+import type { IndexFile } from './simple-index.js';
 import { readWheelMetadata } from './zip.js';
 
 export { pipTargets, targetKey } from './lock.js';
@@ -63,10 +65,8 @@ export const planPip: Collector = async (ctx): Promise<KindPlan> => {
     generatedBytes: await generatedBytes(wheels, cached.map((c) => c?.path)),
     unavailable: [],
     fetch: async () => {
-      const c = client ?? new IndexClient({ index: spec.index, store: ctx.store, onProgress: ctx.onProgress, http: ctx.http, requests: ctx.requests });
       ctx.onProgress({ type: 'phase', phase: 'pip', message: `downloading ${wheels.length} wheels` });
-      const blobs = await mapLimit(wheels, ctx.requests.limit, (w) => c.download(w.file));
-      return writeOutput(wheels, blobs);
+      return writeOutput(await downloadAll(ctx, spec, client, wheels));
     },
   };
 };
@@ -138,13 +138,61 @@ async function generatedBytes(wheels: PlannedWheel[], storedPaths: Array<string 
   return n;
 }
 
-async function writeOutput(list: Picked[], blobs: { sha256: string; size: number; path: string }[]): Promise<KindOutput> {
+/** Where a wheel may be fetched: a URL, or an index whose page of the project lists it. */
+type WheelSource = { url: string } | { index: string };
+
+/**
+ * Each wheel from where it was planned (or locked), then from whichever index (the manifest's, then its alternates)
+ * lists the same file with the same sha256; what none serves is unavailable. The lock gets the URL fetched.
+ */
+async function downloadAll(ctx: BuildContext, spec: { index: string }, first: IndexClient | undefined, wheels: Picked[]): Promise<Array<{ picked: Picked; blob: DownloadResult }>> {
+  const clients = new Map<string, IndexClient>();
+  if (first) clients.set(first.index, first);
+  const clientOf = (index: string): IndexClient => {
+    const key = index.endsWith('/') ? index : index + '/';
+    let c = clients.get(key);
+    if (!c) clients.set(key, (c = new IndexClient({ index: key, store: ctx.store, onProgress: ctx.onProgress, http: ctx.http, requests: ctx.requests })));
+    return c;
+  };
+  const indexes = sourcesOf(spec.index, ctx.manifest.alternates);
+  // One client downloads everything: one cache of downloads whichever index listed the wheel.
+  const downloader = first ?? clientOf(indexes[0]!);
+  const missing: Unavailable[] = [];
+  const got = await mapLimit(wheels, ctx.requests.limit, async (w) => {
+    const sources: WheelSource[] = [{ url: w.file.url }, ...indexes.map((index) => ({ index }))];
+    const attempt = async (s: WheelSource) => {
+      const file = 'url' in s ? w.file : await listedFile(clientOf(s.index), w);
+      return { blob: await downloader.download(file), url: file.url };
+    };
+    const shown = (s: WheelSource) => redactUrl('url' in s ? s.url : projectPage(clientOf(s.index), w.project));
+    const r = await firstAvailable(sources, attempt, shown);
+    if (!r.value) missing.push({ kind: 'wheels', name: w.file.filename, tried: r.tried });
+    return r.value ? { picked: { ...w, file: { ...w.file, url: r.value.url } }, blob: r.value.blob } : undefined;
+  });
+  if (missing.length) throw new UnavailableError(missing);
+  return got.map((g) => g!);
+}
+
+function projectPage(client: IndexClient, project: string): string {
+  return new URL(`${encodeURIComponent(project)}/`, client.index).toString();
+}
+
+/** The same wheel as an index lists it: same file name, and the same sha256 when the index gives one. */
+async function listedFile(client: IndexClient, w: Picked): Promise<IndexFile> {
+  const page = projectPage(client, w.project);
+  const f = (await client.project(w.project)).files.find((x) => x.filename === w.file.filename);
+  if (!f) throw new KsBundleError('HTTP', `${redactUrl(page)} does not list ${w.file.filename}`, { reason: 'not-found' });
+  if (f.sha256 && w.file.sha256 && f.sha256 !== w.file.sha256) {
+    throw new DigestMismatchError(`${redactUrl(page)} lists ${w.file.filename} with sha256 ${f.sha256}, expected ${w.file.sha256}`, w.file.sha256, f.sha256);
+  }
+  return { ...w.file, url: f.url };
+}
+
+async function writeOutput(got: Array<{ picked: Picked; blob: DownloadResult }>): Promise<KindOutput> {
   const entries: BundleEntry[] = [];
   const lock: LockEntry[] = [];
   const indexed: IndexedWheel[] = [];
-  for (let i = 0; i < list.length; i++) {
-    const p = list[i]!;
-    const blob = blobs[i]!;
+  for (const { picked: p, blob } of got) {
     // The bundle's PEP 658 file is the wheel's own METADATA, byte for byte, whatever the upstream offered.
     const metadata = await readWheelMetadata(blob.path, p.distribution);
     const requiresPython = parseMetadata(metadata.toString('utf8')).requiresPython ?? p.file.requiresPython;

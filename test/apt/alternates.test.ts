@@ -112,6 +112,16 @@ describe('apt archive alternates', () => {
     expect(locked.generatedBytes).toBe(plan.generatedBytes);
   });
 
+  it('with --locked fetches a deb whose locked archive is gone from the alternate, and the new lock says so', async () => {
+    const stale = out.lock.map((l) => (l.kind === 'deb' ? { ...l, source: l.source.replace(proxy.url, `${gone.url}/debian`) } : l));
+    const again = await collectApt({ ...buildContext(manifest(), join(work, 'store-locked')), locked: stale });
+    expect(again.lock).toEqual(out.lock);
+    // The same repo (another cache, so another generated signing key: the signed files differ).
+    const unsigned = (o: KindOutput) => o.entries.filter((e) => !/ks-bundle\.gpg|InRelease|Release\.gpg/.test(e.path)).map((e) => `${e.path} ${e.sha256}`);
+    expect(unsigned(again)).toEqual(unsigned(out));
+    expect(gone.log().filter((l) => l.path.endsWith('.deb')).map((l) => l.status)).toEqual(out.lock.filter((l) => l.kind === 'deb').map(() => 404));
+  }, 300_000);
+
   it('lists what no archive has: the suite without alternates, a pinned version nobody carries', async () => {
     const noAlt = await planApt(buildContext(manifest({ alternates: false }), join(work, 'store-none')));
     expect(noAlt.unavailable).toEqual([

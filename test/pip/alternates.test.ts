@@ -116,6 +116,13 @@ describe('pip index alternates', () => {
     expect(locked.generatedBytes).toBe(plan.generatedBytes);
   });
 
+  it('with --locked fetches a wheel whose locked source is gone from the alternate, and the new lock says so', async () => {
+    const stale = out.lock.map((l) => ({ ...l, source: l.source.replace(wheels.url, gone.url) }));
+    const again = await collectPip({ ...ctx({ store: join(tempDir('store'), 'store') }), locked: stale });
+    expect(again.lock).toEqual(out.lock);
+    expect(gone.log().filter((l) => l.path.endsWith('.whl')).map((l) => l.status)).toEqual(out.lock.map(() => 404));
+  }, 60_000);
+
   it('plans the same from a server that answers no ranges (python http.server), downloading only there', async () => {
     const plain = await serveStatic(fixture);
     try {
