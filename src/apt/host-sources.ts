@@ -8,6 +8,7 @@ import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BuildMachineArchive, BuildMachineArchives } from '../manifest/env.js';
 import { parseDeb822 } from './deb822.js';
+import { parseOsRelease } from '../util/os-release.js';
 
 /** One apt source entry, from either format. */
 export interface HostSourceEntry {
@@ -20,21 +21,6 @@ export interface HostSourceEntry {
   /** A keyring path, or an embedded key (deb822 only); absent when not given. */
   signedBy?: string;
   enabled: boolean;
-}
-
-/** /etc/os-release: `KEY=value` lines, values optionally quoted with shell escapes. */
-export function parseOsRelease(text: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const raw of text.split('\n')) {
-    const line = raw.trim();
-    const m = /^([A-Z][A-Z0-9_]*)=(.*)$/.exec(line);
-    if (!m) continue;
-    let v = m[2]!;
-    if (/^".*"$/.test(v)) v = v.slice(1, -1).replace(/\\(["\\$`])/g, '$1');
-    else if (/^'.*'$/.test(v)) v = v.slice(1, -1);
-    out[m[1]!] = v;
-  }
-  return out;
 }
 
 /** The one-line format of sources.list(5): `deb [opt=value ...] URI SUITE [COMPONENT...]`. */

@@ -1,5 +1,6 @@
 import type { NodeSession } from './session.js';
 import { NodeError } from './node-error.js';
+import { parseOsRelease } from '../util/os-release.js';
 
 /** What preflight needs to know about a node. */
 export interface NodeFacts {
@@ -32,19 +33,6 @@ export const FACTS_SCRIPT = [
 const ARCH_OF_MACHINE: Record<string, string> = {
   x86_64: 'amd64', aarch64: 'arm64', armv7l: 'armhf', ppc64le: 'ppc64el', s390x: 's390x', riscv64: 'riscv64', i686: 'i386',
 };
-
-export function parseOsRelease(text: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const line of text.split('\n')) {
-    const m = /^([A-Z0-9_]+)=(.*)$/.exec(line.trim());
-    if (!m) continue;
-    let v = m[2]!;
-    if (/^".*"$/.test(v)) v = v.slice(1, -1).replace(/\\(["\\$`])/g, '$1');
-    else if (/^'.*'$/.test(v)) v = v.slice(1, -1);
-    out[m[1]!] = v;
-  }
-  return out;
-}
 
 /** Pure: the output of FACTS_SCRIPT → facts. Throws naming the part it could not read. */
 export function parseFacts(output: string): NodeFacts {

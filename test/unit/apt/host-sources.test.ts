@@ -6,28 +6,17 @@ import {
   debianArchivesOf,
   firstMirrorOf,
   mirrorFilesOf,
-  parseOsRelease,
   parseSourcesDeb822,
   parseSourcesList,
   type HostSourceEntry,
 } from '../../../src/apt/host-sources.js';
+import { parseOsRelease } from '../../../src/util/os-release.js';
 
 const dir = join(import.meta.dirname, '..', '..', 'apt', 'samples', 'host-sources');
 const sample = (f: string) => readFileSync(join(dir, f), 'utf8');
 const list = (f: string) => parseSourcesList(sample(f), f);
 const deb822 = (f: string) => parseSourcesDeb822(sample(f), f);
 const debian12 = () => parseOsRelease(sample('debian-12.os-release'));
-
-describe('parseOsRelease', () => {
-  it('reads quoted and bare values of a Debian 12 and an Ubuntu 22.04 os-release', () => {
-    expect(debian12()).toMatchObject({ ID: 'debian', VERSION_CODENAME: 'bookworm', PRETTY_NAME: 'Debian GNU/Linux 12 (bookworm)' });
-    expect(parseOsRelease(sample('ubuntu-22.04.os-release'))).toMatchObject({ ID: 'ubuntu', ID_LIKE: 'debian', PRETTY_NAME: 'Ubuntu 22.04.4 LTS' });
-  });
-
-  it('undoes shell escapes inside double quotes and skips comments', () => {
-    expect(parseOsRelease('# c\nNAME="a \\"b\\" \\$c"\nX=\'y z\'\n')).toEqual({ NAME: 'a "b" $c', X: 'y z' });
-  });
-});
 
 describe('parseSourcesList (one-line format)', () => {
   it("reads the installer's sources.list: deb and deb-src lines, comments and the commented cdrom line skipped", () => {
