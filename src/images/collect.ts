@@ -38,6 +38,11 @@ export const planImages: Collector = async (ctx) => {
     const got = await resolveFromSources(ref, { ctx, clientFor, alternates: manifest.alternates ?? [], wanted, lockedDigest }).catch((err) => {
       throw naming(err, `image ${name} (registry ${ref.registry})`);
     });
+    if (got.image && got.tried.length) {
+      // Said as it happens: the build goes on, and the lock's `source` records where the image came from.
+      const why = got.tried.map((t) => `${t.source}: ${t.error}`).join('; ');
+      onProgress({ type: 'log', level: 'info', message: `image ${name} comes from ${got.image.source} (${why})` });
+    }
     return { name, ...got };
   });
   if (lockedDigests) {

@@ -207,8 +207,9 @@ describe('build with an alternate, under real names over TLS', () => {
     expect(image(APISERVER)).toMatchObject({ source: `${ALI}/kubesphereio/ks-apiserver:v3.4.1`, extra: { digest: digests['kubesphereio/ks-apiserver:v3.4.1'] } });
     const blobSources = new Set(lock.artifacts.filter((a) => a.kind === 'blob').map((a) => a.source));
     expect([...blobSources].every((s) => s === `${ALI}/kubesphereio/ks-console` || s === `${ALI}/kubesphereio/ks-apiserver`), [...blobSources].join(', ')).toBe(true);
-    // The original was asked first, by its own name.
+    // The original was asked first, by its own name, and the build said where the image came from instead.
     expect(requests(logs.hub)).toContain('GET /v2/kubesphere/ks-console/manifests/v3.4.1 404');
+    expect(r.stderr + r.stdout).toContain(`image ${CONSOLE} comes from ${ALI}/kubesphereio/ks-console:v3.4.1 (${CONSOLE}: not-found)`);
     // What plan said, against the bundle written (sizes as GNU tar lists them).
     const listing = (await execFileP('tar', ['-tvf', join(tmp, 'out', 'ks.tar')], { maxBuffer: 1 << 26 })).stdout.split('\n');
     const blobBytes = listing.filter((l) => l.includes('/repos/images/blobs/sha256/')).reduce((a, l) => a + Number(l.trim().split(/\s+/)[2]), 0);

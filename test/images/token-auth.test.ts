@@ -14,6 +14,8 @@ import { requireTools } from '../support/tools.js';
 import { buildFixtureImages, pushFixture } from '../fixtures/images/build.js';
 import { dockerConfig, imagesContext, layOut, sha256Hex, startRegistry, startTokenIssuer, upstreamDigest, type Registry, type TokenIssuer } from './support.js';
 import { testHttp } from '../support/http.js';
+import { testContext, testManifest } from '../support/context.js';
+import type { ProgressEvent } from '../../src/progress/events.js';
 
 let tmp: string;
 let issuer: TokenIssuer;
@@ -85,3 +87,28 @@ it('wrong credentials: the error names the registry and hides the secret', async
   expect(err.unavailable[0].tried[0].error).toBe('unauthorized');
   expect(`${err.message} ${err.hint} ${err.stack}`).not.toContain('wrong-secret');
 });
+
+it('a token service that refuses anonymous pulls is unauthorized, and the next source serves the image', async () => {
+  delete process.env[envName(registry.host)];
+  const copy = await startRegistry(join(tmp, 'copy'));
+  try {
+    await pushFixture(buildFixtureImages(join(tmp, 'fixture-copy')), 'app', `${copy.host}/mirror/team/app:2.0`);
+    const before = issuer.requests.length;
+    const events: ProgressEvent[] = [];
+    const manifest = testManifest({
+      images: [`${registry.host}/team/app:2.0`],
+      registries: { [registry.host]: { insecure: true }, [copy.host]: { insecure: true } },
+      alternates: [{ prefix: `${registry.host}/team/`, to: [`${copy.host}/mirror/team/`] }],
+    });
+    const out = await collectImages(testContext(manifest, { store: join(tmp, 'cache-alt'), workDir: join(tmp, 'w-alt'), onProgress: (e) => events.push(e) }));
+    // The token service was asked without credentials, and refused.
+    expect(issuer.requests.slice(before).map((r) => r.user)).toContain(undefined);
+    const image = out.lock.find((e) => e.kind === 'image')!;
+    expect(image).toMatchObject({ name: `${registry.host}/team/app:2.0`, source: `${copy.host}/mirror/team/app:2.0` });
+    expect(image.extra!.digest).toBe(await upstreamDigest(`${copy.host}/mirror/team/app:2.0`));
+    const said = events.flatMap((e) => (e.type === 'log' ? [e.message] : []));
+    expect(said).toContain(`image ${registry.host}/team/app:2.0 comes from ${copy.host}/mirror/team/app:2.0 (${registry.host}/team/app:2.0: unauthorized)`);
+  } finally {
+    await copy.stop();
+  }
+}, 60_000);
