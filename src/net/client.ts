@@ -6,6 +6,8 @@ import { downloadToStore, type DownloadOptions, type DownloadResult, type Downlo
 import { exchange, StaleConnection, type RequestBody } from './exchange.js';
 import { ProtocolError, requestHead } from './http1.js';
 import { ConnectionPool } from './pool.js';
+import { networkFailure } from './network-error.js';
+import { probeSize, type ProbeOptions, type ProbeResult } from './probe.js';
 import { proxyFor, type ProxySettings } from './proxy.js';
 import { withRetry, RetriableError, type RetryOptions } from './retry.js';
 import { RETRIABLE_STATUS, parseRetryAfter } from './retry-policy.js';
@@ -59,6 +61,8 @@ export interface HttpClient {
   request(url: string, opts?: RequestOptions): Promise<HttpResponse>;
   /** One GET, redirects followed, no retry, whose body the caller takes chunk by chunk. */
   open(url: string, headers: HeaderMap, tls?: TlsTrust, signal?: AbortSignal): Promise<BulkResponse>;
+  /** The size of what a URL serves, from a HEAD or a one-byte Range GET: nothing of the body is downloaded. */
+  probe(url: string, opts?: ProbeOptions): Promise<ProbeResult>;
   /** Download → hash → disk in one pass into the content store, retried and resumed with Range. */
   download(spec: DownloadSpec, opts: DownloadOptions): Promise<DownloadResult>;
   /** Run a step of several requests under the client's retry policy. */
@@ -98,17 +102,27 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       throw err;
     }
     const opts = { method, body, signal, idleMs: options.idleMs };
+    // A socket's own error (ENOTFOUND, ECONNREFUSED, a reset, a TLS failure) becomes one naming the host and the
+    // proxy variables, whether it comes before the answer's head or in the middle of its body.
+    const named = (err: unknown) => (signal?.aborted ? err : (untrustedCertificate(url, err, tls) ?? networkFailure(err, url, proxy, options.proxy ?? {}) ?? err));
     try {
-      for (let conn = pool.reuse(route); conn; conn = pool.reuse(route)) {
+      let res: BulkResponse | undefined;
+      for (let conn = pool.reuse(route); conn && !res; conn = pool.reuse(route)) {
         try {
-          return await exchange(conn, url, head, opts);
+          res = await exchange(conn, url, head, opts);
         } catch (err) {
           if (!(err instanceof StaleConnection)) throw err;
         }
       }
-      return await exchange(await pool.open(route, signal), url, head, opts);
+      res ??= await exchange(await pool.open(route, signal), url, head, opts);
+      const take = res.body.bind(res);
+      res.body = (taker) =>
+        take(taker).catch((err: unknown) => {
+          throw named(err);
+        });
+      return res;
     } catch (err) {
-      throw untrustedCertificate(url, err, tls) ?? err;
+      throw named(err);
     }
   }
 
@@ -165,6 +179,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     async open(url, headers, tls, signal) {
       return (await follow(url, headers, 'GET', undefined, tls, signal ?? options.signal)).res;
     },
+    probe: (url, opts) => probeSize(client, url, opts),
     download: (spec, opts) => downloadToStore(client, spec, opts),
     retrying: (label, attempt, onRetry, signal) => withRetry(label, attempt, retry, signal ?? options.signal, onRetry),
     sink: () => (sink ??= new SinkThread()),

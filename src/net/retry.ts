@@ -1,6 +1,7 @@
 import pRetry, { AbortError } from 'p-retry';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { KsBundleError } from '../errors.js';
+import { NetworkFailure } from './network-error.js';
 import { isRetriableNetworkError } from './retry-policy.js';
 
 export interface RetryOptions {
@@ -17,6 +18,8 @@ export class RetriableError extends Error {
   constructor(
     message: string,
     readonly waitMs?: number,
+    /** The failure to report if this was the last try. */
+    readonly failure?: NetworkFailure,
   ) {
     super(message);
   }
@@ -44,6 +47,7 @@ export async function withRetry<T>(
           if (err.waitMs) await sleep(err.waitMs, undefined, { signal });
           throw err;
         }
+        if (err instanceof NetworkFailure && err.retriable && !signal?.aborted) throw new RetriableError(err.message, undefined, err);
         if (err instanceof KsBundleError || !isRetriableNetworkError(err) || signal?.aborted) throw new AbortError(err as Error);
         throw new RetriableError(`${label}: ${describeNetworkError(err)}`);
       }
@@ -60,6 +64,7 @@ export async function withRetry<T>(
     },
   ).catch((err: unknown) => {
     if (err instanceof RetriableError) {
+      if (err.failure) throw new NetworkFailure(`${err.message} (gave up after ${retries + 1} tries)`, false, err.failure.cause);
       throw new KsBundleError('NETWORK', `${err.message} (gave up after ${retries + 1} tries)`, {
         hint: 'Check that the upstream is reachable from this machine, then run the same command again: finished downloads are kept.',
       });

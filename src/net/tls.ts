@@ -78,7 +78,8 @@ export function untrustedCertificate(url: URL | string, err: unknown, trust: Tls
     if (typeof e.code !== 'string' || !CERT_CODES.test(e.code)) continue;
     const u = new URL(url);
     const hint = trust?.hint && trust.hosts.includes(u.host) ? trust.hint : 'This machine does not trust the certificate of that server (a private CA goes in NODE_EXTRA_CA_CERTS, or a registry\'s `ca`).';
-    return new KsBundleError('NETWORK', `${redactUrl(u.toString())}: TLS certificate not trusted (${e.code}: ${e.message})`, { hint, cause: err });
+    // What to do is in the message itself: a plan lists it among the sources tried, where hints are per reason.
+    return new KsBundleError('NETWORK', `${redactUrl(u.toString())}: TLS certificate not trusted (${e.code}: ${e.message}). ${hint}`, { cause: err });
   }
   return undefined;
 }

@@ -3,7 +3,7 @@ import { appendFile, mkdir, readFile, rename, rm, stat } from 'node:fs/promises'
 import { join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Transform, type Readable } from 'node:stream';
-import { IntegrityError, redactUrl } from '../errors.js';
+import { DigestMismatchError, IntegrityError, redactUrl } from '../errors.js';
 import { SHA256_HEX, hashFile, newSha256, sha256OfString } from './hashing.js';
 import { READ_CHUNK } from './chunked-read.js';
 import { tempSibling, writeFileAtomic } from './atomic.js';
@@ -214,7 +214,7 @@ export function checkExpected(actual: { sha256: string; size: number }, expected
     });
   }
   if (expected.sha256 && actual.sha256 !== expected.sha256) {
-    throw new IntegrityError(`${what}: sha256 ${actual.sha256}, expected ${expected.sha256}`, {
+    throw new DigestMismatchError(`${what}: sha256 ${actual.sha256}, expected ${expected.sha256}`, expected.sha256, actual.sha256, {
       hint: 'The upstream served something other than what its index promised; nothing was stored.',
     });
   }

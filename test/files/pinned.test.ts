@@ -70,8 +70,8 @@ describe('credentials in file URLs', () => {
     const r = await runCli(['build', '-m', m, '-o', out, '--cache', cache]);
     expect(r.code, r.stderr).toBe(0);
     // The server only answers 200 to the right credentials: the build used them.
-    expect(a.requests.filter((q) => q.path === '/basic.bin').map((q) => q.status)).toEqual([200]);
-    expect(a.requests.filter((q) => q.path === '/token.bin').map((q) => q.status)).toEqual([200]);
+    expect(a.requests.filter((q) => q.path === '/basic.bin' && q.method === 'GET').map((q) => q.status)).toEqual([200]);
+    expect(a.requests.filter((q) => q.path === '/token.bin' && q.method === 'GET').map((q) => q.status)).toEqual([200]);
     const lock = await readFile(`${out}.lock.yaml`, 'utf8');
     expect(lock).toContain(`source: http://***@${host}/basic.bin`);
     expect(lock).toContain(`source: ${a.url}/token.bin?token=***&arch=amd64`);
@@ -121,7 +121,7 @@ describe('one digest, several entries or URLs', () => {
     const out = join(dir, 'out', 'same.tar');
     const r = await runCli(['build', '-m', m, '-o', out, '--cache', join(dir, 'cache-same')]);
     expect(r.code, r.stderr).toBe(0);
-    expect(a.requests.slice(before).filter((q) => q.path === '/same.bin')).toHaveLength(1);
+    expect(a.requests.slice(before).filter((q) => q.path === '/same.bin' && q.method === 'GET')).toHaveLength(1);
     const root = join(unpack(out), 'same-1.0.0');
     expect(execFileSync('sha256sum', ['repos/files/one.bin', 'repos/files/two.bin'], { cwd: root, encoding: 'utf8' }).split('\n').filter(Boolean).map((l) => l.split(' ')[0])).toEqual([sha(body), sha(body)]);
   });
@@ -138,13 +138,13 @@ describe('one digest, several entries or URLs', () => {
     const second = await manifest('moved', [{ url: `${b.url}/moved.bin`, sha256: sha(body) }]);
     const r = await runCli(['build', '-m', second, '-o', join(dir, 'out', 'moved2.tar'), '--cache', cache]);
     expect(r.code, r.stderr).toBe(0);
-    expect(b.requests.filter((q) => q.path === '/moved.bin').map((q) => q.status)).toEqual([200]);
+    expect(b.requests.filter((q) => q.path === '/moved.bin' && q.method === 'GET').map((q) => q.status)).toEqual([200]);
     expect(await readFile(join(dir, 'out', 'moved2.tar.lock.yaml'), 'utf8')).toContain(`source: ${b.url}/moved.bin`);
 
     // Once B has served these bytes, the cache answers for B too.
     const again = await runCli(['build', '-m', second, '-o', join(dir, 'out', 'moved3.tar'), '--cache', cache]);
     expect(again.code, again.stderr).toBe(0);
-    expect(b.requests.filter((q) => q.path === '/moved.bin')).toHaveLength(1);
+    expect(b.requests.filter((q) => q.path === '/moved.bin' && q.method === 'GET')).toHaveLength(1);
 
     // A URL that serves other bytes fails although the cache holds the pinned digest.
     b.files.set('/other.bin', { body: randomBytes(500_000), guard: 'open' });

@@ -22,6 +22,8 @@ export interface FaultUpstream {
   /** Body bytes sent per path (what crossed the wire), and request counts. */
   bytesSent: Map<string, number>;
   requests: Array<{ path: string; range?: string; status: number }>;
+  /** HEAD requests (a build's plan asks sizes so), kept apart: faults and `requests` are about downloads. */
+  heads: Array<{ path: string; status: number }>;
   faults: Map<string, Fault[]>;
   /** TCP connections accepted so far. */
   connections(): number;
@@ -38,9 +40,17 @@ export interface FaultUpstream {
 export async function startFaultUpstream(root: string, opts: { tls?: { cert: string; key: string } } = {}): Promise<FaultUpstream> {
   const bytesSent = new Map<string, number>();
   const requests: FaultUpstream['requests'] = [];
+  const heads: FaultUpstream['heads'] = [];
   const faults = new Map<string, Fault[]>();
   const handle = (req: IncomingMessage, res: ServerResponse) => {
     const path = decodeURIComponent((req.url ?? '/').split('?')[0]!);
+    if (req.method === 'HEAD') {
+      const st = statSync(join(root, path), { throwIfNoEntry: false });
+      const found = !!st?.isFile() && !path.includes('..');
+      heads.push({ path, status: found ? 200 : 404 });
+      res.writeHead(found ? 200 : 404, found ? { 'content-length': st!.size, 'accept-ranges': 'bytes' } : {}).end();
+      return;
+    }
     const fault = faults.get(path)?.shift();
     const file = join(root, path);
     let size: number;
@@ -117,6 +127,7 @@ export async function startFaultUpstream(root: string, opts: { tls?: { cert: str
     url: `${opts.tls ? 'https' : 'http'}://127.0.0.1:${port}`,
     bytesSent,
     requests,
+    heads,
     faults,
     connections: () => connections,
     setKeepAliveTimeout: (ms) => {

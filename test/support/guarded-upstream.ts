@@ -9,7 +9,7 @@ export interface GuardedUpstream {
   /** Paths served, each with its bytes and guard. */
   files: Map<string, { body: Buffer; guard: Guard }>;
   /** Every request: its path (without the query), whether it passed the guard, and the status sent. */
-  requests: Array<{ path: string; status: number }>;
+  requests: Array<{ path: string; status: number; method: string }>;
   /** The most requests this server had in flight at once. */
   peakInFlight(): number;
   /** Send each body at this many bytes per 10 ms (a slow upstream); 0 sends at once. */
@@ -45,7 +45,7 @@ export async function startGuardedUpstream(): Promise<GuardedUpstream> {
     const path = new URL(req.url ?? '/', 'http://x').pathname;
     const file = files.get(path);
     const status = !file ? 404 : allowed(req, file.guard) ? 200 : 401;
-    requests.push({ path, status });
+    requests.push({ path, status, method: req.method ?? '' });
     if (status !== 200) {
       done();
       res.writeHead(status, status === 401 ? { 'www-authenticate': 'Basic realm="test"' } : {}).end();

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { stopProcess } from '../images/support.js';
+import type { RealNames } from './real-names.js';
 
 export interface AccessLine {
   method: string;
@@ -35,9 +36,9 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-async function accepting(port: number): Promise<boolean> {
+async function accepting(port: number, host = '127.0.0.1'): Promise<boolean> {
   return new Promise((resolve) => {
-    const c = createConnection({ host: '127.0.0.1', port });
+    const c = createConnection({ host, port });
     c.once('connect', () => (c.destroy(), resolve(true)));
     c.once('error', () => resolve(false));
   });
@@ -102,5 +103,73 @@ export async function startNginx(root: string): Promise<Nginx> {
       await stopProcess(proc);
       rmSync(dir, { recursive: true, force: true });
     },
+  };
+}
+
+/** One request to a named server of `startNamedNginx`: which name it was for, and the rest as `log()` gives it. */
+export interface NamedAccessLine extends AccessLine {
+  host: string;
+}
+
+export interface NamedNginx {
+  /** The folder each name serves (its document root). */
+  root(name: string): string;
+  log(): NamedAccessLine[];
+  close(): Promise<void>;
+}
+
+/**
+ * One nginx serving a folder per name over TLS, each on the name's own loopback address (real-names.ts) at port 443.
+ * Names in `refuseHead` answer HEAD with 405, as object stores do for a URL signed for GET.
+ */
+export async function startNamedNginx(dir: string, names: string[], world: Pick<RealNames, 'ip' | 'cert' | 'key'>, opts: { refuseHead?: string[] } = {}): Promise<NamedNginx> {
+  mkdirSync(join(dir, 'tmp'), { recursive: true });
+  const log = join(dir, 'access.log');
+  writeFileSync(log, '');
+  const servers = names.map((name) => {
+    mkdirSync(join(dir, 'www', name), { recursive: true });
+    const refuse = opts.refuseHead?.includes(name) ? ' if ($request_method = HEAD) { return 405; }' : '';
+    return `  server { listen ${world.ip(name)}:443 ssl; server_name ${name}; ssl_certificate ${world.cert}; ssl_certificate_key ${world.key}; root ${join(dir, 'www', name)};${refuse} }`;
+  });
+  writeFileSync(
+    join(dir, 'nginx.conf'),
+    [
+      'user root;',
+      'daemon off;',
+      'master_process off;',
+      `pid ${join(dir, 'nginx.pid')};`,
+      `error_log ${join(dir, 'error.log')} warn;`,
+      'events { worker_connections 256; }',
+      'http {',
+      '  default_type application/octet-stream;',
+      `  log_format ksb '$server_name\\t$request_method\\t$uri\\t$status\\t$http_range\\t$body_bytes_sent';`,
+      `  access_log ${log} ksb;`,
+      ...['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((t) => `  ${t}_temp_path ${join(dir, 'tmp', t)};`),
+      ...servers,
+      '}',
+      '',
+    ].join('\n'),
+  );
+  const proc: ChildProcess = spawn('nginx', ['-p', dir, '-c', join(dir, 'nginx.conf'), '-e', join(dir, 'error.log')], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  proc.stderr!.on('data', (d) => (err = (err + d).slice(-4000)));
+  for (let i = 0; !(await accepting(443, world.ip(names[0]!))); i++) {
+    if (proc.exitCode !== null || i > 200) {
+      await stopProcess(proc);
+      throw new Error(`nginx did not start: ${err}`);
+    }
+    await sleep(25);
+  }
+  return {
+    root: (name) => join(dir, 'www', name),
+    log: () =>
+      readFileSync(log, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => {
+          const [host, method, path, status, range, bytes] = l.split('\t');
+          return { host: host!, method: method!, path: path!, status: Number(status), range: range === '-' ? '' : range!, bytesSent: Number(bytes) };
+        }),
+    close: () => stopProcess(proc),
   };
 }
