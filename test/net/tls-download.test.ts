@@ -1,6 +1,6 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -188,17 +188,21 @@ spec:
     expect(log().slice(before)).not.toContain('CONNECT');
   });
 
-  it('says "no space left in the cache folder" when the cache disk is full', async () => {
+  it('a cache disk too small for the files fails before downloading, naming the folder and both figures', async () => {
     if (!isRoot()) throw new Error('this test mounts a small tmpfs and needs root');
     const cache = join(root, 'cache-full');
     mkdirSync(cache);
     execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=2m', 'tmpfs', cache]);
     try {
+      const earlier = plainUp.requests.length;
       const r = await build(await manifest('full', plainUp.url), 'cache-full', {});
       expect(r.code).toBe(1);
-      expect(r.stderr).toMatch(/cannot write .*cache-full.*: no space left in the cache folder \(ENOSPC\)/);
-      expect(r.stderr).toContain('--cache DIR');
+      // The plan measured the files on the server (HEAD): the figure needed is their real sizes.
+      const sizes = statSync(big).size + statSync(join(served, 'pod.yaml')).size;
+      expect(r.stderr).toMatch(new RegExp(`cache-full: needs [^\\n]*\\(${sizes} bytes\\), [^\\n]* free`));
       expect(r.stderr).not.toContain('unexpected');
+      expect(plainUp.requests.slice(earlier)).toEqual([]);
+      expect(readdirSync(cache, { recursive: true }).filter((p) => String(p).endsWith('.partial'))).toEqual([]);
     } finally {
       execFileSync('umount', [cache]);
     }
