@@ -1,51 +1,21 @@
-import { readdirSync, readFileSync, existsSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { debianArchivesOf, firstMirrorOf, mirrorFilesOf, parseSourcesDeb822, parseSourcesList, type HostSourceEntry } from '../../src/apt/host-sources.js';
 
 /**
- * The Debian mirror this machine's apt uses, read at run time so no mirror host is ever written into the repo.
- * Reads deb822 `*.sources` and one-line `*.list` files (others, e.g. `*.disabled`, are not apt's either).
+ * The Debian mirror this machine's apt uses for `suite` (`bookworm`, or `bookworm-security` for the security
+ * archive), read at run time so no mirror host is ever written into the repo. The reading is the build's own
+ * (src/apt/host-sources.ts, checked against apt-get indextargets); this only reads the files synchronously.
  */
 export function debianMirrorUrl(suite = 'bookworm', etc = '/etc/apt'): string {
   const files: string[] = [];
   if (existsSync(join(etc, 'sources.list'))) files.push(join(etc, 'sources.list'));
   const dir = join(etc, 'sources.list.d');
-  if (existsSync(dir)) {
-    for (const f of readdirSync(dir).sort()) {
-      if (f.endsWith('.sources') || f.endsWith('.list')) files.push(join(dir, f));
-    }
-  }
-  for (const f of files) {
-    const text = readFileSync(f, 'utf8');
-    const found = f.endsWith('.sources') ? fromDeb822(text, suite) : fromOneLine(text, suite);
-    if (found) return found.replace(/\/+$/, '');
-  }
-  throw new Error(`no apt source for suite ${suite} with component main in ${etc}`);
-}
-
-function fromDeb822(text: string, suite: string): string | undefined {
-  for (const stanza of text.split(/\n\s*\n/)) {
-    const fields = new Map<string, string>();
-    for (const line of stanza.split('\n')) {
-      if (line.startsWith('#')) continue;
-      const m = /^([A-Za-z-]+):\s*(.*)$/.exec(line);
-      if (m) fields.set(m[1]!.toLowerCase(), m[2]!.trim());
-    }
-    if (fields.get('enabled') === 'no') continue;
-    if (!(fields.get('types') ?? '').split(/\s+/).includes('deb')) continue;
-    if (!(fields.get('suites') ?? '').split(/\s+/).includes(suite)) continue;
-    if (!(fields.get('components') ?? '').split(/\s+/).includes('main')) continue;
-    const uri = (fields.get('uris') ?? '').split(/\s+/)[0];
-    if (uri) return uri;
-  }
-  return undefined;
-}
-
-function fromOneLine(text: string, suite: string): string | undefined {
-  for (const raw of text.split('\n')) {
-    const line = raw.replace(/#.*$/, '').trim();
-    // deb [opts] URI SUITE COMPONENTS...
-    const m = /^deb\s+(?:\[[^\]]*\]\s+)?(\S+)\s+(\S+)\s+(.*)$/.exec(line);
-    if (m && m[2] === suite && m[3]!.split(/\s+/).includes('main')) return m[1];
-  }
-  return undefined;
+  if (existsSync(dir)) for (const f of readdirSync(dir).sort()) if (/\.(list|sources)$/.test(f)) files.push(join(dir, f));
+  const entries: HostSourceEntry[] = files.flatMap((f) => (f.endsWith('.sources') ? parseSourcesDeb822 : parseSourcesList)(readFileSync(f, 'utf8'), f));
+  const lists = new Map(mirrorFilesOf(entries).map((f) => [f, existsSync(f) ? firstMirrorOf(readFileSync(f, 'utf8')) : undefined]));
+  const security = suite.endsWith('-security');
+  const url = debianArchivesOf(entries, security ? suite.slice(0, -'-security'.length) : suite, lists)[security ? 'debian-security' : 'debian'];
+  if (!url) throw new Error(`no apt source for suite ${suite} with component main in ${etc}`);
+  return url;
 }
