@@ -53,6 +53,8 @@ export const planImages: Collector = async (ctx) => {
   const unavailable: Unavailable[] = results.filter((r) => !r.image).map((r) => ({ kind: 'images', name: r.name, tried: r.tried }));
   return {
     kinds: { images: await imageFigures(images, ctx.store) },
+    // The layout's index.json and oci-layout, exactly as fetch writes them.
+    generatedBytes: images.length ? layoutIndex(images.map((i) => ({ name: i.name, descriptor: i.top }))).length + OCI_LAYOUT_BYTES.length : 0,
     unavailable,
     fetch: () => fetchImages(ctx, images, clientFor),
   };

@@ -164,6 +164,10 @@ describe('plan: manifests only, figures of every blob once, what is unavailable'
     const out = await plan2.fetch();
     const blobBytes = out.entries.filter((e) => e.path.includes('/blobs/sha256/')).reduce((a, e) => a + e.size, 0);
     expect(blobBytes).toBe(plan.kinds.images!.bytes);
+    // What the plan adds for the layout's own files is what fetch writes.
+    const layoutFiles = out.entries.filter((e) => e.path === 'repos/images/index.json' || e.path === 'repos/images/oci-layout');
+    expect(layoutFiles).toHaveLength(2);
+    expect(plan.generatedBytes).toBe(layoutFiles.reduce((a, e) => a + e.size, 0));
     await sleep(300);
     expect(requests(logs.ali, from).some((r) => /^GET \/v2\/kubesphereio\/ks-console\/blobs\/sha256:\w+ 200$/.test(r))).toBe(true);
   });
