@@ -10,11 +10,12 @@ const RING = 16 << 20;
 /** A chunk larger than this is passed in pieces, so one chunk never holds the ring alone. */
 const PIECE = 1 << 20;
 /**
- * Pieces copied into the ring are told to the thread in one message once this many bytes wait, or at the end of
- * the event loop's turn. TLS hands over 16 KiB records: a message for each cost the reading thread more than the
- * copy itself, and the writing thread one small write(2) each.
+ * Pieces copied into the ring are told to the thread in one message once this many bytes wait, or FLUSH_MS after the
+ * first of them. TLS hands over 16 KiB records: a message for each cost the reading thread more than the copy itself,
+ * and the writing thread one small write(2) each.
  */
 const BATCH = 1 << 20;
+const FLUSH_MS = 5;
 
 export interface SinkResult {
   size: number;
@@ -129,8 +130,9 @@ export class SinkThread {
     this.batchBytes += piece.length;
     if (this.batchBytes >= BATCH) this.flush();
     else if (!this.flushScheduled) {
+      // Not at the end of this turn of the event loop: a socket's reads come one to a turn, so that flushed every piece.
       this.flushScheduled = true;
-      setImmediate(() => this.flush());
+      setTimeout(() => this.flush(), FLUSH_MS);
     }
     return true;
   }
