@@ -15,11 +15,13 @@
  *                                                                                    goal ≥ 1.0× its speed
  *   rss      peak RSS of the cold build (GNU time %M)                                goal < 200 MB
  *   json     lines of the cold build's --json output                                goal ≤ 10×s + artifacts + 20
+ *   empty    a warm build of a manifest that names nothing (the bundle holds the runtime), output removed:
+ *            wall and CPU-seconds                                                    goal a few tenths of a second
  *
  * Needs root (unshare, mount). Run: npm run build && npx tsx bench/tls-build.ts [rounds]
  */
 import { execFile, execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { CLI } from '../test/support/cli.js';
@@ -112,6 +114,8 @@ try {
     for (let i = 0; i < images.length; i++) cpu += (await inNs('skopeo', ['copy', '--all', '--quiet', '--src-cert-dir', join(root, 'certs.d'), `docker://${images[i]!.ref}`, `oci:${dest}:img${i}`])).cpu;
     return { seconds: Number(process.hrtime.bigint() - t0) / 1e9, cpu };
   };
+  const load = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+  say(`load average at the start: ${load()}`);
   say(`${images.length} images, ${(unique / 1e6).toFixed(0)} MB unique (base ${(base.size / 1e6).toFixed(0)} MB), registry ${ADDR}:443 as ${NAMES.join(', ')}; ${rounds} rounds`);
   // Warm the registry's files for both sides.
   await run('sh', ['-c', `find '${join(root, 'registry')}' -type f -exec cat {} + > /dev/null`]);
@@ -206,9 +210,19 @@ try {
     pack.push(t.tar! / t.ours!);
     say(`  pack round ${r + 1}: second build ${t.ours!.toFixed(2)} s vs tar cf ${t.tar!.toFixed(2)} s → speed ${(t.tar! / t.ours!).toFixed(2)}×`);
   }
+  // A build that names nothing, from the seeded cache: what every build costs before its first artifact.
+  const empty: Array<{ seconds: number; cpu: number }> = [];
+  const emptyManifest = join(root, 'seed.yaml');
+  for (let r = 0; r < rounds * 2; r++) {
+    rmSync(join(root, 'empty.tar'), { force: true });
+    empty.push(await build(emptyManifest, seed, join(root, 'empty.tar')));
+  }
+  say(`  empty builds: ${empty.map((e) => `${e.seconds.toFixed(2)} s / ${e.cpu.toFixed(2)} CPU-s`).join(', ')}`);
+  say(`load average at the end: ${load()}`);
   say(`cold build / skopeo: median ${median(cold).toFixed(2)}× wall (goal ≤ 0.7×), ${median(coldCpu).toFixed(2)}× CPU-seconds`);
   say(`blob added / curl --http1.1: median ${median(blob).toFixed(2)}× (goal ≤ 1.15×)`);
   say(`pack speed / tar cf: median ${median(pack).toFixed(2)}× (goal ≥ 1.0×)`);
+  say(`warm build naming nothing: median ${median(empty.map((e) => e.seconds)).toFixed(2)} s wall, ${median(empty.map((e) => e.cpu)).toFixed(2)} CPU-s (goal: a few tenths)`);
   say(`peak RSS of the cold build: max ${Math.max(...rss).toFixed(0)} MB (goal < 200 MB)`);
 } finally {
   await registry.stop();
