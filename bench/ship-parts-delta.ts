@@ -1,7 +1,8 @@
 // Benchmark for shipping to an air-gapped site:
 //  1. `verify` of a split bundle (BUNDLE.parts, 700 MiB parts) against `verify` of the whole tarball, and `verify
-//     --key` (the signature checked in the same read) against plain `verify`, in the same run, page cache dropped
-//     before each, alternating who goes first; wall time ratio per round, their median, peak RSS of each.
+//     --key` (the signature checked in the same read) against plain `verify`, in the same run, the files' pages dropped
+//     from the page cache before each run (posix_fadvise DONTNEED), alternating who goes first; wall time ratio per
+//     round, their median, peak RSS of each.
 //  2. The size of a delta bundle against the full bundle of the same release, from the two small real bundles the
 //     tests use (a deb added, an image tag moved, a file changed; real debs from this machine's Debian mirror).
 // usage: npx tsx bench/ship-parts-delta.ts [GiB] [rounds]
@@ -10,7 +11,7 @@ import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { buildTwoBundles } from '../test/ship/two-bundles.js';
-import { dropCaches, measure, median, type Measured } from './lib/measure.js';
+import { dropPages, measure, median, type Measured } from './lib/measure.js';
 
 const GiB = Number(process.argv[2] ?? 2);
 const rounds = Number(process.argv[3] ?? 3);
@@ -38,10 +39,10 @@ rmSync(join(partsDir, 'bench.tar'));
 execFileSync('node', [cli, 'keygen', '--out', join(work, 'keys')], { stdio: 'ignore' });
 execFileSync('node', [cli, 'sign', whole, '--key', join(work, 'keys/private.asc')], { stdio: 'ignore' });
 
-let cold = true;
+const partFiles = execFileSync('sh', ['-c', `ls ${partsDir}/bench.tar.part*`], { encoding: 'utf8' }).trim().split('\n');
+execFileSync('sync', [whole, ...partFiles]);
 const run = (args: string[]): Measured => {
-  execFileSync('sh', ['-c', 'sync && sleep 1']);
-  cold = dropCaches() && cold;
+  dropPages([whole, ...partFiles]);
   return measure('node', [cli, ...args]);
 };
 const pairs = (a: () => Measured, b: () => Measured) => {
@@ -78,7 +79,7 @@ const size = (f: string) => statSync(f).size;
 const mib = (n: number) => `${(n / 2 ** 20).toFixed(1)} MiB`;
 console.log(
   [
-    `bundle ${GiB} GiB, ${rounds} rounds; page cache ${cold ? 'dropped before each run' : 'NOT dropped (not root)'}`,
+    `bundle ${GiB} GiB, ${rounds} rounds; its pages dropped from the page cache before each run; ${execFileSync('uptime', { encoding: 'utf8' }).trim()}`,
     report('verify from 700 MiB parts vs the whole', 'parts', 'whole', parts),
     report('verify --key vs verify', 'signed', 'plain', signed),
     `delta: ${mib(size(delta))} against the full bundle's ${mib(size(two.new))} (${((100 * size(delta)) / size(two.new)).toFixed(1)}%; the base is ${mib(size(two.old))})`,

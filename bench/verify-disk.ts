@@ -7,9 +7,9 @@
 // with its peak RSS (GNU time %M; 1 MB = 10^6 bytes). Start-up: the fastest of 10 `verify` runs of a one-file bundle.
 // usage: npm run build && npx tsx bench/verify-disk.ts [GiB=1.1] [rounds=8]
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { median } from './lib/measure.js';
+import { dropPages, median } from './lib/measure.js';
 
 const GiB = Number(process.argv[2] ?? 1.1);
 const rounds = Number(process.argv[3] ?? 8);
@@ -58,8 +58,6 @@ const partFiles = readdirSync(partsDir).filter((f) => /\.part\d+$/.test(f)).map(
 // Written back once, so that DONTNEED can drop every page (dirty pages stay cached until written).
 sh(`sync ${bundle} ${partFiles.join(' ')}`);
 
-const dropScript = join(work, 'drop.py');
-writeFileSync(dropScript, 'import os, sys\nfor f in sys.argv[1:]:\n    fd = os.open(f, os.O_RDONLY)\n    os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)\n    os.close(fd)\n');
 const cached = (files: string[]) => Number(sh(`fincore -nb -o RES ${files.join(' ')} 2>/dev/null | awk '{s+=$1} END {print s+0}'`).trim());
 
 interface Run {
@@ -67,7 +65,7 @@ interface Run {
   rssMB: number;
 }
 function timed(files: string[], cmd: string, args: string[]): Run {
-  execFileSync('python3', [dropScript, ...files]);
+  dropPages(files);
   const left = cached(files);
   if (left > 1 << 20) throw new Error(`${left} bytes of ${files.join(' ')} still cached after DONTNEED`);
   const t0 = process.hrtime.bigint();

@@ -2,7 +2,9 @@ import { copyFile, link, mkdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { InputError, IntegrityError } from '../errors.js';
 import type { OnProgress } from '../progress/events.js';
-import { hashFile, sha256OfString } from '../store/hashing.js';
+import { sha256OfString } from '../store/hashing.js';
+import { HashThreads } from '../store/hash-threads.js';
+import { mapLimit } from '../util/concurrency.js';
 import { SUMS, topDirName } from './layout.js';
 import type { BundleBase, BundleMeta } from './meta.js';
 import { parseSums } from './sha256sums.js';
@@ -53,28 +55,38 @@ export async function fillFromBase(dir: string, fromBase: Map<string, string>, b
   let linked = 0;
   let copied = 0;
   let done = 0;
-  opts.onProgress?.({ type: 'start', id: 'base', label: 'files from the base', total: fromBase.size, unit: 'tasks' });
+  const sources = new Map<string, string>();
   for (const [path, sha] of fromBase) {
     // These paths come from SHA256SUMS, not from tar entries the reader already checked: a path that leaves the
-    // folder (or goes through a link) would make a hard link somewhere else.
+    // folder (or goes through a link) would make a hard link somewhere else. All are checked before anything is made.
     const unsafe = relativePathProblem(path);
     if (unsafe) throw new IntegrityError(`${SUMS}: ${quoteName(path)} ${unsafe}: a delta's file must be a path inside the bundle`);
     const rel = bySha.get(sha);
     if (rel === undefined) throw new IntegrityError(`${baseDir}: the base holds no file with sha256 ${sha}, which the delta's ${path} is`, { hint: 'The base in the data dir is not the one the delta was built on; give it with --base.' });
-    const src = join(baseDir, rel);
-    const got = await hashFile(src).catch(() => undefined);
-    if (got?.sha256 !== sha) throw new IntegrityError(`${src}: sha256 ${got?.sha256 ?? '(unreadable)'}, the delta needs ${sha} for ${path}`, { hint: 'The base was changed after it was unpacked: unpack it again from its tarball (--base).' });
-    const dest = join(dir, path);
-    await mkdir(dirname(dest), { recursive: true });
-    try {
-      await link(src, dest);
-      linked++;
-    } catch (err: any) {
-      if (err.code !== 'EXDEV' && err.code !== 'EPERM') throw err;
-      await copyFile(src, dest);
-      copied++;
-    }
-    opts.onProgress?.({ type: 'advance', id: 'base', bytes: ++done, total: fromBase.size });
+    sources.set(path, join(baseDir, rel));
+  }
+  opts.onProgress?.({ type: 'start', id: 'base', label: 'files from the base', total: fromBase.size, unit: 'tasks' });
+  // The base's files are hashed again on every core (a base is gigabytes), each before it is linked.
+  const threads = new HashThreads();
+  try {
+    await mapLimit([...fromBase], threads.count, async ([path, sha]) => {
+      const src = sources.get(path)!;
+      const got = await threads.hashFile(src).catch(() => undefined);
+      if (got?.sha256 !== sha) throw new IntegrityError(`${src}: sha256 ${got?.sha256 ?? '(unreadable)'}, the delta needs ${sha} for ${path}`, { hint: 'The base was changed after it was unpacked: unpack it again from its tarball (--base).' });
+      const dest = join(dir, path);
+      await mkdir(dirname(dest), { recursive: true });
+      try {
+        await link(src, dest);
+        linked++;
+      } catch (err: any) {
+        if (err.code !== 'EXDEV' && err.code !== 'EPERM') throw err;
+        await copyFile(src, dest);
+        copied++;
+      }
+      opts.onProgress?.({ type: 'advance', id: 'base', bytes: ++done, total: fromBase.size });
+    });
+  } finally {
+    await threads.close();
   }
   opts.onProgress?.({ type: 'done', id: 'base', bytes: done, cached: false });
   return { linked, copied };

@@ -45,6 +45,9 @@ describe('install --offline DELTA on a taskbox that installed its base', () => {
 
     // The demo manifest and playbook, pointed at these upstreams, as release 0.1.0 and 0.2.0.
     const demo = readFileSync(join(REPO, 'manifests/demo.yaml'), 'utf8')
+      .split('\n')
+      .filter((l) => !l.startsWith('#')) // its header names the demo's fixed ports
+      .join('\n')
       .replace('endpoint: 127.0.0.1:47311', `endpoint: ${registry.host}`)
       .replace('http://127.0.0.1:47313/debian', apt.url)
       .replace('http://127.0.0.1:47312/simple/', `${wheels.url}/simple/`);
