@@ -175,8 +175,8 @@ const isRefusal = (status: number) => status >= 400 && status < 500 && status !=
 
 /**
  * A registry's refusal as an HttpError whose message carries the registry's error codes (`HTTP 404 Not Found
- * (MANIFEST_UNKNOWN: manifest unknown)`) and our `note` on it, and whose reason follows them when they say more than the status (a 401
- * that says NAME_UNKNOWN is a name that is gone).
+ * (MANIFEST_UNKNOWN: manifest unknown)`) and our `note` on it, and whose reason follows the codes when they say more
+ * than the status (a 401 that says NAME_UNKNOWN is a name that is gone).
  */
 function refusal(url: string, res: HttpResponse, note: string, hint: string): HttpError {
   const items = parseRegistryErrors(res.bytes);

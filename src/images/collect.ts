@@ -142,7 +142,8 @@ function lockEntries(images: ResolvedImage[], owners: Map<string, { desc: Descri
   const lock: LockEntry[] = [];
   const blobs = new Map<string, LockEntry>();
   for (const image of images) {
-    // The image is locked under its original name with the full reference it was fetched as; its blobs with the repository they came from.
+    // The image is locked under its original name with the full reference it was fetched as; its blobs with the
+    // repository they came from.
     const source = repoName(image.ref);
     lock.push({
       kind: 'image',
