@@ -25,7 +25,6 @@ export function checkAptSource(c: Checker, value: unknown, path: string, name: s
   const o = c.object(value, path, [...APT_KEYS, 'name'], ['url', 'suites', 'components']);
   if (!o) return undefined;
   const url = c.string(o.url, `${path}.url`, { pattern: URL_OR_ENV, patternHint: 'an http(s) URL (or ${VARIABLE}/path, ${VARIABLE:-https://default}/path)' });
-  for (const b of url ? badDefaults(url) : []) c.report(`${path}.url`, b);
   const suites = c.strings(o.suites, `${path}.suites`);
   const components = c.strings(o.components, `${path}.components`);
   const keyring = c.string(o.keyring, `${path}.keyring`);
@@ -83,6 +82,8 @@ function readSpec(c: Checker, spec: Record<string, unknown>, baseDir: string, ou
     const apt = c.object(spec.apt, 'spec.apt', Object.keys(spec.apt ?? {}));
     for (const [name, v] of Object.entries(apt ?? {})) {
       const src = checkAptSource(c, v, `spec.apt.${name}`, name, baseDir);
+      // Reported here as well as where a manifest uses it: a shared file's typo is its own line's to fix.
+      for (const b of src ? badDefaults(src.url) : []) c.report(`spec.apt.${name}.url`, b);
       if (src) out.apt.set(name, src);
     }
   }

@@ -146,7 +146,7 @@ function readApt(env: EnvContext, value: unknown, baseDir: string, upstreams: Up
     if (ref !== undefined) {
       // `{use: NAME, url: URL}` keeps a shared source's suites, components and keyring with this manifest's archive.
       const own = typeof v === 'object' ? c.object(v, p, ['use', 'url'], ['use']) : undefined;
-      const ownUrl = own && c.string(own.url, `${p}.url`, { pattern: URL_OR_ENV, patternHint: 'an http(s) URL (or ${VARIABLE}/path)' });
+      const ownUrl = own && c.string(own.url, `${p}.url`, { pattern: URL_OR_ENV, patternHint: 'an http(s) URL (or ${VARIABLE}/path, ${VARIABLE:-https://default}/path)' });
       const shared = typeof ref === 'string' ? upstreams.apt.get(ref) : undefined;
       if (shared) {
         const url = ownUrl ? withEnv(env, `${p}.url`, ownUrl, `apt source "${ref}"`) : withEnv(env, p, shared.url, `apt upstream "${ref}"`);

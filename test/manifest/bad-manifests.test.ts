@@ -21,7 +21,7 @@ const CASES: Array<{ name: string; yaml: string; expect: Array<[string, RegExp]>
   {
     name: 'an upstream default that is not a URL, and a build-machine archive that does not exist',
     yaml: HEAD + 'spec:\n  targets: [{os: debian-12, arch: amd64}]\n  apt:\n    sources:\n      - {url: "${MY_MIRROR:-deb.example/debian}/", suites: [bookworm], components: [main], trusted: true}\n      - {use: debian-12, url: "${MY_MIRROR:-build-machine:ubuntu}/"}\n    packages: [socat]\n',
-    expect: [['8:10', /url: the default "deb\.example\/debian" of \$\{MY_MIRROR\} is not an http\(s\) URL/], ['9:26', /apt source "debian-12": "build-machine:ubuntu" is not an archive of the build machine/]],
+    expect: [['8:10', /sources\[0\]\.url: this source: the default "deb\.example\/debian" of \$\{MY_MIRROR\} is not an http\(s\) URL/], ['9:26', /apt source "debian-12": "build-machine:ubuntu" is not an archive of the build machine/]],
   },
   { name: 'a shared apt source with an unknown key', yaml: HEAD + 'spec:\n  targets: [{os: debian-12, arch: amd64}]\n  apt:\n    sources: [{use: debian-12, uri: "http://x/debian"}]\n    packages: [socat]\n', expect: [['7:32', /unknown key "uri"; did you mean "url"/]] },
   { name: 'playbooks with url and path', yaml: HEAD + 'spec:\n  targets: [{os: debian-12, arch: amd64}]\n  playbooks: {url: "https://x.invalid/a.tar.gz", path: ./pb, entry: site.yml}\n', expect: [['6:3', /exactly one of "url".*or "path"/]] },
