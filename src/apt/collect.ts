@@ -10,6 +10,7 @@
 import type { BundleEntry } from '../bundle/entry.js';
 import type { BuildContext, Collector, KindOutput, KindPlan, Unavailable } from '../collector/context.js';
 import { collectWith, firstAvailable, UnavailableError } from '../collector/run.js';
+import { blobFigures } from '../collector/figures.js';
 import type { LockEntry } from '../lock/entry.js';
 import { redactUrl } from '../errors.js';
 import type { Alternate, AptSpec, Target } from '../manifest/types.js';
@@ -36,17 +37,9 @@ export const planApt: Collector = async (ctx): Promise<KindPlan> => {
   const resolved: Resolved = ctx.locked
     ? { repos: reposFromLock(ctx.locked, spec, targets, archiveUrls(spec, ctx)), indexLock: ctx.locked.filter((l) => l.kind === 'index'), unavailable: [] }
     : await resolveTargets(ctx, spec, targets);
-  const debs = uniqueDebs(resolved.repos);
-  const cached = await mapLimit(debs, 16, (d) => ctx.store.has(d.sha256, d.size));
   const key = await bundleSigningKey({ storeRoot: ctx.store.root, signingKey: spec.signingKey });
   return {
-    kinds: {
-      debs: {
-        count: debs.length,
-        bytes: debs.reduce((n, d) => n + d.size, 0),
-        cachedBytes: debs.reduce((n, d, i) => n + (cached[i] ? d.size : 0), 0),
-      },
-    },
+    kinds: { debs: await blobFigures(uniqueDebs(resolved.repos), ctx.store) },
     generatedBytes: await indexBytes(resolved.repos, key),
     unavailable: resolved.unavailable,
     fetch: () => fetchApt(ctx, spec, resolved, key),

@@ -13,7 +13,7 @@ import type { OnProgress } from '../progress/events.js';
 import { sha256OfString } from '../store/hashing.js';
 import { normalizeName } from './names.js';
 import { PEP691_HTML, PEP691_JSON, parseProjectPage, type IndexFile, type ProjectPage } from './simple-index.js';
-import { NoRangeSupport, openRemoteZip, remoteSize } from './remote-zip.js';
+import { NoRangeSupport, openRemoteZip } from './remote-zip.js';
 import { readWheelMetadata, wheelMetadata } from './zip.js';
 
 export const ACCEPT = `${PEP691_JSON}, ${PEP691_HTML};q=0.2, text/html;q=0.1`;
@@ -135,11 +135,11 @@ export class IndexClient {
     }
   }
 
-  /** A wheel's size without downloading it: the index's (PEP 700), what a range answer said, else HEAD. */
+  /** A wheel's size without downloading it: the index's (PEP 700), what a range answer said, else the HTTP client's probe. */
   async size(file: IndexFile): Promise<number | undefined> {
     const known = file.size ?? this.sizes.get(file.url);
     if (known !== undefined) return known;
-    const size = await remoteSize(this.opts.http, this.opts.requests, file.url, file.filename);
+    const { size } = await this.opts.requests.run(() => this.opts.http.probe(file.url, { what: file.filename }));
     if (size !== undefined) this.sizes.set(file.url, size);
     return size;
   }

@@ -9,6 +9,8 @@
 import type { BundleEntry } from '../bundle/entry.js';
 import type { BuildContext, Collector, KindOutput, KindPlan, SourceTried, Unavailable } from '../collector/context.js';
 import { collectWith, firstAvailable, UnavailableError } from '../collector/run.js';
+import { blobFigures } from '../collector/figures.js';
+import type { ContentStore } from '../store/content-store.js';
 import type { LockEntry } from '../lock/entry.js';
 import { DigestMismatchError, KsBundleError, redactUrl } from '../errors.js';
 import { sourcesOf } from '../manifest/alternates.js';
@@ -53,16 +55,9 @@ export const planPip: Collector = async (ctx): Promise<KindPlan> => {
     if (missing.length) return unavailablePlan(missing);
     wheels = await resolveAll(ctx, client, roots, targets);
   }
-  const cached = await mapLimit(wheels, 16, async (w) => (w.file.sha256 ? ctx.store.has(w.file.sha256, w.size) : undefined));
   return {
-    kinds: {
-      wheels: {
-        count: wheels.length,
-        bytes: wheels.reduce((n, w) => n + w.size, 0),
-        cachedBytes: wheels.reduce((n, w, i) => n + (cached[i] ? w.size : 0), 0),
-      },
-    },
-    generatedBytes: await generatedBytes(wheels, cached.map((c) => c?.path)),
+    kinds: { wheels: await blobFigures(wheels.map((w) => ({ sha256: w.file.sha256, size: w.size })), ctx.store) },
+    generatedBytes: await generatedBytes(wheels, ctx.store),
     unavailable: [],
     fetch: async () => {
       ctx.onProgress({ type: 'phase', phase: 'pip', message: `downloading ${wheels.length} wheels` });
@@ -123,13 +118,13 @@ async function resolveAll(ctx: BuildContext, client: IndexClient, roots: Require
 }
 
 /** The index pages and `.metadata` files the bundle gets, rendered now as fetch will (estimated for a locked wheel not in the cache). */
-async function generatedBytes(wheels: PlannedWheel[], storedPaths: Array<string | undefined>): Promise<number> {
+async function generatedBytes(wheels: PlannedWheel[], store: ContentStore): Promise<number> {
   const UNREAD_METADATA = 4096;
   let n = 0;
   const indexed: IndexedWheel[] = [];
-  for (const [i, w] of wheels.entries()) {
-    const path = storedPaths[i];
-    const metadata = w.metadata ?? (path ? await readWheelMetadata(path, w.distribution) : undefined);
+  for (const w of wheels) {
+    const stored = !w.metadata && w.file.sha256 ? await store.has(w.file.sha256, w.size) : undefined;
+    const metadata = w.metadata ?? (stored ? await readWheelMetadata(stored.path, w.distribution) : undefined);
     n += metadata?.length ?? UNREAD_METADATA;
     const requiresPython = (metadata && parseMetadata(metadata.toString('utf8')).requiresPython) ?? w.file.requiresPython;
     indexed.push({ project: w.project, filename: w.file.filename, sha256: w.file.sha256 ?? '', requiresPython, metadataSha256: '0'.repeat(64) });

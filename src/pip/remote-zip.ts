@@ -82,16 +82,3 @@ export async function openRemoteZip(http: HttpClient, requests: Limiter, url: st
     },
   };
 }
-
-/** A wheel's size without its bytes: HEAD, or a one-byte range when HEAD gives no length. Undefined when neither says. */
-export async function remoteSize(http: HttpClient, requests: Limiter, url: string, what: string): Promise<number | undefined> {
-  const head = await requests.run(() => http.request(url, { method: 'HEAD', what }));
-  const length = Number(head.headers.get('content-length') ?? NaN);
-  if (Number.isFinite(length) && length > 0) return length;
-  try {
-    return (await rangeGet(http, requests, url, 'bytes=0-0', what)).total;
-  } catch (err) {
-    if (err instanceof NoRangeSupport) return undefined;
-    throw err;
-  }
-}
