@@ -62,7 +62,11 @@ export function planDocument(p: BundlePlan) {
 
 function planText(p: BundlePlan, s: BuildSession): string {
   const rows = [['kind', 'count', 'bytes', 'in cache'], ...PLAN_KINDS.map((k) => [k, String(p.kinds[k].count), formatBytes(p.kinds[k].bytes), formatBytes(p.kinds[k].cachedBytes)])];
-  const shown = (dir: string) => relative(process.cwd(), dir) || '.';
+  // Paths under the working folder as the user would type them; others in full.
+  const shown = (path: string) => {
+    const rel = relative(process.cwd(), path);
+    return !rel ? '.' : rel.startsWith('..') ? path : rel;
+  };
   const estimate = s.since ? 'at most ' : s.compress === 'gzip' ? 'at most (before gzip) ' : 'about ';
   const { output, cache, shared } = p.disk;
   const lines = [
