@@ -2,7 +2,8 @@ import { lstat, mkdir, readdir, stat, realpath } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { extract } from 'tar';
 import type { BuildContext, Collector, KindOutput } from '../collector/context.js';
-import { collectWith, resolvedInFetch } from '../collector/run.js';
+import { collectWith, UnavailableError } from '../collector/run.js';
+import { fetchPinned, isUnavailable, planPinned } from '../collector/pinned-url.js';
 import type { BundleEntry } from '../bundle/entry.js';
 import { checkLockedDigest, lockedEntry } from '../lock/locked.js';
 import { InputError, redactUrl } from '../errors.js';
@@ -10,46 +11,66 @@ import { hashFile, sha256OfString } from '../store/hashing.js';
 import { renderSums } from '../bundle/sha256sums.js';
 
 /**
- * `spec.playbooks` → `playbooks/…`: a local folder, or a pinned .tar.gz (kubespray's release archive) unpacked with
- * its single top folder stripped. The lock records the archive's digest, or for a folder the digest of its file list.
+ * `spec.playbooks` → `playbooks/…`: a local folder, or a pinned .tar.gz (kubespray's release archive, from its URL or
+ * an alternate of it) unpacked with its single top folder stripped. The plan measures the archive on the server (or
+ * the folder on disk); the lock records the archive's digest, or for a folder the digest of its file list.
  */
-async function fetchPlaybooks(ctx: BuildContext): Promise<KindOutput> {
+export const planPlaybooks: Collector = async (ctx) => {
   const spec = ctx.manifest.playbooks;
-  if (!spec) return { entries: [], lock: [] };
-  let root: string;
-  let source: string;
-  let archive: { sha256: string; size: number } | undefined;
-  if (spec.url) {
-    checkLockedDigest(lockedEntry(ctx.locked, 'playbooks', 'playbooks'), spec.sha256!, 'playbooks');
-    const url = spec.url;
-    const blob = await ctx.requests.run(() => ctx.http.download({ url, sha256: spec.sha256, what: 'playbooks archive', sourceMustMatch: true }, { store: ctx.store, onProgress: ctx.onProgress }));
-    const into = join(ctx.workDir, 'playbooks');
-    await mkdir(into, { recursive: true });
-    // An upstream's archive is extracted whole, folders, modes and links included: that is node-tar's job, not the
-    // bundle reader's (which takes regular files only). node-tar refuses absolute paths and `..` by default; links
-    // are dereferenced below or refused.
-    await extract({ file: blob.path, cwd: into });
-    root = await singleTopFolder(into);
-    source = redactUrl(spec.url);
-    archive = blob;
-  } else {
-    root = spec.path!;
-    source = spec.path!;
-    try {
-      if (!(await stat(root)).isDirectory()) throw new Error('not a folder');
-    } catch {
+  if (!spec) return { kinds: { playbooks: { count: 0, bytes: 0, cachedBytes: 0 } }, unavailable: [], fetch: async () => ({ entries: [], lock: [] }) };
+  if (!spec.url) {
+    const root = spec.path!;
+    const bytes = await folderBytes(root).catch(() => {
       throw new InputError(`${ctx.manifest.file}: spec.playbooks.path: ${root} is not a folder`);
-    }
+    });
+    // Files on this machine: nothing to download.
+    return { kinds: { playbooks: { count: 1, bytes, cachedBytes: bytes } }, unavailable: [], fetch: () => fromFolder(ctx, root, root) };
   }
+  checkLockedDigest(lockedEntry(ctx.locked, 'playbooks', 'playbooks'), spec.sha256!, 'playbooks');
+  const plan = await planPinned(ctx, { kind: 'playbooks', name: 'playbooks', url: spec.url, sha256: spec.sha256!, what: 'playbooks archive' });
+  if (isUnavailable(plan)) return { kinds: {}, unavailable: [plan], fetch: () => Promise.reject(new UnavailableError([plan])) };
+  // The archive's size: the tree unpacked from it is somewhat larger (a few MB for kubespray).
+  const bytes = plan.size ?? 0;
+  return {
+    kinds: { playbooks: { count: 1, bytes, cachedBytes: plan.cached ? bytes : 0 } },
+    unavailable: [],
+    async fetch() {
+      const { blob, source } = await fetchPinned(ctx, plan);
+      const into = join(ctx.workDir, 'playbooks');
+      await mkdir(into, { recursive: true });
+      // An upstream's archive is extracted whole, folders, modes and links included: that is node-tar's job, not the
+      // bundle reader's (which takes regular files only). node-tar refuses absolute paths and `..` by default; links
+      // are dereferenced below or refused.
+      await extract({ file: blob.path, cwd: into });
+      return fromFolder(ctx, await singleTopFolder(into), redactUrl(source), { sha256: blob.sha256, size: blob.size, url: redactUrl(spec.url!) });
+    },
+  };
+};
+
+/** The playbooks under `root` as bundle entries and their lock entry; `archive` when they came from one. */
+async function fromFolder(ctx: BuildContext, root: string, source: string, archive?: { sha256: string; size: number; url: string }): Promise<KindOutput> {
+  const spec = ctx.manifest.playbooks!;
   const entries = await walkFolder(root, 'playbooks');
   if (!entries.some((e) => e.path === `playbooks/${spec.entry}`)) {
-    throw new InputError(`${ctx.manifest.file}: spec.playbooks.entry: ${spec.entry} is not in the playbooks (${source})`);
+    throw new InputError(`${ctx.manifest.file}: spec.playbooks.entry: ${spec.entry} is not in the playbooks (${archive?.url ?? source})`);
   }
   const listing = renderSums(entries.map((e) => [e.path, e.sha256!] as [string, string]));
   const sha256 = archive?.sha256 ?? sha256OfString(listing);
-  if (!spec.url) checkLockedDigest(lockedEntry(ctx.locked, 'playbooks', 'playbooks'), sha256, 'playbooks folder');
+  if (!archive) checkLockedDigest(lockedEntry(ctx.locked, 'playbooks', 'playbooks'), sha256, 'playbooks folder');
   const size = archive?.size ?? entries.reduce((n, e) => n + e.size, 0);
-  return { entries, lock: [{ kind: 'playbooks', name: 'playbooks', source, size, sha256, extra: { entry: spec.entry, files: entries.length } }] };
+  return { entries, lock: [{ kind: 'playbooks', name: 'playbooks', ...(archive ? { url: archive.url } : {}), source, size, sha256, extra: { entry: spec.entry, files: entries.length } }] };
+}
+
+/** Bytes of the regular files under a folder (links followed), for the plan; throws when it is not a folder. */
+async function folderBytes(dir: string): Promise<number> {
+  if (!(await stat(dir)).isDirectory()) throw new Error('not a folder');
+  let total = 0;
+  for (const name of await readdir(dir)) {
+    const st = await stat(join(dir, name)).catch(() => undefined);
+    if (st?.isDirectory()) total += await folderBytes(join(dir, name));
+    else if (st?.isFile()) total += st.size;
+  }
+  return total;
 }
 
 /** The archive's single top folder (kubespray-2.24.3/), stripped as the archive's own name; else the folder itself. */
@@ -84,8 +105,6 @@ export async function walkFolder(root: string, prefix: string): Promise<BundleEn
   await visit(root);
   return out;
 }
-
-export const planPlaybooks: Collector = async (ctx) => resolvedInFetch(() => fetchPlaybooks(ctx));
 
 /** Plan, then fetch. */
 export const collectPlaybooks = (ctx: BuildContext): Promise<KindOutput> => collectWith(planPlaybooks, ctx);

