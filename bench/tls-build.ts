@@ -1,5 +1,5 @@
 /**
- * End to end over TLS, as users meet registries: `ks-bundle build` (the CLI from dist/) against its peers on the same
+ * End to end over TLS, as users meet registries: `ks-bundle build` (the bin of package.json, dist/ks-bundle.mjs) against its peers on the same
  * data in the same run, alternating who goes first, median of the per-round ratios.
  *
  * A docker-registry listens on 127.0.0.77:443 with a certificate from a private CA for docker.io, registry-1.docker.io,
@@ -24,7 +24,8 @@ import { execFile, execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { CLI } from '../test/support/cli.js';
+// What `npx ks-bundle` runs (package.json's bin): the single-file CLI.
+import { CLI_BUNDLED as CLI } from '../test/support/cli.js';
 import { startRegistry } from '../test/images/support.js';
 import { makeCa, makeServerCert } from '../test/support/tls-certs.js';
 import { median } from './lib/measure.js';
