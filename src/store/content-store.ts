@@ -25,6 +25,8 @@ export interface Expected {
  * only after its digest matched (temp file + rename), so whatever is there is whole and right; resume is "skip
  * what is there". Partial downloads live in `<root>/partial/` until they complete. `<root>/sources/<2 hex>/<64 hex>`
  * lists the URLs (redacted) a blob was downloaded from, one a line, so a lock never names a URL that was not fetched.
+ * `<root>/refs/` names blobs derived from others or from local files (`readRef`); `<root>/derived/` keeps small values
+ * computed from blobs under a key naming all of their inputs (a packed tarball's sha256).
  */
 export class ContentStore {
   /** Work on one key (a digest's partial file) that is under way, so a second caller waits instead of colliding. */
