@@ -52,8 +52,13 @@ export class IndexClient {
     return page;
   }
 
+  /** Where the index serves a project's page (PEP 503: its normalized name). */
+  pageUrl(name: string): string {
+    return new URL(`${encodeURIComponent(normalizeName(name))}/`, this.index).toString();
+  }
+
   private async fetchPage(project: string): Promise<ProjectPage> {
-    const url = new URL(`${encodeURIComponent(project)}/`, this.index).toString();
+    const url = this.pageUrl(project);
     const res = await this.opts.requests.run(() => this.opts.http.request(url, { headers: { accept: ACCEPT }, what: `pip index page of ${project}`, accept: (s) => s === 404 }));
     if (res.status === 404) return { files: [] };
     const body = res.text();

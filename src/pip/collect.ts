@@ -14,7 +14,6 @@ import type { ContentStore } from '../store/content-store.js';
 import type { LockEntry } from '../lock/entry.js';
 import { DigestMismatchError, KsBundleError, redactUrl } from '../errors.js';
 import { sourcesOf } from '../manifest/alternates.js';
-import type { HttpClient } from '../net/client.js';
 import type { DownloadResult } from '../net/download.js';
 import { sha256OfString } from '../store/hashing.js';
 import { mapLimit } from '../util/concurrency.js';
@@ -48,7 +47,7 @@ export const planPip: Collector = async (ctx): Promise<KindPlan> => {
   if (ctx.locked) {
     wheels = lockedWheels(ctx.locked, roots, targets, indexes).map((p) => ({ ...p, size: p.file.size ?? 0 }));
   } else {
-    const chosen = await firstAvailable(indexes, (index) => probeIndex(ctx.http, ctx, index), redactUrl);
+    const chosen = await firstAvailable(indexes, (index) => probeIndex(ctx, index), redactUrl);
     if (chosen.value === undefined) return unavailablePlan(roots.map((r) => ({ kind: 'wheels', name: r.raw, tried: chosen.tried })));
     client = new IndexClient({ index: chosen.source, store: ctx.store, onProgress: ctx.onProgress, http: ctx.http, requests: ctx.requests });
     const missing = await missingRoots(client, roots, targets, chosen.tried);
@@ -74,8 +73,8 @@ function unavailablePlan(unavailable: Unavailable[]): KindPlan {
 }
 
 /** An index answers when its root page does (HEAD: PyPI's root page is tens of megabytes). */
-async function probeIndex(http: HttpClient, ctx: BuildContext, index: string): Promise<true> {
-  await ctx.requests.run(() => http.request(index.endsWith('/') ? index : index + '/', { method: 'HEAD', what: 'pip index', accept: (s) => s === 405 || s === 501 }));
+async function probeIndex(ctx: BuildContext, index: string): Promise<true> {
+  await ctx.requests.run(() => ctx.http.request(index.endsWith('/') ? index : index + '/', { method: 'HEAD', what: 'pip index', accept: (s) => s === 405 || s === 501 }));
   return true;
 }
 
@@ -91,8 +90,7 @@ async function missingRoots(client: IndexClient, roots: Requirement[], targets: 
       const versions = list.candidates.map((c) => c.version);
       if (matching(versions, req.specifier).size) continue;
       const has = versions.length ? `it has ${versions.join(', ')} for ${describeTarget(target)}` : `no wheel of ${req.name} for ${describeTarget(target)}`;
-      const page = redactUrl(new URL(`${encodeURIComponent(req.name)}/`, client.index).toString());
-      out.set(req.raw, { kind: 'wheels', name: req.raw, tried: [...tried, { source: page, error: 'not-found', message: has }] });
+      out.set(req.raw, { kind: 'wheels', name: req.raw, tried: [...tried, { source: redactUrl(client.pageUrl(req.name)), error: 'not-found', message: has }] });
     }
   }
   return [...out.values()];
@@ -159,7 +157,7 @@ async function downloadAll(ctx: BuildContext, spec: { index: string }, first: In
       const file = 'url' in s ? w.file : await listedFile(clientOf(s.index), w);
       return { blob: await downloader.download(file), url: file.url };
     };
-    const shown = (s: WheelSource) => redactUrl('url' in s ? s.url : projectPage(clientOf(s.index), w.project));
+    const shown = (s: WheelSource) => redactUrl('url' in s ? s.url : clientOf(s.index).pageUrl(w.project));
     const r = await firstAvailable(sources, attempt, shown);
     if (!r.value) missing.push({ kind: 'wheels', name: w.file.filename, tried: r.tried });
     return r.value ? { picked: { ...w, file: { ...w.file, url: r.value.url } }, blob: r.value.blob } : undefined;
@@ -168,13 +166,9 @@ async function downloadAll(ctx: BuildContext, spec: { index: string }, first: In
   return got.map((g) => g!);
 }
 
-function projectPage(client: IndexClient, project: string): string {
-  return new URL(`${encodeURIComponent(project)}/`, client.index).toString();
-}
-
 /** The same wheel as an index lists it: same file name, and the same sha256 when the index gives one. */
 async function listedFile(client: IndexClient, w: Picked): Promise<IndexFile> {
-  const page = projectPage(client, w.project);
+  const page = client.pageUrl(w.project);
   const f = (await client.project(w.project)).files.find((x) => x.filename === w.file.filename);
   if (!f) throw new KsBundleError('HTTP', `${redactUrl(page)} does not list ${w.file.filename}`, { reason: 'not-found' });
   if (f.sha256 && w.file.sha256 && f.sha256 !== w.file.sha256) {
