@@ -6,7 +6,7 @@ import { downloadToStore, type DownloadOptions, type DownloadResult, type Downlo
 import { exchange, StaleConnection, type RequestBody } from './exchange.js';
 import { ProtocolError, requestHead } from './http1.js';
 import { ConnectionPool } from './pool.js';
-import { networkFailure } from './network-error.js';
+import { httpRefusalHint, networkFailure } from './network-error.js';
 import { probeSize, type ProbeOptions, type ProbeResult } from './probe.js';
 import { proxyFor, type ProxySettings } from './proxy.js';
 import { withRetry, RetriableError, type RetryOptions } from './retry.js';
@@ -156,7 +156,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         if (!ok && !accept(res.status)) {
           res.discard();
           if (RETRIABLE_STATUS.has(res.status)) throw new RetriableError(`${label}: HTTP ${res.status}`, parseRetryAfter(res.headers['retry-after']));
-          throw new HttpError(url, res.status, res.statusMessage, { hint: opts.what ? `while fetching ${opts.what}` : undefined });
+          throw new HttpError(url, res.status, res.statusMessage, { hint: httpRefusalHint(res.status, opts.what) });
         }
         // The answer to a HEAD has no body, whatever size its Content-Length gives (a blob's, say).
         const length = method === 'HEAD' ? 0 : Number(res.headers['content-length'] ?? 0);

@@ -6,6 +6,7 @@ import { noProgress } from '../progress/events.js';
 import { ContentStore, checkExpected, type StoredBlob } from '../store/content-store.js';
 import { parseIntegrity, sha256OfString } from '../store/hashing.js';
 import type { HeaderMap, HttpClient } from './client.js';
+import { httpRefusalHint } from './network-error.js';
 import { RetriableError } from './retry.js';
 import { RETRIABLE_STATUS, parseRetryAfter } from './retry-policy.js';
 import type { TlsTrust } from './tls.js';
@@ -98,7 +99,7 @@ async function download(client: HttpClient, spec: DownloadSpec, opts: DownloadOp
           throw new RetriableError(`${spec.what}: the range answer does not fit the partial file, restarting`);
         }
         if (RETRIABLE_STATUS.has(status)) throw new RetriableError(`${spec.what}: HTTP ${status}`, parseRetryAfter(res.headers['retry-after']));
-        throw new HttpError(spec.url, status, res.statusMessage, { hint: `while fetching ${spec.what}` });
+        throw new HttpError(spec.url, status, res.statusMessage, { hint: httpRefusalHint(status, spec.what) });
       }
       const algorithms = sri ? ['sha256', sri.algorithm] : ['sha256'];
       const out = client.sink().openFile(partial, { append: resumed, algorithms, encodings: ['hex', 'base64'] });

@@ -88,3 +88,17 @@ export function networkFailure(err: unknown, url: URL, proxy: URL | undefined, s
     err,
   );
 }
+
+/**
+ * The hint of an HTTP refusal of a URL fetch: which artifact, and what to do about a 404/410 (gone), a 401/403
+ * (credentials) or a server that kept failing. Pure.
+ */
+export function httpRefusalHint(status: number, what: string | undefined): string {
+  const which = what ? `while fetching ${what}: ` : '';
+  if (status === 404 || status === 410) return `${which}the server has no such file (any more). Check the URL, or add an alternate source for it under spec.alternates (README, "Gone upstream").`;
+  if (status === 401 || status === 403) {
+    return `${which}the server wants credentials, or refused the ones given. Put them in the manifest's URL (https://user:password@host/…, or the token parameter the server expects); for a registry use --registry-auth, ~/.docker/config.json or KS_BUNDLE_REGISTRY_AUTH_<HOST>.`;
+  }
+  if (status === 429 || status >= 500) return `${which}the server kept failing. Try again later, or add an alternate source under spec.alternates.`;
+  return `${which}the server refused the request.`;
+}

@@ -1,5 +1,6 @@
 import { HttpError } from '../errors.js';
 import type { HeaderMap, HttpClient } from './client.js';
+import { httpRefusalHint } from './network-error.js';
 import { RetriableError } from './retry.js';
 import { RETRIABLE_STATUS, parseRetryAfter } from './retry-policy.js';
 import type { TlsTrust } from './tls.js';
@@ -36,7 +37,7 @@ export async function probeSize(client: HttpClient, url: string, opts: ProbeOpti
     if (res.status === 206) return { size: totalOfContentRange(res.headers['content-range']), url };
     if (res.status === 200) return { size: lengthOf(res.headers['content-length']), url };
     if (RETRIABLE_STATUS.has(res.status)) throw new RetriableError(`${opts.what ?? url}: HTTP ${res.status}`, parseRetryAfter(res.headers['retry-after']));
-    throw new HttpError(url, res.status, res.statusMessage, { hint: opts.what ? `while fetching ${opts.what}` : undefined });
+    throw new HttpError(url, res.status, res.statusMessage, { hint: httpRefusalHint(res.status, opts.what) });
   });
 }
 

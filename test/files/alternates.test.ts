@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import yaml from 'js-yaml';
@@ -234,6 +235,27 @@ describe('network failures', () => {
     expect(r.stderr).not.toMatch(/unexpected|report it/);
   });
 
+  it('TLS to a server that does not speak it is a network error naming host and port, at once', async () => {
+    const m = manifest('tls', { files: [{ url: `https://${GOOD}:80/${KUBEKEY}`, sha256: sha(kubekey) }] });
+    const r = await named(['build', '-m', m, '-o', join(dir, 'out', 'tls.tar'), '--cache', join(dir, 'cache-tls')], NO_PROXY_ENV);
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toContain(`cannot reach ${GOOD}:80: the TLS handshake failed`);
+    expect(r.stderr).toContain('HTTPS_PROXY, HTTP_PROXY and NO_PROXY are not set');
+    expect(r.stderr).not.toMatch(/gave up after|unexpected|report it/);
+  });
+
+  it('a proxy that refuses is a network error naming the proxy, the host behind it and the proxy variables', async () => {
+    const port = await closedPort();
+    const m = manifest('proxy', { files: [{ url: `https://${GOOD}/${KUBEKEY}`, sha256: sha(kubekey) }] });
+    const env = { ...NO_PROXY_ENV, HTTPS_PROXY: `http://builder:s3cret-pw@127.0.0.1:${port}`, NO_PROXY: 'localhost' };
+    const r = await named(['build', '-m', m, '-o', join(dir, 'out', 'proxy.tar'), '--cache', join(dir, 'cache-proxy')], env);
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toContain(`cannot reach the proxy 127.0.0.1:${port} (for ${GOOD}:443): connection refused`);
+    expect(r.stderr).toContain(`connecting through a proxy, HTTPS_PROXY=http://***@127.0.0.1:${port}/, HTTP_PROXY unset, NO_PROXY=localhost`);
+    expect(r.stderr).not.toContain('s3cret-pw');
+    expect(r.stderr).not.toMatch(/unexpected|report it/);
+  });
+
   it('a port that refuses is a network error naming host and port, after the retries', async () => {
     const m = manifest('refused', { files: [{ url: `https://${GOOD}:8443/${KUBEKEY}`, sha256: sha(kubekey) }] });
     const r = await named(['build', '-m', m, '-o', join(dir, 'out', 'refused.tar'), '--cache', join(dir, 'cache-refused')], NO_PROXY_ENV);
@@ -248,6 +270,16 @@ describe('network failures', () => {
 /** The CLI in the namespace that sees the test's names, trusting its CA, with no proxy variables unless given. */
 function named(args: string[], env: NodeJS.ProcessEnv): Promise<CliResult> {
   return runCli(args, { wrap, env: { NODE_EXTRA_CA_CERTS: world.ca, ...env } });
+}
+
+/** A loopback port nothing listens on (taken from the kernel, then let go). */
+function closedPort(): Promise<number> {
+  return new Promise((resolve) => {
+    const srv = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
 }
 
 function sha(b: Buffer): string {

@@ -119,7 +119,8 @@ export interface NamedNginx {
 }
 
 /**
- * One nginx serving a folder per name over TLS, each on the name's own loopback address (real-names.ts) at port 443.
+ * One nginx serving a folder per name over TLS, each on the name's own loopback address (real-names.ts) at port 443,
+ * and over plain HTTP at port 80.
  * Names in `refuseHead` answer HEAD with 405, as object stores do for a URL signed for GET.
  */
 export async function startNamedNginx(dir: string, names: string[], world: Pick<RealNames, 'ip' | 'cert' | 'key'>, opts: { refuseHead?: string[] } = {}): Promise<NamedNginx> {
@@ -129,7 +130,7 @@ export async function startNamedNginx(dir: string, names: string[], world: Pick<
   const servers = names.map((name) => {
     mkdirSync(join(dir, 'www', name), { recursive: true });
     const refuse = opts.refuseHead?.includes(name) ? ' if ($request_method = HEAD) { return 405; }' : '';
-    return `  server { listen ${world.ip(name)}:443 ssl; server_name ${name}; ssl_certificate ${world.cert}; ssl_certificate_key ${world.key}; root ${join(dir, 'www', name)};${refuse} }`;
+    return `  server { listen ${world.ip(name)}:443 ssl; listen ${world.ip(name)}:80; server_name ${name}; ssl_certificate ${world.cert}; ssl_certificate_key ${world.key}; root ${join(dir, 'www', name)};${refuse} }`;
   });
   writeFileSync(
     join(dir, 'nginx.conf'),

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { KsBundleError } from '../../../src/errors.js';
-import { meaningOf, networkFailure, proxyVariablesShown } from '../../../src/net/network-error.js';
+import { httpRefusalHint, meaningOf, networkFailure, proxyVariablesShown } from '../../../src/net/network-error.js';
 import { totalOfContentRange } from '../../../src/net/probe.js';
 
 /** Errors shaped as Node's net, dns and tls modules raise them. */
@@ -48,6 +48,16 @@ describe('a failure below HTTP, in words', () => {
   it('shows each proxy variable set, and only redacted', () => {
     expect(proxyVariablesShown({})).toBe('HTTPS_PROXY, HTTP_PROXY and NO_PROXY are not set');
     expect(proxyVariablesShown({ httpProxy: 'http://u:p@squid:3128' })).toBe('HTTPS_PROXY unset, HTTP_PROXY=http://***@squid:3128/, NO_PROXY unset');
+  });
+});
+
+describe('what to do about an HTTP refusal', () => {
+  it('names the artifact and says what to do for gone, credentials and a failing server', () => {
+    expect(httpRefusalHint(404, 'file kubekey.tar.gz')).toMatch(/^while fetching file kubekey.tar.gz: the server has no such file .*spec.alternates/);
+    expect(httpRefusalHint(410, undefined)).toMatch(/^the server has no such file/);
+    expect(httpRefusalHint(401, 'x')).toContain('credentials');
+    expect(httpRefusalHint(403, 'x')).toContain('credentials');
+    expect(httpRefusalHint(503, 'x')).toContain('kept failing');
   });
 });
 
