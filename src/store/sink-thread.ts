@@ -140,7 +140,8 @@ export class SinkThread {
   /** Tell the thread about every piece copied in so far. */
   private flush(): void {
     this.flushScheduled = false;
-    if (!this.batch.length) return;
+    // A stopped thread takes no more messages; its open files have failed.
+    if (!this.batch.length || this.stopping) return;
     this.post({ op: 'write', pieces: this.batch });
     this.batch = [];
     this.batchBytes = 0;
