@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { REPO, runCli } from '../support/cli.js';
 import { isRoot, requireTools } from '../support/tools.js';
 import { exec } from '../apt/exec.js';
+import { loadManifest } from '../../src/manifest/load.js';
 
 /**
  * A new user's first plan of the default manifest, with no environment at all (env -i, PATH and HOME only), in a
@@ -67,5 +68,14 @@ describe('the default manifest with no setup, where nothing public answers', () 
     // Wheels: PyPI.
     expect(sources('wheels').length).toBeGreaterThan(0);
     for (const s of sources('wheels')) expect(s).toBe('https://pypi.org/simple/');
+
+    // Every kind was planned and tried: kubespray's downloads, ks-installer's manifests, the kubespray archive, and
+    // the Node.js runtime from the npm registry this machine's npm names.
+    expect(new Set(plan.unavailable.map((u) => u.kind))).toEqual(new Set(['images', 'files', 'debs', 'wheels', 'manifests', 'playbooks', 'runtime']));
+    const m = await loadManifest(join(REPO, 'manifests/kubesphere.yaml'), { buildMachine: { urls: { debian: 'http://x/debian', 'debian-security': 'http://x/debian-security' }, why: {} } });
+    expect(new Set(sources('files'))).toEqual(new Set(m.files.map((f) => f.url)));
+    expect(new Set(sources('manifests'))).toEqual(new Set(m.manifests.map((f) => f.url)));
+    expect(sources('playbooks')).toEqual([m.playbooks!.url]);
+    for (const arch of ['x64', 'arm64']) expect(sources('runtime').some((s) => new RegExp(`/node-linux-${arch}/\\d+\\.\\d+\\.\\d+$`).test(s)), arch).toBe(true);
   });
 });
