@@ -39,7 +39,8 @@ const SHAPES: Record<PlanKind, KindShape> = {
   manifests: { files: 1, path: 30, folders: 0, lock: 250, sbom: 650 },
   // A playbook tree: many small files and folders.
   playbooks: { files: 1, path: 70, folders: 0.5, lock: 250, sbom: 650 },
-  runtime: { files: 1, path: 10, folders: 0, lock: 150, sbom: 600 },
+  // bin/node (one per target arch) and bin/ks-bundle.mjs
+  runtime: { files: 1, path: 12, folders: 0, lock: 75, sbom: 300 },
 };
 
 /** The folders a kind always brings when it has anything (repos/, repos/images/, its blobs/sha256/, ...). */
@@ -55,7 +56,7 @@ export interface EstimateInput {
   kinds: Record<PlanKind, KindFigures>;
   /** What the kinds generate besides their artifacts (indexes, Release files, METADATA). */
   generatedBytes: number;
-  /** Files whose bytes are known before anything is fetched: bin/ks-bundle.mjs, install.sh, scripts/, conf/. */
+  /** Files no kind reports, whose bytes are known before anything is fetched: install.sh, scripts/, conf/. */
   fixed: ReadonlyArray<{ path: string; size: number }>;
   /** The bundle's top folder, `<name>-<version>`. */
   top: string;

@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { loadManifest } from '../manifest/load.js';
 import type { Manifest } from '../manifest/types.js';
@@ -12,7 +12,6 @@ import type { BundleEntry } from '../bundle/entry.js';
 import type { BundleBase } from '../bundle/meta.js';
 import type { Compression } from '../bundle/write.js';
 import { HOSTS_INI_TEMPLATE, VARS_YML_TEMPLATE } from '../nodes/templates.js';
-import { selfBundlePath } from '../runtime/self.js';
 import { planRuntime } from '../runtime/collect.js';
 import { planFiles } from '../files/collect.js';
 import { planPlaybooks } from '../files/playbooks.js';
@@ -157,7 +156,7 @@ export async function planSession(s: BuildSession): Promise<BundlePlan> {
   const bundleBytes = estimateBundleBytes({
     kinds,
     generatedBytes: plans.reduce((n, p) => n + (p.generatedBytes ?? 0), 0),
-    fixed: await fixedMembers(),
+    fixed: fixedMembers(),
     top: topDirName(manifest.name, manifest.version),
   });
   const toDownload = PLAN_KINDS.reduce((n, k) => n + Math.max(0, kinds[k].bytes - kinds[k].cachedBytes), 0);
@@ -179,12 +178,11 @@ export function sumFigures(plans: ReadonlyArray<Pick<KindPlan, 'kinds'>>): Recor
   return out;
 }
 
-/** The files every bundle has whose bytes are known now: the installer, the scripts, conf/. */
-async function fixedMembers(): Promise<Array<{ path: string; size: number }>> {
+/** The files every bundle has that no collector reports: the scripts and conf/ (bin/ks-bundle.mjs is the runtime's). */
+function fixedMembers(): Array<{ path: string; size: number }> {
   const text = (path: string, content: string) => ({ path, size: Buffer.byteLength(content) });
   const conf = confEntries({ hostsIni: HOSTS_INI_TEMPLATE, varsYml: VARS_YML_TEMPLATE }).map((e: BundleEntry) => ({ path: e.path, size: e.size }));
   return [
-    { path: 'bin/ks-bundle.mjs', size: (await stat(selfBundlePath())).size },
     text('install.sh', INSTALL_SH),
     text('scripts/InitInstaller.sh', INIT_INSTALLER_SH),
     ...conf,

@@ -208,6 +208,14 @@ describe('plan', () => {
     expect(planned.kinds.wheels).toMatchObject(figures(under(/^repos\/pip\/files\/.*\.whl$/)));
     expect(planned.kinds.files).toMatchObject(figures(under(/^repos\/files\//)));
     expect(planned.kinds.manifests).toMatchObject(figures(under(/^manifests\//)));
+    expect(planned.kinds.runtime).toMatchObject(figures(under(/^bin\//)));
+    expect(planned.kinds.playbooks).toMatchObject({ count: 1, bytes: figures(under(/^playbooks\//)).bytes });
+  });
+
+  it('bundleBytes is within 3% of the tarball build then writes with the same options', async () => {
+    expect(planned, 'the --json test above ran').toBeDefined();
+    const written = statSync(await fullBundle()).size;
+    expect(Math.abs(planned.bundleBytes - written) / written).toBeLessThan(0.03);
   });
 
   it('names in text what it found: every kind, the bundle, the disk', async () => {
