@@ -47,60 +47,13 @@ async function accepting(port: number, host = '127.0.0.1'): Promise<boolean> {
 /** Serve `root` (a folder; an empty one answers 404 to everything). */
 export async function startNginx(root: string): Promise<Nginx> {
   const dir = mkdtempSync(join(tmpdir(), 'ksb-nginx-'));
-  mkdirSync(join(dir, 'tmp'));
   const port = await freePort();
-  const log = join(dir, 'access.log');
-  writeFileSync(log, '');
-  const temp = ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((t) => `  ${t}_temp_path ${join(dir, 'tmp', t)};`).join('\n');
-  writeFileSync(
-    join(dir, 'nginx.conf'),
-    [
-      'daemon off;',
-      'master_process off;',
-      'worker_processes 1;',
-      `pid ${join(dir, 'nginx.pid')};`,
-      `error_log ${join(dir, 'error.log')} warn;`,
-      'events { worker_connections 256; }',
-      'http {',
-      '  include /etc/nginx/mime.types;',
-      '  default_type application/octet-stream;',
-      `  log_format ksb '$request_method\\t$uri\\t$status\\t$http_range\\t$body_bytes_sent';`,
-      `  access_log ${log} ksb;`,
-      temp,
-      `  server { listen 127.0.0.1:${port}; root ${root}; index index.html; }`,
-      '}',
-      '',
-    ].join('\n'),
-  );
-  const proc: ChildProcess = spawn('nginx', ['-p', dir, '-c', join(dir, 'nginx.conf'), '-e', join(dir, 'error.log')], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let err = '';
-  proc.stderr!.on('data', (d) => (err = (err + d).slice(-4000)));
-  for (let i = 0; !(await accepting(port)); i++) {
-    if (proc.exitCode !== null || i > 200) {
-      await stopProcess(proc);
-      const more = (() => {
-        try {
-          return readFileSync(join(dir, 'error.log'), 'utf8');
-        } catch {
-          return '';
-        }
-      })();
-      throw new Error(`nginx did not start: ${err}${more}`);
-    }
-    await sleep(25);
-  }
+  const run = await runNginx(dir, ['  include /etc/nginx/mime.types;', `  server { listen 127.0.0.1:${port}; root ${root}; index index.html; }`], { host: '127.0.0.1', port });
   return {
     url: `http://127.0.0.1:${port}`,
-    log: () =>
-      readFileSync(log, 'utf8')
-        .split('\n')
-        .filter(Boolean)
-        .map((l) => {
-          const [method, path, status, range, bytes] = l.split('\t');
-          return { method: method!, path: path!, status: Number(status), range: range === '-' ? '' : range!, bytesSent: Number(bytes) };
-        }),
+    log: () => run.log().map(({ host: _, ...line }) => line),
     close: async () => {
-      await stopProcess(proc);
+      await run.stop();
       rmSync(dir, { recursive: true, force: true });
     },
   };
@@ -120,24 +73,32 @@ export interface NamedNginx {
 
 /**
  * One nginx serving a folder per name over TLS, each on the name's own loopback address (real-names.ts) at port 443,
- * and over plain HTTP at port 80.
- * Names in `refuseHead` answer HEAD with 405, as object stores do for a URL signed for GET.
+ * and over plain HTTP at port 80. Names in `refuseHead` answer HEAD with 405, as object stores do for a URL signed
+ * for GET.
  */
 export async function startNamedNginx(dir: string, names: string[], world: Pick<RealNames, 'ip' | 'cert' | 'key'>, opts: { refuseHead?: string[] } = {}): Promise<NamedNginx> {
-  mkdirSync(join(dir, 'tmp'), { recursive: true });
-  const log = join(dir, 'access.log');
-  writeFileSync(log, '');
   const servers = names.map((name) => {
     mkdirSync(join(dir, 'www', name), { recursive: true });
     const refuse = opts.refuseHead?.includes(name) ? ' if ($request_method = HEAD) { return 405; }' : '';
     return `  server { listen ${world.ip(name)}:443 ssl; listen ${world.ip(name)}:80; server_name ${name}; ssl_certificate ${world.cert}; ssl_certificate_key ${world.key}; root ${join(dir, 'www', name)};${refuse} }`;
   });
+  // Workers read the test's folders, which are private to root.
+  const run = await runNginx(dir, servers, { host: world.ip(names[0]!), port: 443 }, ['user root;']);
+  return { root: (name) => join(dir, 'www', name), log: run.log, close: run.stop };
+}
+
+/** Write the config of one nginx (no master, no daemon) with `http` lines of its own, start it and wait for `ready`. */
+async function runNginx(dir: string, http: string[], ready: { host: string; port: number }, main: string[] = []): Promise<{ log(): NamedAccessLine[]; stop(): Promise<void> }> {
+  mkdirSync(join(dir, 'tmp'), { recursive: true });
+  const log = join(dir, 'access.log');
+  writeFileSync(log, '');
   writeFileSync(
     join(dir, 'nginx.conf'),
     [
-      'user root;',
+      ...main,
       'daemon off;',
       'master_process off;',
+      'worker_processes 1;',
       `pid ${join(dir, 'nginx.pid')};`,
       `error_log ${join(dir, 'error.log')} warn;`,
       'events { worker_connections 256; }',
@@ -146,7 +107,7 @@ export async function startNamedNginx(dir: string, names: string[], world: Pick<
       `  log_format ksb '$server_name\\t$request_method\\t$uri\\t$status\\t$http_range\\t$body_bytes_sent';`,
       `  access_log ${log} ksb;`,
       ...['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((t) => `  ${t}_temp_path ${join(dir, 'tmp', t)};`),
-      ...servers,
+      ...http,
       '}',
       '',
     ].join('\n'),
@@ -154,15 +115,20 @@ export async function startNamedNginx(dir: string, names: string[], world: Pick<
   const proc: ChildProcess = spawn('nginx', ['-p', dir, '-c', join(dir, 'nginx.conf'), '-e', join(dir, 'error.log')], { stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   proc.stderr!.on('data', (d) => (err = (err + d).slice(-4000)));
-  for (let i = 0; !(await accepting(443, world.ip(names[0]!))); i++) {
+  for (let i = 0; !(await accepting(ready.port, ready.host)); i++) {
     if (proc.exitCode !== null || i > 200) {
       await stopProcess(proc);
-      throw new Error(`nginx did not start: ${err}`);
+      let more = '';
+      try {
+        more = readFileSync(join(dir, 'error.log'), 'utf8');
+      } catch {
+        // no log written yet
+      }
+      throw new Error(`nginx did not start: ${err}${more}`);
     }
     await sleep(25);
   }
   return {
-    root: (name) => join(dir, 'www', name),
     log: () =>
       readFileSync(log, 'utf8')
         .split('\n')
@@ -171,6 +137,6 @@ export async function startNamedNginx(dir: string, names: string[], world: Pick<
           const [host, method, path, status, range, bytes] = l.split('\t');
           return { host: host!, method: method!, path: path!, status: Number(status), range: range === '-' ? '' : range!, bytesSent: Number(bytes) };
         }),
-    close: () => stopProcess(proc),
+    stop: () => stopProcess(proc),
   };
 }
