@@ -5,7 +5,7 @@ import { KsBundleError, localFailure } from '../errors.js';
 import { newSha256 } from '../store/hashing.js';
 import { readChunks } from '../store/chunked-read.js';
 import { changedDuringBuild, itemHead, type TarItem } from './tar-writer.js';
-import type { PackFailure, PackJob, PackMessage } from './tar-pack-worker.js';
+import { failureOf, pack, type PackFailure, type PackJob, type PackMessage } from './tar-pack-worker.js';
 
 /** The packing thread's failure as the user's: no space names the folder, a changed file names the file. */
 function packFailure(f: PackFailure, out: string): KsBundleError {
@@ -23,14 +23,27 @@ export interface PackOptions {
 
 /**
  * Pack `items` into the new file `out` as a plain tar, the same bytes writeTarStream gives, and return its size and,
- * when asked, its sha256. A second thread writes the archive (large bodies copied by the kernel) and says how far it
- * got; this one hashes the file behind it, reading back what is on disk, so the digest is of the bytes written and
- * writing and hashing each run on a core of their own. The file is created with `wx`; on failure the caller removes it.
+ * when asked, its sha256. To hash, a second thread writes the archive (large bodies copied by the kernel) and says how
+ * far it got, and this one hashes the file behind it, reading back what is on disk: the digest is of the bytes
+ * written, and writing and hashing each run on a core of their own. Without hashing, this thread writes it. The file
+ * is created with `wx`; on failure the caller removes it.
  */
 export async function packTarFile(out: string, items: TarItem[], opts: PackOptions): Promise<{ sha256?: string; bytes: number }> {
   const plan = items.map((i) => ({ head: itemHead(i), file: i.file, data: i.data, size: i.type === 'File' ? i.size : 0 }));
   const bodyBytes = plan.reduce((n, i) => n + (i.file ? i.size : 0), 0);
-  const hash = opts.hash ? newSha256() : undefined;
+  let reported = 0;
+  const report = (upTo: number) => {
+    // Progress in file bytes, as the other writers count it; the tar's own bytes run slightly ahead.
+    const now = Math.min(bodyBytes, upTo);
+    if (now > reported) opts.onBytes?.(now - reported);
+    reported = now;
+  };
+  if (!opts.hash) {
+    const bytes = await pack({ out, items: plan }, (m) => 'written' in m && report(m.written)).catch((err: unknown) => Promise.reject(packFailure(failureOf(err, out), out)));
+    report(bytes);
+    return { bytes };
+  }
+  const hash = newSha256();
   const worker = startWorkerModule(new URL('./tar-pack-worker.js', import.meta.url), { out, items: plan } satisfies PackJob);
   let written = 0;
   let total: number | undefined;
@@ -41,18 +54,10 @@ export async function packTarFile(out: string, items: TarItem[], opts: PackOptio
     wake = undefined;
     w?.();
   };
-  let reported = 0;
-  const report = (upTo: number) => {
-    // Progress in file bytes, as the other writers count it; the tar's own bytes run slightly ahead.
-    const now = Math.min(bodyBytes, upTo);
-    if (now > reported) opts.onBytes?.(now - reported);
-    reported = now;
-  };
   worker.on('message', (m: PackMessage) => {
     if ('error' in m) failure ??= packFailure(m.error, out);
     else if ('done' in m) total = m.bytes;
     else written = m.written;
-    if (!hash) report(total ?? written);
     changed();
   });
   worker.on('error', (err) => {
@@ -71,7 +76,7 @@ export async function packTarFile(out: string, items: TarItem[], opts: PackOptio
     for (;;) {
       if (failure) throw failure;
       const end = total ?? written;
-      if (hash && hashed < end) {
+      if (hashed < end) {
         fh ??= await open(out, 'r');
         for await (const chunk of readChunks(fh, { start: hashed, end })) {
           hash.update(chunk);
@@ -83,8 +88,8 @@ export async function packTarFile(out: string, items: TarItem[], opts: PackOptio
       if (total !== undefined) break;
       await next();
     }
-    if (hash && hashed !== total) throw new KsBundleError('FAILED', `${out}: ${hashed} bytes hashed of ${total} written`);
-    return { sha256: hash?.digest('hex'), bytes: total };
+    if (hashed !== total) throw new KsBundleError('FAILED', `${out}: ${hashed} bytes hashed of ${total} written`);
+    return { sha256: hash.digest('hex'), bytes: total };
   } finally {
     await fh?.close();
     worker.removeAllListeners('exit');

@@ -139,7 +139,11 @@ class KernelCopier {
   }
 }
 
-async function pack(job: PackJob, post: (m: PackMessage) => void): Promise<number> {
+/**
+ * Write the archive; resolves to its size. Run on this thread when the caller hashes nothing (a thread would only
+ * cost its start), on a thread of its own when the caller hashes behind it.
+ */
+export async function pack(job: PackJob, post: (m: PackMessage) => void): Promise<number> {
   const buf = Buffer.allocUnsafe(BUFFER);
   const probe = Buffer.alloc(1);
   let pos = 0;
@@ -192,14 +196,17 @@ async function pack(job: PackJob, post: (m: PackMessage) => void): Promise<numbe
   }
 }
 
-if (parentPort) {
+/** A failure of `pack` as plain data. */
+export function failureOf(err: unknown, out: string): PackFailure {
+  const e = err as NodeJS.ErrnoException;
+  return { code: e.code ?? 'EUNKNOWN', message: e.message, path: e.path ?? out };
+}
+
+if (parentPort && (workerData as PackJob | undefined)?.items) {
   const port = parentPort;
   const job = workerData as PackJob;
   pack(job, (m) => port.postMessage(m)).then(
     (bytes) => port.postMessage({ done: true, bytes } satisfies PackMessage),
-    (err: unknown) => {
-      const e = err as NodeJS.ErrnoException;
-      port.postMessage({ error: { code: e.code ?? 'EUNKNOWN', message: e.message, path: e.path ?? job.out } } satisfies PackMessage);
-    },
+    (err: unknown) => port.postMessage({ error: failureOf(err, job.out) } satisfies PackMessage),
   );
 }

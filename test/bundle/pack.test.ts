@@ -127,6 +127,19 @@ describe('packing a bundle', () => {
     expect(await readdir(join(dir, 'cache', 'derived'))).toHaveLength(2);
   });
 
+  it('packing from a remembered digest still fails on a file that vanished, naming it, and leaves nothing', async () => {
+    const store = new ContentStore(join(dir, 'cache-vanish'));
+    await writeFile(join(dir, 'src', 'vanishing'), randomBytes(6 << 20));
+    const files = [entry('one'), entry('vanishing')];
+    await pack(join(dir, 'vanish-1.tar'), files, store);
+    const sized = files.map((e) => ({ ...e, size: statSync(e.file).size, sha256: sha256sum(e.file) }));
+    await rm(join(dir, 'src', 'vanishing'));
+    const failed = pack(join(dir, 'vanish', 'v.tar'), sized, store);
+    await expect(failed).rejects.toThrow(/src\/vanishing: cannot read it while packing \(ENOENT\)/);
+    await expect(failed).rejects.toMatchObject({ code: 'FAILED', exitCode: 1 });
+    expect(await readdir(join(dir, 'vanish'))).toEqual([]);
+  });
+
   it('a remembered digest for a tarball of another size is not trusted: the tarball is hashed', async () => {
     const cache = join(dir, 'cache-wrong');
     const store = new ContentStore(cache);
