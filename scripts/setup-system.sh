@@ -9,7 +9,7 @@ PKGS=(
   debian-archive-keyring ansible-core python3-venv python3-pip
   python3-netaddr python3-jinja2 python3-markupsafe python3-yaml python3-cryptography python3-packaging
   python3-resolvelib python3-cffi python3-pycparser
-  curl ca-certificates xz-utils zstd openssl util-linux procps time tinyproxy nginx-light
+  curl ca-certificates xz-utils zstd openssl util-linux procps time tinyproxy nginx
 )
 missing=()
 for p in "${PKGS[@]}"; do

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { Option, type Command } from 'commander';
 import type { PlanOptions } from '../assemble/plan.js';
 import type { HttpClient } from '../net/client.js';
@@ -57,6 +58,9 @@ export function planOptionsOf(o: Record<string, any>, http: HttpClient, signal: 
  */
 export async function withCancellableHttp<T>(work: (http: HttpClient, signal: AbortSignal) => Promise<T>): Promise<T> {
   const cancel = new AbortController();
+  // Every request in flight listens to this one signal (with --concurrency 16, sixteen and more at once): that is the
+  // design, not a leak, so Node's warning after ten listeners would only alarm the user.
+  setMaxListeners(0, cancel.signal);
   const interrupted = (signal: NodeJS.Signals) => {
     if (cancel.signal.aborted) process.exit(130);
     cancel.abort(new KsBundleError('FAILED', `interrupted (${signal})`, { exitCode: 130, hint: 'Run the same command again: finished downloads are kept and a partial one resumes.' }));

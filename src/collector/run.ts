@@ -23,11 +23,16 @@ const WHAT_TO_DO: Record<UnavailableReason, string> = {
   'digest-mismatch': 'the source now serves other content than the pin: check which is right before changing the pin or the lock',
 };
 
+/** The upstream's words, without the source they often begin with (it is already at the start of the line). */
+function withoutSource(t: SourceTried): string {
+  return t.message.startsWith(`${t.source}: `) ? t.message.slice(t.source.length + 2) : t.message;
+}
+
 /** Artifacts no source could give, each with every source tried. Exit 1, or 3 when every failure was a digest mismatch. */
 export class UnavailableError extends KsBundleError {
   readonly unavailable: Unavailable[];
   constructor(unavailable: Unavailable[]) {
-    const lines = unavailable.flatMap((u) => [`${u.kind} ${u.name}:`, ...u.tried.map((t) => `  ${t.source}: ${t.error}: ${t.message}`)]);
+    const lines = unavailable.flatMap((u) => [`${u.kind} ${u.name}:`, ...u.tried.map((t) => `  ${t.source}: ${t.error}: ${withoutSource(t)}`)]);
     const reasons = [...new Set(unavailable.flatMap((u) => u.tried.map((t) => t.error)))];
     const onlyMismatch = reasons.length === 1 && reasons[0] === 'digest-mismatch';
     super(onlyMismatch ? 'INTEGRITY' : 'RESOLVE', `${unavailable.length} artifact${unavailable.length === 1 ? '' : 's'} could not be fetched from any source:\n${lines.join('\n')}`, {
