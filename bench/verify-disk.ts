@@ -63,16 +63,19 @@ const cached = (files: string[]) => Number(sh(`fincore -nb -o RES ${files.join('
 interface Run {
   seconds: number;
   rssMB: number;
+  /** user + system CPU-seconds: steadier than wall time on a shared machine. */
+  cpu: number;
 }
 function timed(files: string[], cmd: string, args: string[]): Run {
   dropPages(files);
   const left = cached(files);
   if (left > 1 << 20) throw new Error(`${left} bytes of ${files.join(' ')} still cached after DONTNEED`);
   const t0 = process.hrtime.bigint();
-  const r = spawnSync('/usr/bin/time', ['-f', '%M', cmd, ...args], { encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'] });
+  const r = spawnSync('/usr/bin/time', ['-f', '%M %U %S', cmd, ...args], { encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'] });
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}): ${r.stderr.slice(-2000)}`);
-  return { seconds, rssMB: (Number(r.stderr.trim().split('\n').pop()) * 1024) / 1e6 };
+  const [kib, user, sys] = r.stderr.trim().split('\n').pop()!.split(' ').map(Number);
+  return { seconds, rssMB: (kib! * 1024) / 1e6, cpu: user! + sys! };
 }
 
 const commands: Record<string, () => Run> = {
@@ -94,8 +97,13 @@ for (let r = 0; r < rounds; r++) {
 }
 loads.push(load());
 
-const startup: number[] = [];
-for (let i = 0; i < 10; i++) startup.push(timed([tiny], 'node', [cli, 'verify', tiny, '--allow-missing']).seconds);
+const startup: Run[] = [];
+const bare: Run[] = [];
+for (let i = 0; i < 10; i++) {
+  startup.push(timed([tiny], 'node', [cli, 'verify', tiny, '--allow-missing']));
+  bare.push(timed([tiny], 'node', ['-e', '0']));
+}
+const fastest = (rs: Run[], k: 'seconds' | 'cpu') => Math.min(...rs.map((r) => r[k])).toFixed(3);
 
 const best = (n: string) => Math.min(...runs.get(n)!.map((r) => r.seconds));
 const size = Number(sh(`stat -c %s ${bundle}`));
@@ -107,5 +115,6 @@ for (const n of names) {
   console.log(`${n.padEnd(13)} fastest ${best(n).toFixed(2)} s (${(size / best(n) / 1e9).toFixed(2)} GB/s), median ${median(rs.map((x) => x.seconds)).toFixed(2)} s, peak RSS ${Math.max(...rs.map((x) => x.rssMB)).toFixed(0)} MB${ratio}`);
 }
 console.log(`verify parts / verify: ${(best('verify parts') / best('verify')).toFixed(2)}× (fastest); verify --key / verify: ${(best('verify --key') / best('verify')).toFixed(2)}×`);
-console.log(`start-up (verify of a one-file bundle): fastest ${Math.min(...startup).toFixed(3)} s, median ${median(startup).toFixed(3)} s`);
+console.log(`start-up (verify of a one-file bundle): fastest ${fastest(startup, 'seconds')} s wall, ${fastest(startup, 'cpu')} CPU-s; median ${median(startup.map((r) => r.seconds)).toFixed(3)} s (node -e 0: ${fastest(bare, 'seconds')} s, ${fastest(bare, 'cpu')} CPU-s)`);
+for (const n of names) console.log(`${n.padEnd(13)} CPU-seconds: fastest ${Math.min(...runs.get(n)!.map((r) => r.cpu)).toFixed(2)}`);
 rmSync(work, { recursive: true, force: true });

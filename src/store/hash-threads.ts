@@ -43,7 +43,7 @@ export class HashThreads implements Hasher, BufferPool {
     const count = Math.max(1, Math.min(opts.threads ?? availableParallelism(), 4));
     this.control = new Int32Array(new SharedArrayBuffer(4 * (1 + count)));
     this.threads = Array.from({ length: count }, (_, thread) => {
-      const workerData: HashWorkerData = { ring: this.ring, slotSize: READ_CHUNK, refs: this.refs.buffer as SharedArrayBuffer, control: this.control.buffer as SharedArrayBuffer, thread };
+      const workerData: HashWorkerData = { ring: this.ring, slotSize: READ_CHUNK, refs: this.refs.buffer as SharedArrayBuffer, control: this.control.buffer as SharedArrayBuffer, thread, wakeAt: SLOTS / 4 };
       const worker = startWorkerModule(new URL('./hash-worker.js', import.meta.url), workerData);
       worker.on('message', (m: HashAnswer) => this.answer(m));
       worker.on('error', (err) => this.fail(new KsBundleError('FAILED', `a hashing thread failed: ${err.message}`, { cause: err })));

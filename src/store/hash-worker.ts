@@ -3,7 +3,8 @@
  * scripts/bundle-cli.mjs). It keeps the hashes of the streams its owner opened on it and feeds them, in the order
  * sent, either bytes that lie in the shared ring the owner reads into (no copy: only where they are is posted) or
  * small byte strings sent with the message. It also hashes whole files by path with plain blocking reads. When it
- * is done with a ring slot it says so in shared memory, and posts "free" only when the owner waits for one.
+ * is done with a ring slot it says so in shared memory, and posts "free" only when the owner waits for one and
+ * several are free: on a busy machine a wake-up per slot put the reader and the hashers in lock step.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { closeSync, constants, openSync, readSync } from 'node:fs';
@@ -30,6 +31,8 @@ export interface HashWorkerData {
   /** [0] the owner waits for a free slot; [1 + thread] jobs this thread has finished. */
   control: SharedArrayBuffer;
   thread: number;
+  /** A waiting owner is woken once this many slots are free, not at the first: one wake-up per burst of reads. */
+  wakeAt: number;
 }
 
 const data = workerData as HashWorkerData;
@@ -58,7 +61,10 @@ function hashFile(path: string): { sha256: string; size: number } {
 }
 
 function release(slot: number): void {
-  if (Atomics.sub(refs, slot, 1) === 1 && Atomics.compareExchange(control, 0, 1, 0) === 1) port.postMessage({ op: 'free' } satisfies HashAnswer);
+  if (Atomics.sub(refs, slot, 1) !== 1 || Atomics.load(control, 0) !== 1) return;
+  let free = 0;
+  for (let i = 0; i < refs.length; i++) if (Atomics.load(refs, i) === 0) free++;
+  if (free >= data.wakeAt && Atomics.compareExchange(control, 0, 1, 0) === 1) port.postMessage({ op: 'free' } satisfies HashAnswer);
 }
 
 /** A stream that failed (an unknown algorithm) answers its digest with the error. */
