@@ -25,11 +25,15 @@ export interface VerifyOptions {
 
 /**
  * Every byte of a tarball against its SHA256SUMS, in one streaming pass; with `extractTo`, written there as it goes.
- * This thread reads into a shared ring and parses; every hash (each file's, each part's, the signature's) runs on
- * the hashing threads from where the bytes were read, so a taskbox verifies at the speed of its disk.
+ * With a split bundle or a signature, this thread reads into a shared ring and parses, and every hash (each file's,
+ * each part's, the signature's) runs on the hashing threads from where the bytes were read, on both cores.
  */
 export async function verifyTarball(source: ByteSource, opts: VerifyOptions & { extractTo?: string } = {}): Promise<VerifyReport> {
-  const threads = source.size >= THREADS_FROM ? new HashThreads() : undefined;
+  // Threads pay when a hash spans the whole read beside the files' (each part's, the signature's): the two run on two
+  // cores. With the files' hashes alone (one at a time) this thread hashes as fast, with reads in flight, and spends
+  // less CPU (measured: 0.82 s and 1.05 CPU-seconds per GB against 0.93 s and 1.4 on threads).
+  const split = source.path !== source.bundlePath;
+  const threads = source.size >= THREADS_FROM && (split || opts.check) ? new HashThreads() : undefined;
   let read: BundleReadResult;
   try {
     const tap = opts.check?.begin(threads ?? hashHere);

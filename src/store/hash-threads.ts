@@ -57,7 +57,7 @@ export class HashThreads implements Hasher, BufferPool {
     return this.threads.length;
   }
 
-  /** A hash of `algorithm` (a node:crypto name) on the thread with the least work queued. */
+  /** A hash of `algorithm` (a node:crypto name) on the thread with the fewest hashes open, then the least work queued. */
   hash(algorithm: string): StreamHash {
     const t = this.leastBusy();
     const id = ++this.nextId;
@@ -151,7 +151,9 @@ export class HashThreads implements Hasher, BufferPool {
     let best = 0;
     for (let i = 1; i < this.threads.length; i++) {
       const [a, b] = [this.threads[i]!, this.threads[best]!];
-      if (queued(a, i) < queued(b, best) || (queued(a, i) === queued(b, best) && a.streams < b.streams)) best = i;
+      // Fewest open streams first: a hash that spans the whole read (a part's, the signature's) keeps a thread to
+      // itself, and each file's hash goes to another one; then the shortest queue.
+      if (a.streams < b.streams || (a.streams === b.streams && queued(a, i) < queued(b, best))) best = i;
     }
     return this.threads[best]!;
   }
