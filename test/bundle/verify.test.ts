@@ -193,19 +193,22 @@ describe('hostile archives: what GNU tar would extract is what is verified', () 
 });
 
 describe('a failure of this machine is not a corrupt bundle: exit 1, saying what and where', () => {
-  it('no space left in the data dir while unpacking', async () => {
+  it('a data dir too small for the bundle: stopped before writing anything, with both figures', async () => {
     const data = join(dir, 'data-full');
     await mkdir(data);
     const r = await runCliWithMount(data, ['-t', 'tmpfs', '-o', 'size=5m', 'tmpfs'], ['serve', good, '--data-dir', data, '--port', '0']);
     expect(r.code, r.stderr).toBe(1);
-    expect(r.stderr).toContain(`no space left in ${data} while unpacking the bundle`);
+    expect(r.stderr).toContain(`the unpacked bundle in ${data}: needs`);
+    expect(r.stderr).toContain(`(${(await stat(good)).size} bytes), 5.0 MiB (5242880 bytes) free`);
     expect(r.stderr).not.toMatch(/integrity|corrupt/i);
   });
 
+  // The disk-space checks count bytes; a file system out of inodes (or filled by another writer meanwhile) still
+  // fails the write itself, and that must read as this machine's failure too.
   it('a data dir that cannot be written', async () => {
     const data = join(dir, 'data-ro');
     await mkdir(data);
-    const r = await runCliWithMount(data, ['-t', 'tmpfs', '-o', 'ro,size=5m', 'tmpfs'], ['serve', good, '--data-dir', data, '--port', '0']);
+    const r = await runCliWithMount(data, ['-t', 'tmpfs', '-o', 'ro,size=400m', 'tmpfs'], ['serve', good, '--data-dir', data, '--port', '0']);
     expect(r.code, r.stderr).toBe(1);
     expect(r.stderr).toContain(`read-only file system at ${data} while unpacking the bundle`);
   });
@@ -213,7 +216,7 @@ describe('a failure of this machine is not a corrupt bundle: exit 1, saying what
   it('no space left for the tarball while packing: exit 1 naming the folder', async () => {
     const out = join(dir, 'out-full');
     await mkdir(out);
-    const r = await runCliWithMount(out, ['-t', 'tmpfs', '-o', 'size=5m', 'tmpfs'], ['build', '-m', join(dir, 'm.yaml'), '-o', join(out, 'b.tar'), '--cache', join(dir, 'cache')]);
+    const r = await runCliWithMount(out, ['-t', 'tmpfs', '-o', 'size=400m,nr_inodes=1', 'tmpfs'], ['build', '-m', join(dir, 'm.yaml'), '-o', join(out, 'b.tar'), '--cache', join(dir, 'cache')]);
     expect(r.code, r.stderr).toBe(1);
     expect(r.stderr).toContain(`no space left in ${out} while packing the bundle`);
   });
