@@ -18,7 +18,8 @@ export function resolvedInFetch(fetch: () => Promise<KindOutput>): KindPlan {
 
 const WHAT_TO_DO: Record<UnavailableReason, string> = {
   'not-found': 'it is gone from there: add an alternate source under spec.alternates (see the README, "Gone upstream")',
-  unauthorized: 'give credentials (--registry-auth FILE, ~/.docker/config.json, KS_BUNDLE_REGISTRY_AUTH_<HOST>) or check the ones given',
+  unauthorized:
+    'give credentials or check the ones given: for a registry --registry-auth FILE, ~/.docker/config.json or KS_BUNDLE_REGISTRY_AUTH_<HOST>; for a file, archive or index, user:password@ in its URL',
   network: 'check the network, DNS and the proxy variables (HTTPS_PROXY, HTTP_PROXY, NO_PROXY)',
   'digest-mismatch': 'the source now serves other content than the pin: check which is right before changing the pin or the lock',
 };

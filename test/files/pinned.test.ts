@@ -104,7 +104,7 @@ describe('credentials in file URLs', () => {
     const m = await manifest('denied', [{ url: `http://alice:wrong-${PASSWORD}@${a.url.replace('http://', '')}/basic.bin`, sha256: 'c'.repeat(64) }]);
     const r = await runCli(['build', '-m', m, '-o', join(dir, 'out', 'denied.tar'), '--cache', join(dir, 'cache-denied')]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain(`http://***@${a.url.replace('http://', '')}/basic.bin: HTTP 401`);
+    expect(r.stderr).toContain(`http://***@${a.url.replace('http://', '')}/basic.bin: unauthorized: HTTP 401`);
     for (const s of SECRETS) expect(r.stdout + r.stderr).not.toContain(s);
   });
 });

@@ -166,7 +166,7 @@ spec:
     expect(bundled('cache-extra')).toBe(sha256sum(big));
     const bad = await build(m, 'cache-noca', { NODE_EXTRA_CA_CERTS: '' });
     expect(bad.code).toBe(1);
-    expect(bad.stderr).toContain(`${tlsUp.url}/big.bin: TLS certificate not trusted`);
+    expect(bad.stderr).toContain(`${tlsUp.url}/big.bin: network: TLS certificate not trusted`);
     expect(bad.stderr).toContain('NODE_EXTRA_CA_CERTS');
   });
 
