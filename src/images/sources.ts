@@ -3,7 +3,6 @@ import { firstAvailable } from '../collector/run.js';
 import { InputError, KsBundleError } from '../errors.js';
 import type { Alternate } from '../manifest/types.js';
 import { sourcesOf } from '../manifest/alternates.js';
-import { describeNetworkError } from '../net/retry.js';
 import { RegistryClient, baseUrlFor, caFor, registryTrust, type RegistrySettingsLike } from './client.js';
 import { loadCredentials, type CredentialLookup } from './credentials.js';
 import { formatReference, parseReference, type ImageRef } from './reference.js';
@@ -53,12 +52,12 @@ export async function resolveFromSources(original: ImageRef, opts: SourcesOption
   const { ctx, clientFor, wanted, lockedDigest } = opts;
   const got = await firstAvailable(
     sources,
-    async ({ text, ref }) => {
+    async ({ ref }) => {
       try {
         const client = await clientFor(ref.registry);
         return await ctx.requests.run(() => resolveImage(ref, { client, store: ctx.store, wanted, lockedDigest, name }));
       } catch (err) {
-        throw asNetworkError(err, text);
+        throw asNetworkError(err);
       }
     },
     (s) => s.text,
@@ -77,28 +76,12 @@ function alternateRef(text: string, original: string): ImageRef {
 }
 
 /**
- * A failure of the socket itself that reached us raw (a name that does not resolve, a host that is unreachable) is
- * a network failure of this source: the next one may answer. A network error's hint is about this source (which CA
- * file would trust it), so it goes into the message that lists the sources tried.
+ * The HTTP client has already turned every socket failure into a network error naming the host and the proxy; a
+ * network error's hint is about this source (which CA file would trust it), so it goes into the message that lists
+ * the sources tried. Anything else (a cache file that cannot be read, say) is not about the source and stops the build.
  */
-function asNetworkError(err: unknown, source: string): unknown {
-  if (err instanceof KsBundleError) {
-    // One that says why already (a reason set by the HTTP client) keeps its words.
-    if (err.code !== 'NETWORK' || err.reason || !err.hint || err.message.includes(err.hint)) return err;
-    return new KsBundleError('NETWORK', `${err.message}. ${err.hint}`, { reason: 'network', hint: err.hint, cause: err });
-  }
-  if (!hasSystemCode(err)) return err;
-  return new KsBundleError('NETWORK', `${source}: ${describeNetworkError(err)}`, {
-    reason: 'network',
-    cause: err,
-    hint: 'Check that the registry is reachable from this machine: DNS, the network, and the proxy variables (HTTPS_PROXY, HTTP_PROXY, NO_PROXY).',
-  });
-}
-
-function hasSystemCode(err: unknown): boolean {
-  for (let e = err as { code?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 4; e = e.cause as typeof e, depth++) {
-    // errno codes (ENOTFOUND, EHOSTUNREACH, …) and OpenSSL's; not Node's ERR_* of a wrong argument.
-    if (typeof e.code === 'string' && /^E(?!RR_)[A-Z]+$|^ERR_(SSL|TLS)_/.test(e.code)) return true;
-  }
-  return false;
+function asNetworkError(err: unknown): unknown {
+  // One that says why already (a reason set by the HTTP client) keeps its words.
+  if (!(err instanceof KsBundleError) || err.code !== 'NETWORK' || err.reason || !err.hint || err.message.includes(err.hint)) return err;
+  return new KsBundleError('NETWORK', `${err.message}. ${err.hint}`, { reason: 'network', hint: err.hint, cause: err });
 }
