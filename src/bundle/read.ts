@@ -6,13 +6,14 @@ import { readTar, TarFormatError, type EntrySink, type TarEntryInfo } from './ta
 import type { OnProgress } from '../progress/events.js';
 import { noProgress } from '../progress/events.js';
 import { hashHere } from '../store/hashing.js';
-import { READ_CHUNK } from '../store/chunked-read.js';
 import { IntegrityError, localFailure } from '../errors.js';
 import { BUNDLE_YAML, SUMS, isUncovered, isUserEditable } from './layout.js';
 import { parseSums } from './sha256sums.js';
 import { compareWithSums, type VerifyProblem } from './compare.js';
 import type { BundleMeta } from './meta.js';
-import type { ByteSource, ReadWith } from '../parts/source.js';
+import type { ByteSource, HashFile, ReadWith } from '../parts/source.js';
+import { READ_CHUNK, Skip } from '../store/chunked-read.js';
+import { hashFile } from '../store/hashing.js';
 import { checkEntryPath, linkTargetInside } from './entry-path.js';
 
 export interface BundleReadResult {
@@ -41,7 +42,17 @@ export interface ReadOptions {
   keep?: (rel: string) => boolean;
   /** The ring to read into and the threads to hash on; without it, everything runs on this thread. */
   using?: ReadWith;
+  /**
+   * Hash a file of at least RANGE_FROM bytes by its byte range in the tarball, elsewhere (a hashing thread reading
+   * the file itself), while this read jumps over it: an uncompressed tarball, nothing to write, no signature.
+   */
+  rangeHash?: (offset: number, length: number) => Promise<string>;
+  /** How a split bundle's parts are hashed when the read found a problem (to name the damaged part). */
+  hashFile?: HashFile;
 }
+
+/** Files this big are hashed by their range when the read allows it; smaller ones here, as they stream past. */
+export const RANGE_FROM = 1 << 20;
 
 /**
  * Files read into memory while they stream (bundle.yaml and SHA256SUMS, and the small texts `keep` asks for), and
@@ -117,16 +128,23 @@ export async function readBundleTar(source: ByteSource, opts: ReadOptions = {}):
     }
     files++;
     seen.add(rel);
-    const hash = hasher.hash('sha256');
     const keep = rel in MAX_TEXT_BYTES || opts.keep?.(rel) ? ([] as Buffer[]) : undefined;
     const dest = opts.extractTo ? join(opts.extractTo, rel) : undefined;
+    const byRange = opts.rangeHash && !keep && !dest && entry.size >= RANGE_FROM ? opts.rangeHash : undefined;
+    let ranged: Promise<string> | undefined;
+    const hash = byRange ? undefined : hasher.hash('sha256');
     // The folder first, then the file: `wx` refuses to follow or replace anything already there.
     const opened = dest ? local(mkdir(dirname(dest), { recursive: true }).then(() => open(dest, 'wx', entry.mode & 0o111 ? 0o755 : 0o644))) : undefined;
     opened?.catch(() => {}); // awaited by write or end; a reader that stops first must not see an unhandled rejection
     if (opened) unclosed.add(opened);
     return {
+      range: byRange && ((offset, length) => {
+        bytes += length;
+        ranged = byRange(offset, length);
+        ranged.catch(() => {}); // awaited at end, unless the read fails first
+      }),
       async write(chunk) {
-        const fed = hash.update(chunk);
+        const fed = hash!.update(chunk);
         if (fed) await fed;
         bytes += chunk.length;
         keep?.push(Buffer.from(chunk));
@@ -135,7 +153,17 @@ export async function readBundleTar(source: ByteSource, opts: ReadOptions = {}):
       },
       async end() {
         digests.set(rel, ''); // in archive order; the digest comes when its thread is done
-        const done = hash.digest().then((d) => void digests.set(rel, d.toString('hex')));
+        const done = ranged
+          ? ranged.then(
+              (d) => void digests.set(rel, d),
+              // Bytes a header promised and the file does not hold (a short part, a size that overshoots).
+              (err: Error) => {
+                if (!(err instanceof IntegrityError)) throw err;
+                digests.delete(rel);
+                problems.push({ kind: 'corrupt', path: rel, message: `cannot read its bytes (${err.message})` });
+              },
+            )
+          : hash!.digest().then((d) => void digests.set(rel, d.toString('hex')));
         done.catch(() => {}); // awaited after the read; a read that fails first must not leave it unhandled
         hashing.push(done);
         if (rel === BUNDLE_YAML) texts.bundleYaml = Buffer.concat(keep!).toString('utf8');
@@ -174,18 +202,21 @@ export async function readBundleTar(source: ByteSource, opts: ReadOptions = {}):
   onProgress({ type: 'start', id: 'verify', label: 'verify bundle', total });
   let corrupt: string | undefined;
   // The tar reader stops at the end-of-archive marker; the bytes after it (padding, the last parts of a split
-  // bundle) are read too, so that every part is checked, a signature sees every byte, and gzip checks its trailer.
-  const it = counted(source.chunks(opts.using))[Symbol.asyncIterator]();
+  // bundle) are read too, so that a signature sees every byte and gzip checks its trailer.
+  const skip = opts.rangeHash ? new Skip() : undefined;
+  const it = counted(source.chunks({ ...opts.using, skip }))[Symbol.asyncIterator]();
   const held: AsyncIterable<Buffer> = { [Symbol.asyncIterator]: () => ({ next: () => it.next() }) };
   const tar = await tarStream(source, held);
+  // Only the bytes of an uncompressed tarball can be jumped over.
+  const jump = skip && tar === held ? (n: number) => void ((skip.pending += n), (read += n)) : undefined;
   try {
-    await readTar(tar, onEntry);
-    if (tar !== held) {
-      try {
-        for await (const _ of tar);
-      } catch (err) {
-        throw new TarFormatError(`the gzip stream does not end as gzip ends (${(err as Error).message})`);
-      }
+    await readTar(tar, onEntry, { skip: jump });
+    try {
+      // tar pads the archive with zeros to a whole record: other bytes there are damage no file's hash would see.
+      for await (const c of tar) if (!allZeros(c)) throw new TarFormatError('bytes other than zeros after the end-of-archive marker');
+    } catch (err) {
+      if (tar === held || err instanceof TarFormatError) throw err;
+      throw new TarFormatError(`the gzip stream does not end as gzip ends (${(err as Error).message})`);
     }
   } catch (err: any) {
     if (err instanceof IntegrityError) throw err;
@@ -199,7 +230,6 @@ export async function readBundleTar(source: ByteSource, opts: ReadOptions = {}):
   for await (const _ of held);
   await Promise.all(hashing);
   onProgress({ type: 'done', id: 'verify', bytes: read, cached: false });
-  problems.push(...source.problems);
   if (corrupt || top === undefined) {
     problems.push({ kind: 'corrupt', path: source.path, message: `truncated or corrupt tar (${corrupt ?? 'no entries'})` });
   }
@@ -208,7 +238,20 @@ export async function readBundleTar(source: ByteSource, opts: ReadOptions = {}):
   const refusedPaths = new Set(problems.filter((p) => p.kind === 'unlisted').map((p) => p.path));
   const comparedProblems = compared.problems.filter((p) => !(p.kind === 'missing' && refusedPaths.has(p.path)));
   for (const p of refusedPaths) compared.fromBase.delete(p);
-  return { problems: [...problems, ...comparedProblems], meta: compared.meta, formatVersion: compared.formatVersion, top, files, bytes, digests, kept, fromBase: compared.fromBase };
+  const found = [...problems, ...comparedProblems];
+  // A split bundle with a problem: name the part it lies in (hashing the parts costs a read only when it failed).
+  if (found.length) found.unshift(...(await source.damagedParts(opts.hashFile ?? hashFile)));
+  return { problems: found, meta: compared.meta, formatVersion: compared.formatVersion, top, files, bytes, digests, kept, fromBase: compared.fromBase };
+}
+
+const ZEROS = Buffer.alloc(64 << 10);
+
+function allZeros(chunk: Buffer): boolean {
+  for (let o = 0; o < chunk.length; o += ZEROS.length) {
+    const n = Math.min(ZEROS.length, chunk.length - o);
+    if (!chunk.subarray(o, o + n).equals(ZEROS.subarray(0, n))) return false;
+  }
+  return true;
 }
 
 /** An error of this machine's file system while unpacking (no space, no permission), kept apart from a bad archive. */
@@ -253,8 +296,12 @@ function ancestors(rel: string): string[] {
 
 /** The tar bytes of `raw` (a source's chunks), through gunzip when the source is a .tar.gz. */
 export async function tarStream(source: ByteSource, raw: AsyncIterable<Buffer>): Promise<AsyncIterable<Buffer>> {
+  return (await isGzip(source)) ? gunzipped(raw) : raw;
+}
+
+export async function isGzip(source: ByteSource): Promise<boolean> {
   const magic = await source.head(2);
-  return magic[0] === 0x1f && magic[1] === 0x8b ? gunzipped(raw) : raw;
+  return magic[0] === 0x1f && magic[1] === 0x8b;
 }
 
 /** A gzip bundle (.tar.gz) is read through gunzip, from fresh buffers: zlib may hold on to a chunk it was given. */

@@ -22,6 +22,19 @@ export interface TarEntryInfo {
 export interface EntrySink {
   write(chunk: Buffer): void | Promise<void>;
   end(): void | Promise<void>;
+  /**
+   * Take the body as its byte range in the archive instead (`offset` counts from the archive's first byte), when the
+   * read can jump over it: `write` is then never called for this entry.
+   */
+  range?(offset: number, length: number): void;
+}
+
+export interface ReadTarOptions {
+  /**
+   * Jump over the next `n` bytes after the chunk last given (a seekable input). Without it, every body is read
+   * and given to `write`.
+   */
+  skip?: (n: number) => void;
 }
 
 /**
@@ -46,13 +59,15 @@ interface Pending {
  * Reading stops after the end-of-archive marker without consuming the rest of `chunks`, so the caller can drain
  * it (a gzip stream checks its trailer only at its end).
  */
-export async function readTar(chunks: AsyncIterable<Buffer>, onEntry: (e: TarEntryInfo) => EntrySink | undefined): Promise<void> {
+export async function readTar(chunks: AsyncIterable<Buffer>, onEntry: (e: TarEntryInfo) => EntrySink | undefined, opts: ReadTarOptions = {}): Promise<void> {
   const it = chunks[Symbol.asyncIterator]();
   let pending: Buffer | undefined;
   let sink: EntrySink | undefined;
   let meta: { typeflag: string; parts: Buffer[] } | undefined; // the body of a PAX or GNU long-name header
   let next: Pending = {};
   let bodyLeft = 0;
+  /** The body in hand was taken by its range: its bytes are passed over, not written. */
+  let byRange = false;
   let padLeft = 0;
   let zeroBlocks = 0;
   let offset = 0;
@@ -87,6 +102,8 @@ export async function readTar(chunks: AsyncIterable<Buffer>, onEntry: (e: TarEnt
     bodyLeft = size;
     padLeft = paddingFor(size);
     sink = onEntry({ path, kind, typeflag: t, size, mode: raw.mode, linkpath: linkpath || undefined });
+    byRange = size > 0 && opts.skip !== undefined && sink?.range !== undefined;
+    if (byRange) sink!.range!(offset + BLOCK, size);
     if (bodyLeft === 0) await finishBody();
   };
 
@@ -111,6 +128,7 @@ export async function readTar(chunks: AsyncIterable<Buffer>, onEntry: (e: TarEnt
       await sink.end();
     }
     sink = undefined;
+    byRange = false;
   };
 
   const pendingMeta = () => next.pax !== undefined || next.longName !== undefined || next.longLink !== undefined;
@@ -124,7 +142,14 @@ export async function readTar(chunks: AsyncIterable<Buffer>, onEntry: (e: TarEnt
         if (bodyLeft > 0) {
           const n = Math.min(bodyLeft, chunk.length - pos);
           const slice = chunk.subarray(pos, pos + n);
-          if (meta) {
+          if (byRange) {
+            // What is left of the body past this chunk is not read at all.
+            if (n < bodyLeft) {
+              opts.skip!(bodyLeft - n);
+              offset += bodyLeft - n;
+              bodyLeft = n;
+            }
+          } else if (meta) {
             meta.parts.push(Buffer.from(slice));
             if (meta.parts.reduce((a, b) => a + b.length, 0) > 1 << 20) throw new TarFormatError(`a ${describe(meta.typeflag)} header over 1 MiB`);
           } else if (sink) {
@@ -139,6 +164,8 @@ export async function readTar(chunks: AsyncIterable<Buffer>, onEntry: (e: TarEnt
         }
         if (padLeft > 0) {
           const n = Math.min(padLeft, chunk.length - pos);
+          // A writer pads with zeros; other bytes here are damage that no member's hash would see.
+          if (!isZero(chunk, pos, pos + n)) throw new TarFormatError(`bytes other than zeros in the padding at byte ${offset}`);
           padLeft -= n;
           pos += n;
           offset += n;
@@ -154,7 +181,11 @@ export async function readTar(chunks: AsyncIterable<Buffer>, onEntry: (e: TarEnt
           if (pendingMeta() || meta) throw new TarFormatError(`an extended header with no entry after it, before byte ${offset}`);
           zeroBlocks++;
           offset += BLOCK;
-          if (zeroBlocks === 2) ended = true;
+          if (zeroBlocks === 2) {
+            ended = true;
+            // tar pads the archive with zeros to a whole record; the rest of this chunk is part of that.
+            if (!isZero(chunk, pos, chunk.length)) throw new TarFormatError(`bytes other than zeros after the end-of-archive marker at byte ${offset}`);
+          }
           continue;
         }
         // GNU tar stops at a lone zero block ("A lone zero block"): nothing after it would be extracted.
@@ -169,6 +200,11 @@ export async function readTar(chunks: AsyncIterable<Buffer>, onEntry: (e: TarEnt
   }
   if (bodyLeft > 0 || padLeft > 0 || pending || meta) throw new TarFormatError(`truncated: the archive ends inside an entry (byte ${offset})`);
   if (!ended) throw new TarFormatError(`truncated: no end-of-archive marker after byte ${offset}`);
+}
+
+function isZero(buf: Buffer, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) if (buf[i] !== 0) return false;
+  return true;
 }
 
 /**

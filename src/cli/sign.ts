@@ -7,6 +7,7 @@ import { readSigningKey } from '../signature/keys.js';
 import { writeFileAtomic } from '../store/atomic.js';
 import { InputError } from '../errors.js';
 import { stat } from 'node:fs/promises';
+import { hashFile } from '../store/hashing.js';
 
 export function signCommand(): Command {
   return new Command('sign')
@@ -21,7 +22,9 @@ export function signCommand(): Command {
       const signer = createSigner(await readSigningKey(o.key), o.key);
       const source = await openByteSource(bundle);
       for await (const chunk of source.chunks()) signer.update(chunk);
-      if (source.problems.length) throw integrityError(bundle, source.problems);
+      // A split bundle's parts are checked against its .parts file before their bytes are signed.
+      const damaged = await source.damagedParts(hashFile);
+      if (damaged.length) throw integrityError(bundle, damaged);
       const out = signatureFileOf(bundle);
       await writeFileAtomic(out, await signer.finish());
       process.stdout.write(`${out}  detached signature over ${source.bundlePath}; check it with: gpg --verify ${out} ${source.bundlePath}\n`);

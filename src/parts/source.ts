@@ -1,11 +1,12 @@
 import { readFile, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { IntegrityError, InputError } from '../errors.js';
-import { readChunks, readHead, type BufferPool } from '../store/chunked-read.js';
-import { hashHere, type Hasher } from '../store/hashing.js';
+import { readChunks, readHead, type BufferPool, type Skip } from '../store/chunked-read.js';
+import type { Hasher } from '../store/hashing.js';
+import type { FilePiece } from '../store/hash-threads.js';
 import { PARTS_SUFFIX, isPartsFile, parseParts, type PartRef } from './parts-file.js';
 
-/** A damaged part, found while its bytes streamed past; reading goes on so every problem is listed. */
+/** A part whose bytes differ from what the .parts file says. */
 export interface PartProblem {
   kind: 'changed';
   path: string;
@@ -16,7 +17,12 @@ export interface PartProblem {
 export interface ReadWith {
   pool?: BufferPool;
   hasher?: Hasher;
+  /** Where the reader says which bytes to jump over (bodies hashed elsewhere by their range). */
+  skip?: Skip;
 }
+
+/** sha256 (hex) of a whole file. */
+export type HashFile = (path: string) => Promise<{ sha256: string }>;
 
 /** A check over every byte of a tarball (its signature) that rides the read verifying it: no second pass. */
 export interface ByteCheck {
@@ -43,8 +49,10 @@ export interface ByteSource {
   /** The tarball's own path (for a split bundle, where it was before the split): `B.asc` and `B.sha256` sit beside it. */
   bundlePath: string;
   size: number;
-  /** Every byte in order. A chunk is valid only until the next one is asked for. */
+  /** Every byte in order (but those `using.skip` jumps over). A chunk is valid only until the next one is asked for. */
   chunks(using?: ReadWith): AsyncIterable<Buffer>;
+  /** Where the tarball's bytes [offset, offset + length) lie: one file, or the parts they span. */
+  pieces(offset: number, length: number): FilePiece[];
   /** The first bytes (a gzip magic, say). */
   head(n: number): Promise<Buffer>;
   /**
@@ -52,8 +60,13 @@ export interface ByteSource {
    * without reading gigabytes that no longer matter. A plain file stops at once.
    */
   stop(): void;
-  /** Damaged parts, known once their last byte has been read. */
-  problems: PartProblem[];
+  /**
+   * The parts that differ from the .parts file, hashed now: those the last read reached (all of them, unless it
+   * stopped early). A read is checked by what it holds (every file's sha256, headers with their checksums, padding
+   * and the archive's tail all zeros), so damage anywhere shows up as a problem of the read first; this names the
+   * part it lies in. Nothing for a single file.
+   */
+  damagedParts(hashFile: HashFile): Promise<PartProblem[]>;
 }
 
 /** A tarball, or a split one when `path` ends in `.parts`. */
@@ -68,11 +81,12 @@ export async function openFile(path: string): Promise<ByteSource> {
     path,
     bundlePath: path,
     size,
-    problems: [],
     stop: () => (stopped = true),
     head: (n) => readHead(path, n),
+    pieces: (offset, length) => [{ path, start: offset, end: offset + length }],
+    damagedParts: async () => [],
     async *chunks(using) {
-      for await (const c of readChunks(path, { pool: using?.pool })) {
+      for await (const c of readChunks(path, { pool: using?.pool, end: size, skip: using?.skip })) {
         if (stopped) return;
         yield c;
       }
@@ -109,16 +123,47 @@ export async function openParts(partsFile: string): Promise<ByteSource> {
 class PartsSource implements ByteSource {
   readonly bundlePath: string;
   readonly size: number;
-  readonly problems: PartProblem[] = [];
+  /** Where each part begins in the tarball. */
+  private readonly starts: number[] = [];
   private stopped = false;
+  /** How many parts the last read began. */
+  private reached = 0;
 
   constructor(
     readonly path: string,
     private readonly parts: Array<PartRef & { path: string }>,
-    sizes: number[],
+    private readonly sizes: number[],
   ) {
     this.bundlePath = path.slice(0, -PARTS_SUFFIX.length);
-    this.size = sizes.reduce((a, b) => a + b, 0);
+    let at = 0;
+    for (const s of sizes) {
+      this.starts.push(at);
+      at += s;
+    }
+    this.size = at;
+  }
+
+  pieces(offset: number, length: number): FilePiece[] {
+    const out: FilePiece[] = [];
+    for (let i = 0; i < this.parts.length && length > 0; i++) {
+      const [start, size] = [this.starts[i]!, this.sizes[i]!];
+      if (offset >= start + size) continue;
+      const n = Math.min(length, start + size - offset);
+      out.push({ path: this.parts[i]!.path, start: offset - start, end: offset - start + n });
+      offset += n;
+      length -= n;
+    }
+    // Past the last part: the hashing thread's read comes up short and says so.
+    if (length > 0) out.push({ path: this.parts.at(-1)!.path, start: this.sizes.at(-1)!, end: this.sizes.at(-1)! + length });
+    return out;
+  }
+
+  async damagedParts(hashFile: HashFile): Promise<PartProblem[]> {
+    const checked = this.parts.slice(0, this.reached);
+    const got = await Promise.all(checked.map((p) => hashFile(p.path)));
+    return checked.flatMap((part, i) =>
+      got[i]!.sha256 === part.sha256 ? [] : [{ kind: 'changed' as const, path: part.path, message: `part ${i + 1} of ${this.parts.length} is damaged: sha256 ${got[i]!.sha256}, ${basename(this.path)} says ${part.sha256}` }],
+    );
   }
 
   stop(): void {
@@ -129,31 +174,27 @@ class PartsSource implements ByteSource {
     return readHead(this.parts[0]!.path, n);
   }
 
-  /** Each part is hashed as it streams past (on a hashing thread when `using` has one), to name a damaged part. */
   async *chunks(using?: ReadWith): AsyncGenerator<Buffer> {
-    const digests: Array<Promise<Buffer>> = [];
+    this.reached = 0;
     for (const [i, part] of this.parts.entries()) {
       if (this.stopped) break;
-      const hash = (using?.hasher ?? hashHere).hash('sha256');
+      const skip = using?.skip;
+      // A jump that began in an earlier part may pass over this one whole.
+      if (skip && skip.pending >= this.sizes[i]!) {
+        skip.pending -= this.sizes[i]!;
+        continue;
+      }
+      this.reached = i + 1;
+      const start = skip?.pending ?? 0;
+      if (skip) skip.pending = 0;
       try {
-        for await (const c of readChunks(part.path, { pool: using?.pool })) {
-          const fed = hash.update(c);
-          if (fed) await fed;
+        for await (const c of readChunks(part.path, { pool: using?.pool, start, end: this.sizes[i], skip })) {
+          if (this.stopped) return;
           yield c;
         }
       } catch (err: any) {
         if (err?.code !== 'ENOENT') throw err;
         throw new IntegrityError(`${part.path}: part ${i + 1} of ${this.parts.length} is missing`, { hint: `Copy it again beside ${basename(this.path)}.` });
-      }
-      // Compared once the read is over: waiting here would stall the read until the hash caught up.
-      const digest = hash.digest();
-      digest.catch(() => {}); // awaited below, unless the reader stops first
-      digests.push(digest);
-    }
-    for (const [i, d] of (await Promise.all(digests)).entries()) {
-      const [got, part] = [d.toString('hex'), this.parts[i]!];
-      if (got !== part.sha256) {
-        this.problems.push({ kind: 'changed', path: part.path, message: `part ${i + 1} of ${this.parts.length} is damaged: sha256 ${got}, ${basename(this.path)} says ${part.sha256}` });
       }
     }
   }
@@ -165,9 +206,8 @@ export function tapSource(source: ByteSource, tap: (chunk: Buffer) => void | Pro
     ...source,
     stop: () => source.stop(),
     head: (n) => source.head(n),
-    get problems() {
-      return source.problems;
-    },
+    pieces: (offset, length) => source.pieces(offset, length),
+    damagedParts: (hashFile) => source.damagedParts(hashFile),
     async *chunks(using) {
       for await (const c of source.chunks(using)) {
         await tap(c);

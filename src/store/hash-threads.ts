@@ -1,10 +1,12 @@
 import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
-import { KsBundleError } from '../errors.js';
+import { IntegrityError, KsBundleError } from '../errors.js';
 import { startWorkerModule } from '../util/worker-module.js';
 import { READ_CHUNK, type BufferPool } from './chunked-read.js';
 import type { Hasher, StreamHash } from './hashing.js';
-import type { HashAnswer, HashRequest, HashWorkerData } from './hash-worker.js';
+import type { FilePiece, HashAnswer, HashRequest, HashWorkerData } from './hash-worker.js';
+
+export type { FilePiece } from './hash-worker.js';
 
 /** The ring reads land in: 32 slots of one read each. Enough for the hashing threads to lag a little behind. */
 const SLOTS = 32;
@@ -19,6 +21,8 @@ interface Thread {
   /** Jobs posted to it; the thread counts those done in shared memory. */
   posted: number;
   streams: number;
+  /** Bytes of ranges given to it and not hashed yet. */
+  rangeBytes: number;
 }
 
 /**
@@ -26,7 +30,8 @@ interface Thread {
  * (`take`, `give`), and every hash of that read (each member's, each part's, the signature's) is fed from the slot
  * where the bytes already are, on a thread of its own, so the reading thread only reads and parses. A slot is
  * reused only when the reader and every hash that was given its bytes are done with it: memory stays at the ring.
- * `hashFile` hashes a whole file by path on the least busy thread (verifying an unpacked folder).
+ * `hashFile` hashes a whole file by path on the least busy thread (verifying an unpacked folder), `hashPieces` byte
+ * ranges of files (a member of a tarball that the reader jumps over), on the thread with the fewest bytes queued.
  */
 export class HashThreads implements Hasher, BufferPool {
   private readonly threads: Thread[];
@@ -48,7 +53,7 @@ export class HashThreads implements Hasher, BufferPool {
       worker.on('message', (m: HashAnswer) => this.answer(m));
       worker.on('error', (err) => this.fail(new KsBundleError('FAILED', `a hashing thread failed: ${err.message}`, { cause: err })));
       worker.on('exit', (code) => this.fail(new KsBundleError('FAILED', `a hashing thread stopped (exit ${code})`)));
-      return { worker, posted: 0, streams: 0 };
+      return { worker, posted: 0, streams: 0, rangeBytes: 0 };
     });
   }
 
@@ -85,6 +90,23 @@ export class HashThreads implements Hasher, BufferPool {
       throw new KsBundleError('FAILED', `${path}: cannot read it (${err.message})`, { cause: err });
     })) as Extract<HashAnswer, { op: 'file' }>;
     return { sha256: m.sha256, size: m.size };
+  }
+
+  /** sha256 (hex) of the pieces' bytes in order, read and hashed on the thread with the fewest range bytes queued. */
+  async hashPieces(pieces: FilePiece[]): Promise<string> {
+    const bytes = pieces.reduce((a, p) => a + (p.end - p.start), 0);
+    const t = this.threads.reduce((a, b) => (b.rangeBytes < a.rangeBytes ? b : a));
+    t.rangeBytes += bytes;
+    try {
+      const m = (await this.ask(t, { op: 'pieces', id: ++this.nextId, pieces }).catch((err: Error & { code?: string }) => {
+        if (this.failure) throw err;
+        if (err.code === 'ESHORT') throw new IntegrityError(err.message.replace(/^ESHORT: /, ''));
+        throw new KsBundleError('FAILED', `${pieces[0]?.path}: cannot read it (${err.message})`, { cause: err });
+      })) as Extract<HashAnswer, { op: 'digest' }>;
+      return Buffer.from(m.digest).toString('hex');
+    } finally {
+      t.rangeBytes -= bytes;
+    }
   }
 
   /** A free slot of the ring to read into; waits while every slot is still being hashed. */

@@ -2,7 +2,8 @@
  * A hashing thread's program (started by hash-threads.ts; inlined into the single-file CLI by
  * scripts/bundle-cli.mjs). It keeps the hashes of the streams its owner opened on it and feeds them, in the order
  * sent, either bytes that lie in the shared ring the owner reads into (no copy: only where they are is posted) or
- * small byte strings sent with the message. It also hashes whole files by path with plain blocking reads. When it
+ * small byte strings sent with the message. It also hashes whole files, and byte ranges of files, by path with
+ * plain blocking reads: the owner reads on past them while this thread reads and hashes them. When it
  * is done with a ring slot it says so in shared memory, and posts "free" only when the owner waits for one and
  * several are free: on a busy machine a wake-up per slot put the reader and the hashers in lock step.
  */
@@ -15,7 +16,15 @@ export type HashRequest =
   | { op: 'ring'; id: number; slot: number; start: number; end: number }
   | { op: 'bytes'; id: number; bytes: Uint8Array }
   | { op: 'digest'; id: number }
-  | { op: 'file'; id: number; path: string };
+  | { op: 'file'; id: number; path: string }
+  | { op: 'pieces'; id: number; pieces: FilePiece[] };
+
+/** Bytes [start, end) of a file. */
+export interface FilePiece {
+  path: string;
+  start: number;
+  end: number;
+}
 
 export type HashAnswer =
   | { op: 'free' }
@@ -60,6 +69,26 @@ function hashFile(path: string): { sha256: string; size: number } {
   }
 }
 
+/** sha256 of the pieces' bytes in order; a file shorter than a piece says so rather than hashing less. */
+function hashPieces(pieces: FilePiece[]): Uint8Array {
+  const h = createHash('sha256');
+  for (const p of pieces) {
+    const fd = openSync(p.path, constants.O_RDONLY);
+    try {
+      for (let pos = p.start; pos < p.end; ) {
+        const n = readSync(fd, fileBuf, 0, Math.min(fileBuf.length, p.end - pos), pos);
+        if (n === 0) throw Object.assign(new Error(`${p.path} ends at byte ${pos}, before ${p.end}`), { code: 'ESHORT' });
+        h.update(fileBuf.subarray(0, n));
+        pos += n;
+      }
+    } finally {
+      closeSync(fd);
+    }
+  }
+  const d = h.digest();
+  return new Uint8Array(d.buffer, d.byteOffset, d.length);
+}
+
 function release(slot: number): void {
   if (Atomics.sub(refs, slot, 1) !== 1 || Atomics.load(control, 0) !== 1) return;
   let free = 0;
@@ -98,6 +127,13 @@ function handle(m: HashRequest): HashAnswer | undefined {
       const d = h.digest();
       return { op: 'digest', id: m.id, digest: new Uint8Array(d.buffer, d.byteOffset, d.length) };
     }
+    case 'pieces':
+      try {
+        return { op: 'digest', id: m.id, digest: hashPieces(m.pieces) };
+      } catch (err) {
+        const e = err as NodeJS.ErrnoException;
+        return { op: 'failed', id: m.id, error: { code: e.code ?? 'EUNKNOWN', message: e.message } };
+      }
     case 'file':
       try {
         return { op: 'file', id: m.id, ...hashFile(m.path) };

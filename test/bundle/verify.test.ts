@@ -88,6 +88,50 @@ describe('verify', () => {
     expect(r.stderr).toMatch(/corrupt: .*truncated\.tar: truncated or corrupt tar/);
   });
 
+  it('exit 3 on a byte changed in the zero padding after a file, where no file hash reaches; the tarball sidecar agrees it is damaged', async () => {
+    const bad = join(dir, 'padding.tar');
+    execFileSync('cp', [good, bad]);
+    await writeFile(`${bad}.sha256`, (await readFile(`${good}.sha256`, 'utf8')).replace(/good\.tar/, 'padding.tar'));
+    // The first member whose size is not a whole number of blocks: its padding follows its last byte.
+    const fh = await open(bad, 'r+');
+    const header = Buffer.alloc(512);
+    let at = 0;
+    let name = '';
+    for (;;) {
+      await fh.read(header, 0, 512, at);
+      const size = parseInt(header.subarray(124, 136).toString('latin1').replace(/\0.*$/s, '').trim() || '0', 8);
+      name = header.subarray(0, 100).toString('latin1').replace(/\0.*$/s, '');
+      if (size % 512) {
+        at += 512 + size;
+        break;
+      }
+      at += 512 + size;
+    }
+    await fh.write(Buffer.from([0x2a]), 0, 1, at);
+    await fh.close();
+    // GNU tar extracts the same files, but the tarball is not the one that was built.
+    execFileSync('tar', ['-tf', bad]);
+    expect(spawnSync('sha256sum', ['-c', `${bad}.sha256`], { cwd: dir }).status).not.toBe(0);
+    const r = await runCli(['verify', bad]);
+    expect(r.code, `${name}: ${r.stderr}`).toBe(3);
+    expect(r.stderr).toMatch(/padding\.tar: truncated or corrupt tar \(bytes other than zeros in the padding at byte \d+\)/);
+  });
+
+  it('exit 3 on a tarball cut inside a file read by its range (the runtime, tens of MB), not a failure of this machine', async () => {
+    const bad = join(dir, 'cut.tar');
+    execFileSync('cp', [good, bad]);
+    const listing = execFileSync('tar', ['-tvf', good], { encoding: 'utf8' }).split('\n');
+    const big = listing.find((l) => Number(l.split(/\s+/)[2]) > 8 << 20)!;
+    expect(big, listing.join('\n')).toBeDefined();
+    // Cut 1 MiB into the big file: its header promises bytes the file no longer holds.
+    const offset = Number(execFileSync('sh', ['-c', `tar -R -tvf ${good} | grep -F ' ${big.split(/\s+/).pop()}' | sed 's/^block \\([0-9]*\\):.*/\\1/'`], { encoding: 'utf8' }).trim());
+    await truncate(bad, (offset + 1) * 512 + (1 << 20));
+    expect(spawnSync('tar', ['-tf', bad]).status).not.toBe(0);
+    const r = await runCli(['verify', bad]);
+    expect(r.code, r.stderr).toBe(3);
+    expect(r.stderr).toMatch(/cut\.tar: truncated or corrupt tar/);
+  });
+
   it('exit 3 on a corrupt tar header', async () => {
     const bad = join(dir, 'corrupt.tar');
     execFileSync('cp', [good, bad]);
