@@ -126,7 +126,7 @@ class PartsSource implements ByteSource {
   /** Where each part begins in the tarball. */
   private readonly starts: number[] = [];
   private stopped = false;
-  /** How many parts the last read began. */
+  /** How many parts the last read began (or jumped over). */
   private reached = 0;
 
   constructor(
@@ -178,13 +178,13 @@ class PartsSource implements ByteSource {
     this.reached = 0;
     for (const [i, part] of this.parts.entries()) {
       if (this.stopped) break;
+      this.reached = i + 1;
       const skip = using?.skip;
       // A jump that began in an earlier part may pass over this one whole.
       if (skip && skip.pending >= this.sizes[i]!) {
         skip.pending -= this.sizes[i]!;
         continue;
       }
-      this.reached = i + 1;
       const start = skip?.pending ?? 0;
       if (skip) skip.pending = 0;
       try {
