@@ -5,7 +5,10 @@
 //   cat BUNDLE · verify BUNDLE · verify BUNDLE.parts (700 MiB parts) · verify BUNDLE --key public.asc
 // and each is reported by its fastest round (the least disturbed by other jobs) and its median, as a ratio to cat's,
 // with its peak RSS (GNU time %M; 1 MB = 10^6 bytes). Start-up: the fastest of 10 `verify` runs of a one-file bundle.
-// usage: npm run build && npx tsx bench/verify-disk.ts [GiB=1.1] [rounds=8]
+// With MB/s, every command (cat too) runs in a block-I/O cgroup that lets it read the disk at that rate (cgroup v1
+// blkio.throttle.read_bps_device, or v2 io.max): a disk like a site's (a SATA SSD reads ~500 MB/s, NVMe 1–3 GB/s)
+// on a VM whose disk answers from the host's cache faster than two cores can hash.
+// usage: npm run build && npx tsx bench/verify-disk.ts [GiB=1.1] [rounds=8] [MB/s]
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -13,6 +16,7 @@ import { dropPages, median } from './lib/measure.js';
 
 const GiB = Number(process.argv[2] ?? 1.1);
 const rounds = Number(process.argv[3] ?? 8);
+const diskMBps = process.argv[4] ? Number(process.argv[4]) : undefined;
 const repo = resolve(import.meta.dirname, '..');
 const cli = join(repo, 'dist/ks-bundle.mjs');
 if (!existsSync(cli)) throw new Error('run `npm run build` first: the bench runs dist/ks-bundle.mjs');
@@ -60,6 +64,29 @@ sh(`sync ${bundle} ${partFiles.join(' ')}`);
 
 const cached = (files: string[]) => Number(sh(`fincore -nb -o RES ${files.join(' ')} 2>/dev/null | awk '{s+=$1} END {print s+0}'`).trim());
 
+/** A cgroup whose reads of the work folder's disk are held to `mbps`; commands join it before they exec. */
+function throttle(mbps: number): string {
+  const source = sh(`findmnt -no SOURCE --target ${work}`).trim();
+  const disk = sh(`lsblk -no PKNAME ${source}`).trim() || source.replace(/^\/dev\//, '');
+  const dev = sh(`cat /sys/class/block/${disk}/dev`).trim();
+  const bps = Math.round(mbps * 1e6);
+  if (existsSync('/sys/fs/cgroup/blkio/blkio.throttle.read_bps_device')) {
+    const group = '/sys/fs/cgroup/blkio/ksb-bench';
+    mkdirSync(group, { recursive: true });
+    sh(`echo '${dev} ${bps}' > ${group}/blkio.throttle.read_bps_device`);
+    return group;
+  }
+  if (existsSync('/sys/fs/cgroup/cgroup.controllers') && /\bio\b/.test(sh('cat /sys/fs/cgroup/cgroup.controllers'))) {
+    const group = '/sys/fs/cgroup/ksb-bench';
+    sh('echo +io > /sys/fs/cgroup/cgroup.subtree_control');
+    mkdirSync(group, { recursive: true });
+    sh(`echo '${dev} rbps=${bps}' > ${group}/io.max`);
+    return group;
+  }
+  throw new Error('no block-I/O cgroup controller here (cgroup v1 blkio or v2 io) to hold the disk to a rate');
+}
+const cgroup = diskMBps ? throttle(diskMBps) : undefined;
+
 interface Run {
   seconds: number;
   rssMB: number;
@@ -71,7 +98,8 @@ function timed(files: string[], cmd: string, args: string[]): Run {
   const left = cached(files);
   if (left > 1 << 20) throw new Error(`${left} bytes of ${files.join(' ')} still cached after DONTNEED`);
   const t0 = process.hrtime.bigint();
-  const r = spawnSync('/usr/bin/time', ['-f', '%M %U %S', cmd, ...args], { encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'] });
+  const inGroup = cgroup ? ['sh', '-c', `echo $$ > ${cgroup}/cgroup.procs && exec "$@"`, '_', cmd, ...args] : [cmd, ...args];
+  const r = spawnSync('/usr/bin/time', ['-f', '%M %U %S', ...inGroup], { encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'] });
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}): ${r.stderr.slice(-2000)}`);
   const [kib, user, sys] = r.stderr.trim().split('\n').pop()!.split(' ').map(Number);
@@ -107,7 +135,7 @@ const fastest = (rs: Run[], k: 'seconds' | 'cpu') => Math.min(...rs.map((r) => r
 
 const best = (n: string) => Math.min(...runs.get(n)!.map((r) => r.seconds));
 const size = Number(sh(`stat -c %s ${bundle}`));
-console.log(`\nbundle ${(size / 1e9).toFixed(2)} GB (${partFiles.length} parts of 700 MiB), ${rounds} rounds, pages dropped (posix_fadvise DONTNEED) before every run`);
+console.log(`\nbundle ${(size / 1e9).toFixed(2)} GB (${partFiles.length} parts of 700 MiB), ${rounds} rounds, pages dropped (posix_fadvise DONTNEED) before every run${diskMBps ? `, reads held to ${diskMBps} MB/s (${cgroup})` : ''}`);
 console.log(`machine load before and after: ${loads.join(' / ')}`);
 for (const n of names) {
   const rs = runs.get(n)!;
