@@ -141,7 +141,8 @@ export async function readBundleTar(source: ByteSource, opts: ReadOptions = {}):
       range: byRange && ((offset, length) => {
         bytes += length;
         ranged = byRange(offset, length);
-        ranged.catch(() => {}); // awaited at end, unless the read fails first
+        // Progress counts a file read by its range once it is hashed, not when the read jumps over it.
+        ranged.then(() => advance(length), () => {}); // the failure is awaited at end, unless the read fails first
       }),
       async write(chunk) {
         const fed = hash!.update(chunk);
@@ -192,10 +193,14 @@ export async function readBundleTar(source: ByteSource, opts: ReadOptions = {}):
     return undefined;
   };
 
+  // A file read by its range also had its first bytes in the chunk its header came in: never count past the total.
+  const advance = (n: number) => {
+    read = Math.min(read + n, total);
+    onProgress({ type: 'advance', id: 'verify', bytes: read, total });
+  };
   const counted = async function* (chunks: AsyncIterable<Buffer>) {
     for await (const c of chunks) {
-      read += c.length;
-      onProgress({ type: 'advance', id: 'verify', bytes: read, total });
+      advance(c.length);
       yield c;
     }
   };
@@ -208,7 +213,7 @@ export async function readBundleTar(source: ByteSource, opts: ReadOptions = {}):
   const held: AsyncIterable<Buffer> = { [Symbol.asyncIterator]: () => ({ next: () => it.next() }) };
   const tar = await tarStream(source, held);
   // Only the bytes of an uncompressed tarball can be jumped over.
-  const jump = skip && tar === held ? (n: number) => void ((skip.pending += n), (read += n)) : undefined;
+  const jump = skip && tar === held ? (n: number) => void (skip.pending += n) : undefined;
   try {
     await readTar(tar, onEntry, { skip: jump });
     try {
