@@ -3,6 +3,7 @@ import { dirname, join } from 'node:path';
 import { createGunzip } from 'node:zlib';
 import { Readable } from 'node:stream';
 import { readTar, TarFormatError, type EntrySink, type TarEntryInfo } from './tar-reader.js';
+import { allZeros } from './tar-header.js';
 import type { OnProgress } from '../progress/events.js';
 import { noProgress } from '../progress/events.js';
 import { hashHere } from '../store/hashing.js';
@@ -247,16 +248,6 @@ export async function readBundleTar(source: ByteSource, opts: ReadOptions = {}):
   // A split bundle with a problem: name the part it lies in (hashing the parts costs a read only when it failed).
   if (found.length) found.unshift(...(await source.damagedParts(opts.hashFile ?? hashFile)));
   return { problems: found, meta: compared.meta, formatVersion: compared.formatVersion, top, files, bytes, digests, kept, fromBase: compared.fromBase };
-}
-
-const ZEROS = Buffer.alloc(64 << 10);
-
-function allZeros(chunk: Buffer): boolean {
-  for (let o = 0; o < chunk.length; o += ZEROS.length) {
-    const n = Math.min(ZEROS.length, chunk.length - o);
-    if (!chunk.subarray(o, o + n).equals(ZEROS.subarray(0, n))) return false;
-  }
-  return true;
 }
 
 /** An error of this machine's file system while unpacking (no space, no permission), kept apart from a bad archive. */

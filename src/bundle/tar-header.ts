@@ -115,7 +115,17 @@ export interface RawHeader {
 }
 
 export function isZeroBlock(block: Buffer): boolean {
-  for (let i = 0; i < BLOCK; i++) if (block[i] !== 0) return false;
+  return block.length >= BLOCK && allZeros(block.subarray(0, BLOCK));
+}
+
+const ZEROS = Buffer.alloc(64 << 10);
+
+/** Every byte is 0 (padding, the archive's tail): compared a slice at a time, at memcmp's speed. */
+export function allZeros(bytes: Buffer): boolean {
+  for (let o = 0; o < bytes.length; o += ZEROS.length) {
+    const n = Math.min(ZEROS.length, bytes.length - o);
+    if (!bytes.subarray(o, o + n).equals(ZEROS.subarray(0, n))) return false;
+  }
   return true;
 }
 

@@ -1,4 +1,4 @@
-import { BLOCK, TarFormatError, decodeHeader, isZeroBlock, paddingFor, parsePaxRecords, utf8, type RawHeader } from './tar-header.js';
+import { BLOCK, TarFormatError, allZeros, decodeHeader, isZeroBlock, paddingFor, parsePaxRecords, utf8, type RawHeader } from './tar-header.js';
 
 export { TarFormatError } from './tar-header.js';
 
@@ -165,7 +165,7 @@ export async function readTar(chunks: AsyncIterable<Buffer>, onEntry: (e: TarEnt
         if (padLeft > 0) {
           const n = Math.min(padLeft, chunk.length - pos);
           // A writer pads with zeros; other bytes here are damage that no member's hash would see.
-          if (!isZero(chunk, pos, pos + n)) throw new TarFormatError(`bytes other than zeros in the padding at byte ${offset}`);
+          if (!allZeros(chunk.subarray(pos, pos + n))) throw new TarFormatError(`bytes other than zeros in the padding at byte ${offset}`);
           padLeft -= n;
           pos += n;
           offset += n;
@@ -184,7 +184,7 @@ export async function readTar(chunks: AsyncIterable<Buffer>, onEntry: (e: TarEnt
           if (zeroBlocks === 2) {
             ended = true;
             // tar pads the archive with zeros to a whole record; the rest of this chunk is part of that.
-            if (!isZero(chunk, pos, chunk.length)) throw new TarFormatError(`bytes other than zeros after the end-of-archive marker at byte ${offset}`);
+            if (!allZeros(chunk.subarray(pos))) throw new TarFormatError(`bytes other than zeros after the end-of-archive marker at byte ${offset}`);
           }
           continue;
         }
@@ -200,11 +200,6 @@ export async function readTar(chunks: AsyncIterable<Buffer>, onEntry: (e: TarEnt
   }
   if (bodyLeft > 0 || padLeft > 0 || pending || meta) throw new TarFormatError(`truncated: the archive ends inside an entry (byte ${offset})`);
   if (!ended) throw new TarFormatError(`truncated: no end-of-archive marker after byte ${offset}`);
-}
-
-function isZero(buf: Buffer, from: number, to: number): boolean {
-  for (let i = from; i < to; i++) if (buf[i] !== 0) return false;
-  return true;
 }
 
 /**
