@@ -39,12 +39,12 @@ const SHAPES: Record<PlanKind, KindShape> = {
   manifests: { files: 1, path: 30, folders: 0, lock: 250, sbom: 650 },
   // A playbook tree: many small files and folders.
   playbooks: { files: 1, path: 70, folders: 0.5, lock: 250, sbom: 650 },
-  // bin/node (one per target arch) and bin/ks-bundle.mjs
-  runtime: { files: 1, path: 12, folders: 0, lock: 75, sbom: 300 },
+  // bin/node (one per target arch), bin/ks-bundle.mjs and the modules of bin/ks-bundle/<name>-<hash>.mjs
+  runtime: { files: 1, path: 30, folders: 0, lock: 75, sbom: 300 },
 };
 
 /** The folders a kind always brings when it has anything (repos/, repos/images/, its blobs/sha256/, ...). */
-const KIND_FOLDERS: Record<PlanKind, number> = { images: 4, files: 2, debs: 8, wheels: 4, manifests: 1, playbooks: 1, runtime: 1 };
+const KIND_FOLDERS: Record<PlanKind, number> = { images: 4, files: 2, debs: 8, wheels: 4, manifests: 1, playbooks: 1, runtime: 2 };
 
 /** bundle.yaml's fixed part and the lock's and the SBOM's headers. */
 const META_BASE = 1500;

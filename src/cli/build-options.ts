@@ -1,10 +1,7 @@
-import { setMaxListeners } from 'node:events';
 import { Option, type Command } from 'commander';
 import type { PlanOptions } from '../assemble/plan.js';
 import type { HttpClient } from '../net/client.js';
 import type { OnProgress } from '../progress/events.js';
-import { KsBundleError } from '../errors.js';
-import { httpClientFromEnv } from './http.js';
 import { defaultCacheDir, positiveInt } from './options.js';
 
 /**
@@ -48,33 +45,4 @@ export function planOptionsOf(o: Record<string, any>, http: HttpClient, signal: 
     npmRegistry: process.env.npm_config_registry || process.env.NPM_CONFIG_REGISTRY || undefined,
     signal,
   };
-}
-
-/**
- * Run `work` with the command's HTTP client and a signal that Ctrl-C aborts: requests in flight are aborted, no new
- * one starts, temp files and the work folder are removed, and what finished stays in the cache (a partial download
- * too, for the next run to resume). A second Ctrl-C leaves at once. Whatever an aborted request threw, the user
- * pressed Ctrl-C: that is what is thrown.
- */
-export async function withCancellableHttp<T>(work: (http: HttpClient, signal: AbortSignal) => Promise<T>): Promise<T> {
-  const cancel = new AbortController();
-  // Every request in flight listens to this one signal (with --concurrency 16, sixteen and more at once): that is the
-  // design, not a leak, so Node's warning after ten listeners would only alarm the user.
-  setMaxListeners(0, cancel.signal);
-  const interrupted = (signal: NodeJS.Signals) => {
-    if (cancel.signal.aborted) process.exit(130);
-    cancel.abort(new KsBundleError('FAILED', `interrupted (${signal})`, { exitCode: 130, hint: 'Run the same command again: finished downloads are kept and a partial one resumes.' }));
-  };
-  process.on('SIGINT', interrupted);
-  process.on('SIGTERM', interrupted);
-  const http = httpClientFromEnv(process.env, cancel.signal);
-  try {
-    return await work(http, cancel.signal).catch((err: unknown) => {
-      throw cancel.signal.aborted ? cancel.signal.reason : err;
-    });
-  } finally {
-    await http.close();
-    process.off('SIGINT', interrupted);
-    process.off('SIGTERM', interrupted);
-  }
 }

@@ -15,10 +15,9 @@ export function demoCommand(): Command {
     .description('Run the whole flow on this machine with local upstreams, from a checkout of ks-bundle (root for the sandbox nodes)')
     .addHelpText('after', '\nFrom a checkout, after `bash scripts/setup-system.sh && npm ci`:\n  sudo npm run demo\n\nWithout root it stops after serving the bundle and pulling from it with skopeo, pip and gpgv.')
     .action(async () => {
-      // dist/cli/demo.js or the single-file dist/ks-bundle.mjs of a checkout; a bundle's bin/ks-bundle.mjs has none.
-      const here = dirname(fileURLToPath(import.meta.url));
-      const repo = [resolve(here, '..', '..'), resolve(here, '..')].find((r) => existsSync(join(r, 'scripts', 'demo.ts')) && existsSync(join(r, 'node_modules', '.bin', 'tsx')));
-      if (!repo) {
+      // dist/cli/demo.js or dist/ks-bundle/<module>.mjs of a checkout (both two folders down); a bundle's bin/ has none.
+      const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+      if (!existsSync(join(repo, 'scripts', 'demo.ts')) || !existsSync(join(repo, 'node_modules', '.bin', 'tsx'))) {
         throw new KsBundleError('USAGE', 'the demo runs from a checkout of ks-bundle: it needs the repository\'s test fixtures', {
           hint: 'git clone the ks-bundle repository, then in it: bash scripts/setup-system.sh && npm ci && sudo npm run demo',
         });

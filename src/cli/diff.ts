@@ -1,7 +1,4 @@
 import { Command } from 'commander';
-import { lockOf } from '../bundle/lock-of.js';
-import { diffArtifacts, renderDiff } from '../diff/diff.js';
-import { createRenderer, progressMode } from './progress.js';
 
 export function diffCommand(): Command {
   return new Command('diff')
@@ -16,11 +13,5 @@ export function diffCommand(): Command {
         '(<bundle>.lock.yaml, written beside every bundle) is read at once.\n' +
         '\nExample:\n  ks-bundle diff bundles/ks-3.4.0.tar.lock.yaml bundles/ks-3.4.1.tar.lock.yaml',
     )
-    .action(async (oldPath: string, newPath: string, o: { json?: boolean }) => {
-      const renderer = createRenderer(o.json ? 'quiet' : progressMode(false));
-      const both = async () => [await lockOf(oldPath, { onProgress: renderer.onProgress }), await lockOf(newPath, { onProgress: renderer.onProgress })] as const;
-      const [a, b] = await both().finally(() => renderer.stop());
-      const diff = diffArtifacts(a.lock.artifacts, b.lock.artifacts);
-      process.stdout.write(o.json ? JSON.stringify(diff, null, 2) + '\n' : renderDiff(diff));
-    });
+    .action(async (oldPath: string, newPath: string, o: { json?: boolean }) => (await import('./diff-action.js')).diffAction(oldPath, newPath, o));
 }

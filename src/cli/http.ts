@@ -1,4 +1,6 @@
+import { setMaxListeners } from 'node:events';
 import { readFileSync } from 'node:fs';
+import { KsBundleError } from '../errors.js';
 import { createHttpClient, type HttpClient } from '../net/client.js';
 import { proxySettingsFrom } from '../net/proxy.js';
 
@@ -27,5 +29,34 @@ function readExtraCa(file: string | undefined): string | undefined {
     return readFileSync(file, 'utf8');
   } catch {
     return undefined;
+  }
+}
+
+/**
+ * Run `work` with the command's HTTP client and a signal that Ctrl-C aborts: requests in flight are aborted, no new
+ * one starts, temp files and the work folder are removed, and what finished stays in the cache (a partial download
+ * too, for the next run to resume). A second Ctrl-C leaves at once. Whatever an aborted request threw, the user
+ * pressed Ctrl-C: that is what is thrown.
+ */
+export async function withCancellableHttp<T>(work: (http: HttpClient, signal: AbortSignal) => Promise<T>): Promise<T> {
+  const cancel = new AbortController();
+  // Every request in flight listens to this one signal (with --concurrency 16, sixteen and more at once): that is the
+  // design, not a leak, so Node's warning after ten listeners would only alarm the user.
+  setMaxListeners(0, cancel.signal);
+  const interrupted = (signal: NodeJS.Signals) => {
+    if (cancel.signal.aborted) process.exit(130);
+    cancel.abort(new KsBundleError('FAILED', `interrupted (${signal})`, { exitCode: 130, hint: 'Run the same command again: finished downloads are kept and a partial one resumes.' }));
+  };
+  process.on('SIGINT', interrupted);
+  process.on('SIGTERM', interrupted);
+  const http = httpClientFromEnv(process.env, cancel.signal);
+  try {
+    return await work(http, cancel.signal).catch((err: unknown) => {
+      throw cancel.signal.aborted ? cancel.signal.reason : err;
+    });
+  } finally {
+    await http.close();
+    process.off('SIGINT', interrupted);
+    process.off('SIGTERM', interrupted);
   }
 }

@@ -5,8 +5,10 @@ import { renderError } from './render-error.js';
 export const VERSION = '0.1.0';
 
 /**
- * Each command's module, loaded only when that command runs: loading all of them (ssh2, openpgp, the SBOM library, the
- * mirror) took most of a second before any work, on every run. `--help` and unknown commands load them all.
+ * Each command's module, loaded only when that command runs. A command's module holds its command line alone and
+ * loads what the command does (its `-action` module) when it runs, so `--help` and unknown commands, which load
+ * every command's module, parse no more than the command lines. The single-file build keeps these `import()`s as
+ * modules of their own (scripts/bundle-cli.mjs): `verify` never parses ssh2, openpgp, the SBOM library or the mirror.
  */
 const COMMANDS: Record<string, () => Promise<Command>> = {
   plan: async () => (await import('./plan.js')).planCommand(),

@@ -1,9 +1,5 @@
 import { Command, InvalidArgumentError } from 'commander';
-import { basename } from 'node:path';
-import { splitFile } from '../parts/split.js';
 import { parseSize } from '../parts/size.js';
-import { formatBytes } from '../progress/format.js';
-import { createRenderer, progressMode } from './progress.js';
 
 function size(text: string): number {
   const n = parseSize(text);
@@ -22,10 +18,5 @@ export function splitCommand(): Command {
         'verify, serve and install --offline take BUNDLE.parts in place of BUNDLE; a signature (BUNDLE.asc) still applies.\n' +
         '\nExample:\n  ks-bundle split bundles/demo-0.1.0.tar --size 700M\n  cd bundles && sha256sum -c demo-0.1.0.tar.parts\n  ks-bundle verify bundles/demo-0.1.0.tar.parts',
     )
-    .action(async (bundle: string, o: { size: number }) => {
-      const renderer = createRenderer(progressMode(false));
-      const result = await splitFile(bundle, o.size, { onProgress: renderer.onProgress }).finally(() => renderer.stop());
-      for (const p of result.parts) process.stdout.write(`${p.name}  ${formatBytes(p.size)}\n`);
-      process.stdout.write(`${basename(result.partsFile)}  lists ${result.parts.length} part(s); check them with: sha256sum -c ${basename(result.partsFile)}\n`);
-    });
+    .action(async (bundle: string, o: { size: number }) => (await import('./split-action.js')).splitAction(bundle, o));
 }

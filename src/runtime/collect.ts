@@ -10,7 +10,7 @@ import { lockedEntry } from '../lock/locked.js';
 import { InputError, KsBundleError, redactUrl } from '../errors.js';
 import { sourcesOf } from '../manifest/alternates.js';
 import { ARCH_NAMES } from '../manifest/targets.js';
-import { selfBundlePath } from './self.js';
+import { installerFiles } from './self.js';
 import { binFromTarball } from './node-tarball.js';
 import { sha256OfString } from '../store/hashing.js';
 
@@ -37,7 +37,7 @@ interface NodePlan {
 }
 
 /**
- * bin/ks-bundle.mjs and bin/node: the taskbox needs nothing but tar. One node per target arch (bin/node-<arch>
+ * bin/ks-bundle.mjs (with its modules in bin/ks-bundle/) and bin/node: the taskbox needs nothing but tar. One node per target arch (bin/node-<arch>
  * when there are several; install.sh picks by uname -m). The plan asks each source for metadata and sizes only.
  */
 export const planRuntime: Collector = async (ctx) => {
@@ -50,8 +50,9 @@ export const planRuntime: Collector = async (ctx) => {
       { hint: 'Pin a runtime that runs there (a glibc-2.17 build of Node.js, say) under spec.runtime: {source: url, urls: {amd64: {url, sha256}}}.' },
     );
   }
-  const selfPath = selfBundlePath();
-  const selfBytes = (await stat(selfPath)).size;
+  const installer = await installerFiles();
+  let selfBytes = 0;
+  for (const f of installer) selfBytes += (await stat(f.file)).size;
   const unavailable: Unavailable[] = [];
   const nodes: Array<{ arch: string; plan: NodePlan }> = [];
   for (const arch of arches) {
@@ -62,11 +63,14 @@ export const planRuntime: Collector = async (ctx) => {
   const bytes = nodes.reduce((n, { plan }) => n + plan.bytes, selfBytes);
   const cachedBytes = nodes.reduce((n, { plan }) => n + (plan.cached ? plan.bytes : 0), selfBytes);
   return {
-    kinds: { runtime: { count: 1 + nodes.length, bytes, cachedBytes } },
+    kinds: { runtime: { count: installer.length + nodes.length, bytes, cachedBytes } },
     unavailable,
     async fetch(): Promise<KindOutput> {
-      const self = await ctx.store.putFile(selfPath, {}, 'bin/ks-bundle.mjs');
-      const entries: BundleEntry[] = [{ path: 'bin/ks-bundle.mjs', file: self.path, size: self.size, sha256: self.sha256, mode: 0o644 }];
+      const entries: BundleEntry[] = [];
+      for (const f of installer) {
+        const self = await ctx.store.putFile(f.file, {}, f.path);
+        entries.push({ path: f.path, file: self.path, size: self.size, sha256: self.sha256, mode: 0o644 });
+      }
       const lock: LockEntry[] = [];
       for (const { arch, plan } of nodes) {
         const name = arches.length === 1 ? 'bin/node' : `bin/node-${arch}`;
