@@ -1,0 +1,92 @@
+import { execFileSync } from 'node:child_process';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REPO } from '../support/cli.js';
+import { buildOneFileBundle } from '../support/one-file-bundle.js';
+import { requireTools } from '../support/tools.js';
+
+let dir: string;
+/** The bundle as GNU tar unpacks it on a taskbox: outside the repository, with no node_modules anywhere above it. */
+let root: string;
+
+beforeAll(async () => {
+  requireTools('tar', 'sha256sum', 'find');
+  dir = await mkdtemp(join(tmpdir(), 'ksb-installer-'));
+  await buildOneFileBundle(dir, { name: 'inst', bytes: 10_000, out: join(dir, 'inst.tar'), bundled: true });
+  root = await unpack(join(dir, 'inst.tar'), join(dir, 'x'));
+});
+
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function unpack(tarball: string, into: string): Promise<string> {
+  await mkdir(into);
+  execFileSync('tar', ['-xf', tarball, '-C', into]);
+  return join(into, (await readdir(into))[0]!);
+}
+
+/** SHA256SUMS as sha256sum writes it: path → digest. */
+async function sums(bundleRoot: string): Promise<Map<string, string>> {
+  const text = await readFile(join(bundleRoot, 'SHA256SUMS'), 'utf8');
+  return new Map(text.trim().split('\n').map((l) => [l.slice(66), l.slice(0, 64)]));
+}
+
+/** The bundle's own CLI, with the bundle's own node, as install.sh starts it. */
+function bundleCli(bundleRoot: string, args: string[], cwd = dir): { code: number; stdout: string; stderr: string } {
+  try {
+    const stdout = execFileSync(join(bundleRoot, 'bin/node'), [join(bundleRoot, 'bin/ks-bundle.mjs'), ...args], { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    return { code: 0, stdout, stderr: '' };
+  } catch (err) {
+    const e = err as { status: number; stdout: string; stderr: string };
+    return { code: e.status, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+describe('the installer a bundle carries (bin/ks-bundle.mjs and its modules)', () => {
+  it('carries every module of the built CLI under bin/ks-bundle/, each listed in SHA256SUMS and checked by sha256sum -c', async () => {
+    const built = (await readdir(join(REPO, 'dist/ks-bundle'))).sort();
+    expect(built).toContain('main.mjs');
+    expect(built.length).toBeGreaterThan(10);
+    expect((await readdir(join(root, 'bin/ks-bundle'))).sort()).toEqual(built);
+    const listed = await sums(root);
+    const files = execFileSync('find', ['bin', '-type', 'f'], { cwd: root, encoding: 'utf8' }).trim().split('\n').sort();
+    expect(files).toEqual(['bin/ks-bundle.mjs', 'bin/node', ...built.map((n) => `bin/ks-bundle/${n}`)].sort());
+    for (const f of files) expect(listed.has(f), f).toBe(true);
+    execFileSync('sha256sum', ['-c', '--quiet', 'SHA256SUMS'], { cwd: root });
+  });
+
+  it('runs on its own: --help names every command, verify checks the bundle, sbom loads the SBOM library from bin/ks-bundle/', async () => {
+    const help = bundleCli(root, ['--help']);
+    expect(help.code, help.stderr).toBe(0);
+    for (const c of ['plan', 'build', 'verify', 'inspect', 'serve', 'install', 'push', 'nodes', 'split', 'keygen', 'sign', 'sbom', 'diff']) expect(help.stdout).toMatch(new RegExp(`^  ${c} `, 'm'));
+    const verify = bundleCli(root, ['verify', root, '--allow-missing']);
+    expect(verify.code, verify.stderr).toBe(0);
+    expect(verify.stdout).toMatch(/^ok {7}every file matches SHA256SUMS/m);
+    const sbom = bundleCli(root, ['sbom', join(dir, 'inst.tar')]);
+    expect(sbom.code, sbom.stderr).toBe(0);
+    expect(JSON.parse(sbom.stdout)).toMatchObject({ bomFormat: 'CycloneDX', specVersion: '1.6' });
+    // A usage error still exits 2, naming the option, from the bundle's copy as from the package's.
+    const bad = bundleCli(root, ['split', join(dir, 'inst.tar'), '--size', '7Q']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--size/);
+  });
+
+  it('a build run by the unpacked bundle\'s CLI packs that same CLI into the new bundle', async () => {
+    const m = join(dir, 'again.yaml');
+    await writeFile(m, 'apiVersion: ks-bundle/v1\nkind: BundleManifest\nmetadata: {name: again, version: 1.0.0}\nspec:\n  targets: [{os: debian-12, arch: amd64}]\n  runtime: {source: local}\n');
+    const r = bundleCli(root, ['build', '-m', m, '-o', join(dir, 'again.tar'), '--cache', join(dir, 'cache')]);
+    expect(r.code, r.stderr).toBe(0);
+    const again = await unpack(join(dir, 'again.tar'), join(dir, 'y'));
+    const first = await sums(root);
+    const second = await sums(again);
+    const installer = [...first.keys()].filter((p) => p === 'bin/ks-bundle.mjs' || p.startsWith('bin/ks-bundle/'));
+    expect(installer.length).toBeGreaterThan(10);
+    expect([...second.keys()].filter((p) => p === 'bin/ks-bundle.mjs' || p.startsWith('bin/ks-bundle/'))).toEqual(installer);
+    for (const p of installer) expect(second.get(p), p).toBe(first.get(p));
+    execFileSync('sha256sum', ['-c', '--quiet', 'SHA256SUMS'], { cwd: again });
+    expect(bundleCli(again, ['verify', again, '--allow-missing']).code).toBe(0);
+  });
+});
