@@ -1,10 +1,12 @@
-// Benchmark: `ks-bundle verify` at the speed of the disk. The CLI as a taskbox runs it (the single-file
-// dist/ks-bundle.mjs a bundle carries as bin/ks-bundle.mjs) against `cat BUNDLE > /dev/null`, on a ≥ 1 GB bundle of
-// mixed files, the bundle's own pages dropped from the page cache before every run (posix_fadvise DONTNEED on its
-// files only: other jobs on the machine keep their cache). Four commands take turns, in a rotating order, for N rounds:
+// Benchmark: `ks-bundle verify` at the speed of the disk. The CLI as a taskbox runs it (dist/ks-bundle.mjs and its
+// modules, which a bundle carries as bin/ks-bundle.mjs and bin/ks-bundle/) against `cat BUNDLE > /dev/null`, on a
+// ≥ 1 GB bundle of mixed files, the bundle's own pages dropped from the page cache before every run (posix_fadvise
+// DONTNEED on its files only: other jobs on the machine keep their cache). Four commands take turns, in a rotating
+// order, for N rounds:
 //   cat BUNDLE · verify BUNDLE · verify BUNDLE.parts (700 MiB parts) · verify BUNDLE --key public.asc
 // and each is reported by its fastest round (the least disturbed by other jobs) and its median, as a ratio to cat's,
-// with its peak RSS (GNU time %M; 1 MB = 10^6 bytes). Start-up: the fastest of 10 `verify` runs of a one-file bundle.
+// with its peak RSS (GNU time %M; 1 MB = 10^6 bytes). Start-up: the fastest of 10 `verify` runs of a one-file bundle,
+// and of 10 `--help` runs.
 // With MB/s, every command (cat too) runs in a block-I/O cgroup that lets it read the disk at that rate (cgroup v1
 // blkio.throttle.read_bps_device, or v2 io.max): a disk like a site's (a SATA SSD reads ~500 MB/s, NVMe 1–3 GB/s)
 // on a VM whose disk answers from the host's cache faster than two cores can hash.
@@ -126,9 +128,11 @@ for (let r = 0; r < rounds; r++) {
 loads.push(load());
 
 const startup: Run[] = [];
+const help: Run[] = [];
 const bare: Run[] = [];
 for (let i = 0; i < 10; i++) {
   startup.push(timed([tiny], 'node', [cli, 'verify', tiny, '--allow-missing']));
+  help.push(timed([tiny], 'node', [cli, '--help']));
   bare.push(timed([tiny], 'node', ['-e', '0']));
 }
 const fastest = (rs: Run[], k: 'seconds' | 'cpu') => Math.min(...rs.map((r) => r[k])).toFixed(3);
@@ -144,5 +148,6 @@ for (const n of names) {
 }
 console.log(`verify parts / verify: ${(best('verify parts') / best('verify')).toFixed(2)}× (fastest); verify --key / verify: ${(best('verify --key') / best('verify')).toFixed(2)}×`);
 console.log(`start-up (verify of a one-file bundle): fastest ${fastest(startup, 'seconds')} s wall, ${fastest(startup, 'cpu')} CPU-s; median ${median(startup.map((r) => r.seconds)).toFixed(3)} s (node -e 0: ${fastest(bare, 'seconds')} s, ${fastest(bare, 'cpu')} CPU-s)`);
+console.log(`start-up (--help): fastest ${fastest(help, 'seconds')} s wall, ${fastest(help, 'cpu')} CPU-s; median ${median(help.map((r) => r.seconds)).toFixed(3)} s`);
 for (const n of names) console.log(`${n.padEnd(13)} CPU-seconds: fastest ${Math.min(...runs.get(n)!.map((r) => r.cpu)).toFixed(2)}`);
 rmSync(work, { recursive: true, force: true });

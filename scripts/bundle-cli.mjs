@@ -4,7 +4,7 @@
 // the start-up. Every bundle carries these as bin/ks-bundle.mjs and bin/ks-bundle/ (src/runtime/self.ts), so a
 // taskbox needs nothing but tar.
 import { build } from 'esbuild';
-import { chmodSync, existsSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 
 const OUT = 'dist/ks-bundle';
@@ -17,6 +17,17 @@ for (const entry of WORKERS) {
   const out = await build({ entryPoints: [entry], bundle: true, platform: 'node', format: 'cjs', target: 'node20', write: false, legalComments: 'none', logLevel: 'warning' });
   workers[basename(entry, '.ts')] = out.outputFiles[0].text;
 }
+
+// CommonJS dependencies read require, __filename and __dirname at load time (ssh2's agent.js resolves a path
+// with __dirname when imported): an ESM file has none of them, so this banner defines all three.
+const BANNER = [
+  "import { createRequire as __ksCreateRequire } from 'node:module';",
+  "import { fileURLToPath as __ksFileURLToPath } from 'node:url';",
+  "import { dirname as __ksDirname } from 'node:path';",
+  'const require = __ksCreateRequire(import.meta.url);',
+  'const __filename = __ksFileURLToPath(import.meta.url);',
+  'const __dirname = __ksDirname(__filename);',
+].join('\n');
 
 // Module names carry a hash of their content: what a build leaves behind from an earlier one would be packed too.
 rmSync(OUT, { recursive: true, force: true });
@@ -48,21 +59,17 @@ await build({
       },
     },
   ],
-  // CommonJS dependencies read require, __filename and __dirname at load time (ssh2's agent.js resolves a path
-  // with __dirname when imported): an ESM file has none of them, so the banner defines all three in every module.
-  banner: {
-    js: [
-      "import { createRequire as __ksCreateRequire } from 'node:module';",
-      "import { fileURLToPath as __ksFileURLToPath } from 'node:url';",
-      "import { dirname as __ksDirname } from 'node:path';",
-      'const require = __ksCreateRequire(import.meta.url);',
-      'const __filename = __ksFileURLToPath(import.meta.url);',
-      'const __dirname = __ksDirname(__filename);',
-    ].join('\n'),
-  },
+  banner: { js: BANNER },
   legalComments: 'none',
   logLevel: 'warning',
 });
+// A module that names none of the three (most of them) is better off without the banner: each import of it is a
+// module resolved and linked, and each createRequire a Module made, at every start.
+for (const name of readdirSync(OUT)) {
+  const file = join(OUT, name);
+  const [, hashbang = '', body] = /^(#!.*\n)?([\s\S]*)$/.exec(readFileSync(file, 'utf8'));
+  if (body.startsWith(BANNER) && !/\b(require|__filename|__dirname)\b/.test(body.slice(BANNER.length))) writeFileSync(file, hashbang + body.slice(BANNER.length + 1));
+}
 
 // The command users and install.sh run. The modules sit one folder down, all in the same folder, so `import.meta.url`
 // names the same folder in each of them (src/runtime/self.ts finds the package or the unpacked bundle from it).
