@@ -13,9 +13,12 @@ import { ARCH_NAMES } from '../manifest/targets.js';
 import { installerFiles } from './self.js';
 import { binFromTarball } from './node-tarball.js';
 import { sha256OfString } from '../store/hashing.js';
+import { mapLimit } from '../util/concurrency.js';
 
 /** The pinned Node.js the bundle carries when the manifest does not say: the active LTS line. */
 export const DEFAULT_NODE_VERSION = '24.21.0';
+/** The installer's modules (a few dozen small files) are looked up in the store this many at a time. */
+const INSTALLER_IO = 8;
 /** Official builds since Node 18 need this glibc or newer. */
 const NODE_MIN_GLIBC = '2.28';
 
@@ -51,8 +54,7 @@ export const planRuntime: Collector = async (ctx) => {
     );
   }
   const installer = await installerFiles();
-  let selfBytes = 0;
-  for (const f of installer) selfBytes += (await stat(f.file)).size;
+  const selfBytes = (await mapLimit(installer, INSTALLER_IO, async (f) => (await stat(f.file)).size)).reduce((a, b) => a + b, 0);
   const unavailable: Unavailable[] = [];
   const nodes: Array<{ arch: string; plan: NodePlan }> = [];
   for (const arch of arches) {
@@ -66,11 +68,10 @@ export const planRuntime: Collector = async (ctx) => {
     kinds: { runtime: { count: installer.length + nodes.length, bytes, cachedBytes } },
     unavailable,
     async fetch(): Promise<KindOutput> {
-      const entries: BundleEntry[] = [];
-      for (const f of installer) {
+      const entries: BundleEntry[] = await mapLimit(installer, INSTALLER_IO, async (f) => {
         const self = await ctx.store.putFile(f.file, {}, f.path);
-        entries.push({ path: f.path, file: self.path, size: self.size, sha256: self.sha256, mode: 0o644 });
-      }
+        return { path: f.path, file: self.path, size: self.size, sha256: self.sha256, mode: 0o644 };
+      });
       const lock: LockEntry[] = [];
       for (const { arch, plan } of nodes) {
         const name = arches.length === 1 ? 'bin/node' : `bin/node-${arch}`;
