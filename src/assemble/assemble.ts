@@ -4,8 +4,9 @@ import type { Manifest } from '../manifest/types.js';
 import { noProgress } from '../progress/events.js';
 import { writeFileAtomic } from '../store/atomic.js';
 import { FORMAT_VERSION, LOCK, SBOM } from '../bundle/layout.js';
-import { bundleSbom } from '../sbom/bundle-sbom.js';
 import { writeBundle, type WrittenBundle } from '../bundle/write.js';
+import { packAhead } from '../bundle/tar-pack-ahead.js';
+import { sha256OfString } from '../store/hashing.js';
 import type { BundleMeta, CountedKind } from '../bundle/meta.js';
 import { kubesprayOfBuild } from '../kubespray/settings.js';
 import { parseReference } from '../images/reference.js';
@@ -14,11 +15,12 @@ import { confEntries } from '../bundle/conf.js';
 import { HOSTS_INI_TEMPLATE, VARS_YML_TEMPLATE } from '../nodes/templates.js';
 import { UnavailableError } from '../collector/run.js';
 import { checkBuild, enforce } from '../completeness/gate.js';
-import { checkDiskSpace } from '../util/disk-space.js';
+import { checkDiskSpace, diskShortfalls } from '../util/disk-space.js';
 import type { BundleEntry } from '../bundle/entry.js';
 import type { LockEntry } from '../lock/entry.js';
 import { diffLocks, renderLock, type Lock } from '../lock/lock.js';
-import { allOrFirstError, openSession, planSession, type PlanOptions } from './plan.js';
+import { bundleSbomOnce } from './sbom-once.js';
+import { allOrFirstError, diskPlan, openSession, planSession, type PlanOptions } from './plan.js';
 
 export interface BuildOptions extends PlanOptions {
   /** Turn the completeness check's failure into a warning. */
@@ -38,11 +40,25 @@ export async function buildBundle(opts: BuildOptions): Promise<BuildResult> {
   const onProgress = opts.onProgress ?? noProgress;
   const session = await openSession(opts);
   const { manifest, lockFile, locked, compress, out, asDirectory, since, requests } = session;
+  // A plain tarball of a whole bundle starts packing what the last build of this manifest packed, while this one
+  // finds out what the manifest names now; the pack below keeps it only when it is the same (tar-pack-ahead.ts).
+  const planKey = compress === 'none' && !asDirectory && !since ? packPlanKey(manifest) : undefined;
+  const ahead = planKey ? await packAhead(session.ctx.store, planKey, out) : undefined;
   try {
-    const { plans, unavailable, disk } = await planSession(session);
+    const { plans, unavailable, bundleBytes, toDownload, disk: planned } = await planSession(session);
     if (unavailable.length) throw new UnavailableError(unavailable);
+    let disk = planned;
+    if (ahead && diskShortfalls([disk.output, disk.cache]).length) {
+      // What was packed ahead takes room the check counts: without it, the build may still fit.
+      await ahead.abandon();
+      disk = await diskPlan(session, bundleBytes, toDownload);
+    }
     // Before the first download: a disk that cannot hold the downloads and the bundle fails now, not half way.
     checkDiskSpace([disk.output, disk.cache], `building ${manifest.name} ${manifest.version}`, 'downloading');
+    // The SBOM library takes 0.07–0.1 s to load. Unless the build is likely the last one again (it packs ahead),
+    // and its SBOM then in the cache, it loads while the downloads go on, after the requests of the plan went out.
+    let sbomLibrary = ahead ? undefined : import('../sbom/bundle-sbom.js');
+    sbomLibrary?.catch(() => {});
     const outputs = await allOrFirstError(
       plans.map((p) => p.fetch()),
       (err) => requests.stop(err),
@@ -75,7 +91,7 @@ export async function buildBundle(opts: BuildOptions): Promise<BuildResult> {
       text('install.sh', INSTALL_SH, 0o755),
       text('scripts/InitInstaller.sh', INIT_INSTALLER_SH, 0o755),
       text(LOCK, lockText),
-      text(SBOM, bundleSbom(lock, (path) => collected.find((e) => e.path === path)?.data?.toString('utf8'))),
+      text(SBOM, await bundleSbomOnce(lock, lockText, collected, session.ctx.store, () => (sbomLibrary ??= import('../sbom/bundle-sbom.js')))),
     ];
     onProgress({ type: 'phase', phase: 'pack', message: `packing ${entries.length} files` });
     const bundle = await writeBundle({
@@ -89,16 +105,25 @@ export async function buildBundle(opts: BuildOptions): Promise<BuildResult> {
       onProgress,
       inBase: since?.inBase,
       memo: session.ctx.store,
+      planKey,
+      ahead,
+      signal: opts.signal,
     });
-    const lockFiles = [lockFile];
-    if (!locked) await writeFileAtomic(lockFile, lockText);
     const beside = `${out.replace(/\/+$/, '')}.lock.yaml`;
-    await writeFileAtomic(beside, renderLock({ ...lock, bundle: { name: manifest.name, version: manifest.version, sha256sums: bundle.sha256sums } }));
-    lockFiles.push(beside);
-    return { manifest, bundle, lockFiles, lock };
+    await Promise.all([
+      locked ? undefined : writeFileAtomic(lockFile, lockText),
+      writeFileAtomic(beside, renderLock({ ...lock, bundle: { name: manifest.name, version: manifest.version, sha256sums: bundle.sha256sums } })),
+    ]);
+    return { manifest, bundle, lockFiles: [lockFile, beside], lock };
   } finally {
+    await ahead?.abandon();
     await session.dispose();
   }
+}
+
+/** What picks the plan a build packs ahead: the manifest's bytes and the runtime it was told to take. */
+function packPlanKey(m: Manifest): string {
+  return sha256OfString(JSON.stringify([m.sha256, m.runtime ?? null]));
 }
 
 function text(path: string, content: string, mode = 0o644): BundleEntry {

@@ -189,7 +189,7 @@ function fixedMembers(): Array<{ path: string; size: number }> {
   ];
 }
 
-async function diskPlan(s: BuildSession, bundleBytes: number, toDownload: number): Promise<DiskPlan> {
+export async function diskPlan(s: BuildSession, bundleBytes: number, toDownload: number): Promise<DiskPlan> {
   // The bundle is written beside its final name and renamed: a folder bundle too (counted whole, as if nothing
   // could be hard-linked from the cache).
   const outDir = dirname(s.out.replace(/\/+$/, ''));

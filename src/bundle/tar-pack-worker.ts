@@ -10,7 +10,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, fstatSync, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, statSync, writeSync } from 'node:fs';
 import { END_OF_ARCHIVE, paddingFor } from './tar-header.js';
 
 export interface PackItem {
@@ -20,6 +20,20 @@ export interface PackItem {
   data?: Uint8Array;
   /** Body bytes: the file's size as the build recorded it. */
   size: number;
+  /** Packing ahead: the body is a file the build has not made yet; its path comes from `AheadControl.later`. */
+  later?: boolean;
+}
+
+/**
+ * Packing ahead of the build (tar-pack-ahead.ts), on the build's own thread: every body already there is checked for
+ * its size before the first byte is written, and once the first large body is with the kernel, the pack gives the event
+ * loop a turn every MiB it copies itself, so the build's requests go on meanwhile.
+ */
+export interface AheadControl {
+  /** True once the build does not want this pack: it stops before the next file. */
+  stopped(): boolean;
+  /** The files of the `later` items, by index, once the build has them. */
+  later(): Promise<Record<number, string>>;
 }
 
 export interface PackJob {
@@ -39,6 +53,8 @@ export type PackMessage = { written: number } | { done: true; bytes: number } | 
 
 /** A body this large goes through the kernel: below it, starting `cat` costs more than the copy it saves. */
 export const KERNEL_COPY_MIN = 4 << 20;
+/** Bytes a pack ahead writes itself between two turns of the event loop. */
+const AHEAD_TURN = 1 << 20;
 /** Bytes between two `written` messages. */
 const PROGRESS_STEP = 8 << 20;
 /** The buffer small bodies pass through: small enough that the write finds the bytes the read left in the CPU cache. */
@@ -141,9 +157,10 @@ class KernelCopier {
 
 /**
  * Write the archive; resolves to its size. Run on this thread when the caller hashes nothing (a thread would only
- * cost its start), on a thread of its own when the caller hashes behind it.
+ * cost its start: a tenth of a second on a busy machine), on a thread of its own when the caller hashes behind it.
  */
-export async function pack(job: PackJob, post: (m: PackMessage) => void): Promise<number> {
+export async function pack(job: PackJob, post: (m: PackMessage) => void, ahead?: AheadControl): Promise<number> {
+  if (ahead) checkSizes(job.items);
   const buf = Buffer.allocUnsafe(BUFFER);
   const probe = Buffer.alloc(1);
   let pos = 0;
@@ -171,8 +188,24 @@ export async function pack(job: PackJob, post: (m: PackMessage) => void): Promis
       closeSync(src);
     }
   };
+  let files: Record<number, string> | undefined;
+  let turn = 0;
+  const stopped = () => new PackError('ESTOPPED', job.out, 'no longer wanted');
   try {
-    for (const item of job.items) {
+    for (const [index, item] of job.items.entries()) {
+      if (ahead) {
+        // Not before the kernel copies got going: the first large body is usually near the start (bin/node).
+        if (copier !== null && pos - turn >= AHEAD_TURN) {
+          turn = pos;
+          await new Promise((resolve) => setImmediate(resolve));
+        }
+        if (item.later) {
+          files ??= await ahead.later();
+          item.file = files[index];
+        }
+        if (ahead.stopped()) throw stopped();
+        if (item.later && !item.file) throw new PackError('ENOENT', job.out, `no file for ${index}`);
+      }
       put(item.head);
       if (item.data) put(item.data);
       else if (item.file) {
@@ -193,6 +226,15 @@ export async function pack(job: PackJob, post: (m: PackMessage) => void): Promis
   } finally {
     copier?.stop();
     closeSync(fd);
+  }
+}
+
+/** Before packing ahead: a body missing from the cache, or of another size, is found before anything is written. */
+function checkSizes(items: PackItem[]): void {
+  for (const item of items) {
+    if (!item.file) continue;
+    const size = statSync(item.file, { throwIfNoEntry: false })?.size;
+    if (size !== item.size) throw new PackError(size === undefined ? 'ENOENT' : 'ECHANGED', item.file, `expected ${item.size} bytes, found ${size ?? 'none'}`);
   }
 }
 

@@ -15,6 +15,7 @@ import { renderSums } from './sha256sums.js';
 import { renderBundleMeta, type BundleMeta } from './meta.js';
 import { itemHead, writeTarStream, type TarItem } from './tar-writer.js';
 import { packTarFile } from './tar-pack-thread.js';
+import { rememberPlan, type PackAhead, type PackMemo } from './tar-pack-ahead.js';
 
 export type Compression = 'none' | 'gzip';
 
@@ -40,11 +41,12 @@ export interface WriteBundleOptions {
    * store is one: its files are named by their digests.
    */
   memo?: PackMemo;
-}
-
-export interface PackMemo {
-  recall(key: string): Promise<string | undefined>;
-  remember(key: string, value: string): Promise<void>;
+  /** Remember what is packed under this key (see tar-pack-ahead.ts), for the next build to pack ahead. */
+  planKey?: string;
+  /** The tarball packed ahead from the last build's plan: the bundle when it packs the same items. */
+  ahead?: PackAhead;
+  /** Ctrl-C: a pack ahead that it stopped (its `cat` gets the signal too) is not packed again. */
+  signal?: AbortSignal;
 }
 
 export interface WrittenBundle {
@@ -122,7 +124,7 @@ function tarItems(top: string, entries: BundleEntry[]): TarItem[] {
 
 async function writeTarball(opts: WriteBundleOptions, ordered: BundleEntry[], onProgress: OnProgress, total: number): Promise<Omit<WrittenBundle, 'files' | 'sha256sums' | 'fromBase'>> {
   await mkdir(dirname(opts.out), { recursive: true }).catch((err) => Promise.reject(localFailure(err, dirname(opts.out), 'writing the bundle')));
-  const tmp = tempSibling(opts.out);
+  let tmp = tempSibling(opts.out);
   const items = tarItems(topDirName(opts.name, opts.version), ordered);
   let done = 0;
   const onBytes = (n: number) => {
@@ -130,10 +132,17 @@ async function writeTarball(opts: WriteBundleOptions, ordered: BundleEntry[], on
     onProgress({ type: 'advance', id: 'pack', bytes: done, total });
   };
   try {
-    const { sha256, bytes } = opts.compress === 'gzip' ? await gzipTarFile(tmp, items, onBytes) : await packRemembered(tmp, items, opts.memo, onBytes);
+    let packed: { sha256: string; bytes: number };
+    if (opts.compress === 'gzip') packed = await gzipTarFile(tmp, items, onBytes);
+    else {
+      const ahead = await opts.ahead?.settle(items, onBytes);
+      if (ahead) tmp = ahead.file;
+      else opts.signal?.throwIfAborted();
+      packed = ahead ?? (await packRemembered(tmp, items, opts, onBytes));
+    }
     await rename(tmp, opts.out);
-    await writeFileAtomic(`${opts.out}.sha256`, `${sha256}  ${basename(opts.out)}\n`);
-    return { path: opts.out, sha256, bytes };
+    await writeFileAtomic(`${opts.out}.sha256`, `${packed.sha256}  ${basename(opts.out)}\n`);
+    return { path: opts.out, ...packed };
   } catch (err) {
     await rm(tmp, { force: true });
     throw err instanceof KsBundleError ? err : localFailure(err, dirname(opts.out), 'writing the bundle');
@@ -141,17 +150,24 @@ async function writeTarball(opts: WriteBundleOptions, ordered: BundleEntry[], on
 }
 
 /**
- * The plain tar into a new file, hashed unless `memo` knows the digest of these very bytes: the same headers in the
- * same order and the same bodies by digest (the cache's files are named by theirs, and hold nothing else).
+ * The plain tar into a new file, hashed unless the memo knows the digest of these very bytes: the same
+ * headers in the same order and the same bodies by digest (the cache's files are named by theirs, and hold nothing
+ * else). With a plan key, what was packed is remembered for the next build to pack ahead.
  */
-async function packRemembered(file: string, items: TarItem[], memo: PackMemo | undefined, onBytes: (n: number) => void): Promise<{ sha256: string; bytes: number }> {
+async function packRemembered(file: string, items: TarItem[], opts: WriteBundleOptions, onBytes: (n: number) => void): Promise<{ sha256: string; bytes: number }> {
+  const memo = opts.memo;
   const key = memo && packKey(items);
-  const known = key ? /^([0-9a-f]{64}) (\d+)\n$/.exec((await memo.recall(key)) ?? '') : null;
+  const known = memo && key ? /^([0-9a-f]{64}) (\d+)\n$/.exec((await memo.recall(key)) ?? '') : null;
   const packed = await packTarFile(file, items, { hash: !known, onBytes });
-  if (known && Number(known[2]) === packed.bytes) return { sha256: known[1]!, bytes: packed.bytes };
-  const sha256 = packed.sha256 ?? (await hashFile(file)).sha256;
-  if (key) await memo.remember(key, `${sha256} ${packed.bytes}\n`);
-  return { sha256, bytes: packed.bytes };
+  const sha256 = known && Number(known[2]) === packed.bytes ? known[1]! : (packed.sha256 ?? (await hashFile(file)).sha256);
+  const result = { sha256, bytes: packed.bytes };
+  if (memo && key) {
+    await Promise.all([
+      known?.[1] === sha256 ? undefined : memo.remember(key, `${sha256} ${packed.bytes}\n`),
+      opts.planKey ? rememberPlan(memo, opts.planKey, items, result) : undefined,
+    ]);
+  }
+  return result;
 }
 
 /** What names a plain tarball's bytes: every header, each inline body, and each file body by its digest and size. */
