@@ -5,13 +5,13 @@ import { Worker } from 'node:worker_threads';
 
 /**
  * Set by scripts/bundle-cli.mjs: each worker module's bundled source by its file name (`tar-pack-worker`). The
- * single-file CLI a bundle carries has no second file to start a thread from.
+ * bundled CLI a bundle carries has no module of the worker's own name to start a thread from.
  */
 declare const __KSB_WORKERS__: Record<string, string> | undefined;
 
 /**
  * Start the worker thread whose module is `moduleUrl` (`new URL('./x-worker.js', import.meta.url)`): in the
- * single-file CLI from its inlined source, from dist/ the compiled file, and from the TypeScript sources (the tests)
+ * bundled CLI from its inlined source, from dist/ the compiled file, and from the TypeScript sources (the tests)
  * through tsx, which they run under.
  */
 export function startWorkerModule(moduleUrl: URL, workerData?: unknown): Worker {
