@@ -1,4 +1,5 @@
-import { lstat, mkdir, readdir, stat, realpath } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { chmod, lstat, mkdir, readdir, stat, realpath } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { extract } from 'tar';
 import type { BuildContext, Collector, KindOutput } from '../collector/context.js';
@@ -7,7 +8,9 @@ import { fetchPinned, isUnavailable, planPinned } from '../collector/pinned-url.
 import type { BundleEntry } from '../bundle/entry.js';
 import { checkLockedDigest, lockedEntry } from '../lock/locked.js';
 import { InputError, redactUrl } from '../errors.js';
-import { hashFile, sha256OfString } from '../store/hashing.js';
+import { SHA256_HEX, hashFile, sha256OfString } from '../store/hashing.js';
+import type { ContentStore } from '../store/content-store.js';
+import { mapLimit } from '../util/concurrency.js';
 import { renderSums } from '../bundle/sha256sums.js';
 
 /**
@@ -36,21 +39,73 @@ export const planPlaybooks: Collector = async (ctx) => {
     unavailable: [],
     async fetch() {
       const { blob, source } = await fetchPinned(ctx, plan);
+      const archive = { sha256: blob.sha256, size: blob.size, url: redactUrl(spec.url!) };
+      const known = await unpackedBefore(ctx.store, blob.sha256);
+      if (known) return withLock(ctx, known, redactUrl(source), archive);
       const into = join(ctx.workDir, 'playbooks');
       await mkdir(into, { recursive: true });
       // An upstream's archive is extracted whole, folders, modes and links included: that is node-tar's job, not the
       // bundle reader's (which takes regular files only). node-tar refuses absolute paths and `..` by default; links
       // are dereferenced below or refused.
       await extract({ file: blob.path, cwd: into });
-      return fromFolder(ctx, await singleTopFolder(into), redactUrl(source), { sha256: blob.sha256, size: blob.size, url: redactUrl(spec.url!) });
+      const entries = await walkFolder(await singleTopFolder(into), 'playbooks');
+      return withLock(ctx, await keepUnpacked(ctx.store, blob.sha256, entries), redactUrl(source), archive);
     },
   };
 };
 
-/** The playbooks under `root` as bundle entries and their lock entry; `archive` when they came from one. */
-async function fromFolder(ctx: BuildContext, root: string, source: string, archive?: { sha256: string; size: number; url: string }): Promise<KindOutput> {
+const UNPACKED = (archive: string) => `playbooks-unpacked-${archive}`;
+
+/**
+ * Every file unpacked from the archive, moved into the cache by the digest it was just hashed to, and the list of them
+ * remembered under the archive's digest: the next build takes the tree from there, unpacking and hashing nothing.
+ */
+async function keepUnpacked(store: ContentStore, archive: string, entries: BundleEntry[]): Promise<BundleEntry[]> {
+  const kept: BundleEntry[] = [];
+  for (const e of entries) {
+    const what = `${e.path} of the playbooks archive`;
+    const digest = { sha256: e.sha256!, size: e.size };
+    let stored = await store.has(digest.sha256, digest.size);
+    if (!stored && (await lstat(e.file!)).isFile()) {
+      // Hashed as it was walked, in the build's own work folder: moved, not copied. Cache files are not executable.
+      await chmod(e.file!, 0o644);
+      stored = await store.commit(e.file!, digest, digest, what);
+    }
+    // A link inside the tree: its target's bytes, read and checked as they go in.
+    stored ??= await store.put(createReadStream(e.file!), digest, what);
+    kept.push({ ...e, file: stored.path });
+  }
+  await store.remember(UNPACKED(archive), JSON.stringify(kept.map(({ path, size, sha256, mode }) => ({ path, size, sha256, mode }))));
+  return kept;
+}
+
+/** The tree unpacked from the archive before, when the cache still holds every file of it. */
+async function unpackedBefore(store: ContentStore, archive: string): Promise<BundleEntry[] | undefined> {
+  let listed: Array<{ path: string; size: number; sha256: string; mode: number }>;
+  try {
+    listed = JSON.parse((await store.recall(UNPACKED(archive))) ?? 'null') as typeof listed;
+    if (!Array.isArray(listed) || !listed.length) return undefined;
+  } catch {
+    return undefined;
+  }
+  const sane = ({ path, sha256 }: (typeof listed)[number]) =>
+    typeof path === 'string' && path.startsWith('playbooks/') && !path.split('/').includes('..') && typeof sha256 === 'string' && SHA256_HEX.test(sha256);
+  if (!listed.every(sane)) return undefined;
+  const entries = await mapLimit(listed, 16, async ({ path, size, sha256, mode }): Promise<BundleEntry | undefined> => {
+    const stored = await store.has(sha256, size);
+    return stored && { path, file: stored.path, size, sha256, mode: mode === 0o755 ? 0o755 : 0o644 };
+  });
+  return entries.every((e) => e !== undefined) ? (entries as BundleEntry[]) : undefined;
+}
+
+/** The playbooks under `root` as bundle entries and their lock entry. */
+async function fromFolder(ctx: BuildContext, root: string, source: string): Promise<KindOutput> {
+  return withLock(ctx, await walkFolder(root, 'playbooks'), source);
+}
+
+/** The playbooks' entries and their lock entry; `archive` when they came from one. */
+function withLock(ctx: BuildContext, entries: BundleEntry[], source: string, archive?: { sha256: string; size: number; url: string }): KindOutput {
   const spec = ctx.manifest.playbooks!;
-  const entries = await walkFolder(root, 'playbooks');
   if (!entries.some((e) => e.path === `playbooks/${spec.entry}`)) {
     throw new InputError(`${ctx.manifest.file}: spec.playbooks.entry: ${spec.entry} is not in the playbooks (${archive?.url ?? source})`);
   }
