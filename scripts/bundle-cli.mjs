@@ -5,7 +5,7 @@
 // Every bundle carries these as bin/ks-bundle.mjs and bin/ks-bundle/ (src/runtime/self.ts), so a taskbox needs
 // nothing but tar.
 import { build } from 'esbuild';
-import { chmodSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 
 const OUT = 'dist/ks-bundle';
@@ -30,12 +30,14 @@ const BANNER = [
   'const __dirname = __ksDirname(__filename);',
 ].join('\n');
 
-// Module names carry a hash of their content: what a build leaves behind from an earlier one would be packed too.
-rmSync(OUT, { recursive: true, force: true });
+// Module names carry a hash of their content: what a build leaves behind from an earlier one would be packed too, so
+// each build writes a fresh folder, and puts it in place with a rename (a CLI started meanwhile finds every module).
+const fresh = `${OUT}.new-${process.pid}`;
+rmSync(fresh, { recursive: true, force: true });
 await build({
   entryPoints: [{ in: 'src/cli/main.ts', out: 'main' }],
   define: { __KSB_WORKERS__: JSON.stringify(workers) },
-  outdir: OUT,
+  outdir: fresh,
   // Each `await import()` (the commands in src/cli/main.ts, the heavy libraries where they are used) becomes a module
   // of its own, and code two of them share goes into a third.
   splitting: true,
@@ -66,10 +68,28 @@ await build({
 });
 // A module that names none of the three (most of them) is better off without the banner: each import of it is a
 // module resolved and linked, and each createRequire a Module made, at every start.
-for (const name of readdirSync(OUT)) {
-  const file = join(OUT, name);
+for (const name of readdirSync(fresh)) {
+  const file = join(fresh, name);
   const [, hashbang = '', body] = /^(#!.*\n)?([\s\S]*)$/.exec(readFileSync(file, 'utf8'));
   if (body.startsWith(BANNER) && !/\b(require|__filename|__dirname)\b/.test(body.slice(BANNER.length))) writeFileSync(file, hashbang + body.slice(BANNER.length + 1));
+}
+
+// Another build of the same tree (two test runs at once) may swap its folder in between our two renames: then ours
+// finds OUT taken, moves that one away too, and tries again.
+for (let attempt = 0; ; attempt++) {
+  const old = `${OUT}.old-${process.pid}-${attempt}`;
+  try {
+    renameSync(OUT, old);
+  } catch (err) {
+    if (err.code !== 'ENOENT') throw err;
+  }
+  rmSync(old, { recursive: true, force: true });
+  try {
+    renameSync(fresh, OUT);
+    break;
+  } catch (err) {
+    if ((err.code !== 'ENOTEMPTY' && err.code !== 'EEXIST') || attempt > 10) throw err;
+  }
 }
 
 // The command users and install.sh run. The modules sit one folder down, all in the same folder, so `import.meta.url`
