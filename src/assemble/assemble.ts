@@ -18,7 +18,7 @@ import { checkBuild, enforce } from '../completeness/gate.js';
 import { checkDiskSpace, diskShortfalls } from '../util/disk-space.js';
 import type { BundleEntry } from '../bundle/entry.js';
 import type { LockEntry } from '../lock/entry.js';
-import { diffLocks, renderLock, type Lock } from '../lock/lock.js';
+import { diffLocks, renderLock, renderLockBeside, type Lock } from '../lock/lock.js';
 import { bundleSbomOnce } from './sbom-once.js';
 import { allOrFirstError, diskPlan, openSession, planSession, type PlanOptions } from './plan.js';
 
@@ -112,7 +112,7 @@ export async function buildBundle(opts: BuildOptions): Promise<BuildResult> {
     const beside = `${out.replace(/\/+$/, '')}.lock.yaml`;
     await Promise.all([
       locked ? undefined : writeFileAtomic(lockFile, lockText),
-      writeFileAtomic(beside, renderLock({ ...lock, bundle: { name: manifest.name, version: manifest.version, sha256sums: bundle.sha256sums } })),
+      writeFileAtomic(beside, renderLockBeside(lockText, { name: manifest.name, version: manifest.version, sha256sums: bundle.sha256sums })),
     ]);
     return { manifest, bundle, lockFiles: [lockFile, beside], lock };
   } finally {

@@ -20,11 +20,21 @@ export interface Lock {
 
 const KIND_ORDER: LockEntry['kind'][] = ['runtime', 'file', 'manifest', 'playbooks', 'image', 'blob', 'deb', 'wheel', 'index'];
 
+const DUMP = { lineWidth: 200, noRefs: true, sortKeys: false };
+
 /** Sorted, with no timestamps: the same resolution gives the same bytes, and the lock travels inside the bundle. */
 export function renderLock(lock: Lock): string {
   const artifacts = [...lock.artifacts].sort((a, b) => KIND_ORDER.indexOf(a.kind) - KIND_ORDER.indexOf(b.kind) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const clean = artifacts.map((e) => Object.fromEntries(Object.entries(e).filter(([, v]) => v !== undefined)));
-  return yaml.dump({ ...lock, artifacts: clean }, { lineWidth: 200, noRefs: true, sortKeys: false });
+  return yaml.dump({ ...lock, artifacts: clean }, DUMP);
+}
+
+/**
+ * `<bundle>.lock.yaml`: the text renderLock gave for a lock without `bundle`, with `bundle` added, as renderLock would
+ * give it (its last key) without rendering every artifact a second time (a tenth of a second for 1,500).
+ */
+export function renderLockBeside(lockText: string, bundle: NonNullable<Lock['bundle']>): string {
+  return lockText + yaml.dump({ bundle }, DUMP);
 }
 
 export function parseLock(text: string, file: string): Lock {
