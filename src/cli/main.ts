@@ -1,5 +1,7 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
+import nodeModule from 'node:module';
+import { join } from 'node:path';
 import { buildCommand } from './build.js';
 import { demoCommand } from './demo.js';
 import { diffCommand } from './diff.js';
@@ -7,6 +9,7 @@ import { inspectCommand } from './inspect.js';
 import { installCommand } from './install.js';
 import { keygenCommand } from './keygen.js';
 import { nodesCommand } from './nodes.js';
+import { defaultCacheDir } from './options.js';
 import { planCommand } from './plan.js';
 import { pushCommand } from './push.js';
 import { renderError } from './render-error.js';
@@ -35,6 +38,14 @@ function program(): Command {
   for (const c of commands) p.addCommand(c().exitOverride());
   return p;
 }
+
+/**
+ * Node 22 and later keep the code they compile for a module between runs. The modules a command loads after this line
+ * (its work) then start faster: `verify` on the Node 24 a bundle carries, 0.18 s instead of 0.19 s. In the user's
+ * ks-bundle cache, never a shared /tmp, since the installer runs as root. Node 20 has no such cache, and Node skips a
+ * folder it cannot write, silently: either way nothing changes but the time.
+ */
+(nodeModule as { enableCompileCache?: (dir: string) => unknown }).enableCompileCache?.(join(defaultCacheDir(), 'compile-cache'));
 
 try {
   await program().parseAsync(process.argv);

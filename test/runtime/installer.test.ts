@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO } from '../support/cli.js';
+import { REPO, runCli } from '../support/cli.js';
 import { buildOneFileBundle } from '../support/one-file-bundle.js';
 import { requireTools } from '../support/tools.js';
 
@@ -35,9 +35,9 @@ async function sums(bundleRoot: string): Promise<Map<string, string>> {
 }
 
 /** The bundle's own CLI, with the bundle's own node, as install.sh starts it. */
-function bundleCli(bundleRoot: string, args: string[], cwd = dir): { code: number; stdout: string; stderr: string } {
+function bundleCli(bundleRoot: string, args: string[], env: NodeJS.ProcessEnv = {}): { code: number; stdout: string; stderr: string } {
   try {
-    const stdout = execFileSync(join(bundleRoot, 'bin/node'), [join(bundleRoot, 'bin/ks-bundle.mjs'), ...args], { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    const stdout = execFileSync(join(bundleRoot, 'bin/node'), [join(bundleRoot, 'bin/ks-bundle.mjs'), ...args], { cwd: dir, env: { ...process.env, ...env }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
     return { code: 0, stdout, stderr: '' };
   } catch (err) {
     const e = err as { status: number; stdout: string; stderr: string };
@@ -88,5 +88,26 @@ describe('the installer a bundle carries (bin/ks-bundle.mjs and its modules)', (
     for (const p of installer) expect(second.get(p), p).toBe(first.get(p));
     execFileSync('sha256sum', ['-c', '--quiet', 'SHA256SUMS'], { cwd: again });
     expect(bundleCli(again, ['verify', again, '--allow-missing']).code).toBe(0);
+  });
+
+  it('with the Node 24 a bundle carries by default, keeps the code Node compiled in the ks-bundle cache and answers the same from it', async () => {
+    const m = join(dir, 'npm.yaml');
+    await writeFile(m, 'apiVersion: ks-bundle/v1\nkind: BundleManifest\nmetadata: {name: npmrt, version: 1.0.0}\nspec:\n  targets: [{os: debian-12, arch: amd64}]\n');
+    const built = await runCli(['build', '-m', m, '-o', join(dir, 'npmrt.tar'), '--cache', join(dir, 'cache')], { bundled: true });
+    expect(built.code, built.stderr).toBe(0);
+    const npmRoot = await unpack(join(dir, 'npmrt.tar'), join(dir, 'z'));
+    expect(Number(/^v(\d+)\./.exec(execFileSync(join(npmRoot, 'bin/node'), ['--version'], { encoding: 'utf8' }))![1])).toBeGreaterThanOrEqual(22);
+    const env = { KS_BUNDLE_CACHE: join(dir, 'kc') };
+    const cached = join(dir, 'kc', 'compile-cache');
+    // The `checked` line says how long the read took; every other line is the same from a cold and a warm cache.
+    const answer = (r: { stdout: string }) => r.stdout.split('\n').filter((l) => !l.startsWith('checked'));
+    const first = bundleCli(npmRoot, ['verify', npmRoot, '--allow-missing'], env);
+    expect(first.code, first.stderr).toBe(0);
+    const files = execFileSync('find', [cached, '-type', 'f'], { encoding: 'utf8' }).trim().split('\n').filter(Boolean);
+    expect(files.length).toBeGreaterThan(0);
+    const second = bundleCli(npmRoot, ['verify', npmRoot, '--allow-missing'], env);
+    expect(second.code, second.stderr).toBe(0);
+    expect(answer(second)).toEqual(answer(first));
+    expect(answer(first)).toContainEqual(expect.stringMatching(/^ok {7}every file matches SHA256SUMS/));
   });
 });
