@@ -9,7 +9,7 @@ import { inspectCommand } from './inspect.js';
 import { installCommand } from './install.js';
 import { keygenCommand } from './keygen.js';
 import { nodesCommand } from './nodes.js';
-import { defaultCacheDir } from './options.js';
+import { defaultCacheDir, defaultDataDir } from './options.js';
 import { planCommand } from './plan.js';
 import { pushCommand } from './push.js';
 import { renderError } from './render-error.js';
@@ -41,11 +41,13 @@ function program(): Command {
 
 /**
  * Node 22 and later keep the code they compile for a module between runs. The modules a command loads after this line
- * (its work) then start faster: `verify` on the Node 24 a bundle carries, 0.18 s instead of 0.19 s. In the user's
- * ks-bundle cache, never a shared /tmp, since the installer runs as root. Node 20 has no such cache, and Node skips a
- * folder it cannot write, silently: either way nothing changes but the time.
+ * (its work) then start faster: `verify` on the Node 24 a bundle carries, 0.18 s instead of 0.19 s. The code in that
+ * folder runs, so it is one only this user writes: root's is in the data dir (/var/lib/ks-bundle), whatever HOME or
+ * KS_BUNDLE_CACHE say, since the installer runs as root; another user's is in their ks-bundle cache. Node 20 has no
+ * such cache, and Node skips a folder it cannot write, silently: either way nothing changes but the time.
  */
-(nodeModule as { enableCompileCache?: (dir: string) => unknown }).enableCompileCache?.(join(defaultCacheDir(), 'compile-cache'));
+const compileCache = join(process.getuid?.() === 0 ? defaultDataDir() : defaultCacheDir(), 'compile-cache');
+(nodeModule as { enableCompileCache?: (dir: string) => unknown }).enableCompileCache?.(compileCache);
 
 try {
   await program().parseAsync(process.argv);

@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,7 +13,7 @@ let dir: string;
 let root: string;
 
 beforeAll(async () => {
-  requireTools('tar', 'sha256sum', 'find');
+  requireTools('tar', 'sha256sum', 'find', 'setpriv', 'chown');
   dir = await mkdtemp(join(tmpdir(), 'ksb-installer-'));
   await buildOneFileBundle(dir, { name: 'inst', bytes: 10_000, out: join(dir, 'inst.tar'), bundled: true });
   root = await unpack(join(dir, 'inst.tar'), join(dir, 'x'));
@@ -90,24 +91,53 @@ describe('the installer a bundle carries (bin/ks-bundle.mjs and its modules)', (
     expect(bundleCli(again, ['verify', again, '--allow-missing']).code).toBe(0);
   });
 
-  it('with the Node 24 a bundle carries by default, keeps the code Node compiled in the ks-bundle cache and answers the same from it', async () => {
+  it('with the Node 24 a bundle carries by default, keeps the code Node compiled in a folder only this user writes, and answers the same from it', async () => {
     const m = join(dir, 'npm.yaml');
     await writeFile(m, 'apiVersion: ks-bundle/v1\nkind: BundleManifest\nmetadata: {name: npmrt, version: 1.0.0}\nspec:\n  targets: [{os: debian-12, arch: amd64}]\n');
     const built = await runCli(['build', '-m', m, '-o', join(dir, 'npmrt.tar'), '--cache', join(dir, 'cache')], { bundled: true });
     expect(built.code, built.stderr).toBe(0);
     const npmRoot = await unpack(join(dir, 'npmrt.tar'), join(dir, 'z'));
-    expect(Number(/^v(\d+)\./.exec(execFileSync(join(npmRoot, 'bin/node'), ['--version'], { encoding: 'utf8' }))![1])).toBeGreaterThanOrEqual(22);
-    const env = { KS_BUNDLE_CACHE: join(dir, 'kc') };
-    const cached = join(dir, 'kc', 'compile-cache');
+    const version = execFileSync(join(npmRoot, 'bin/node'), ['--version'], { encoding: 'utf8' }).trim();
+    expect(Number(/^v(\d+)\./.exec(version)![1])).toBeGreaterThanOrEqual(22);
+    const files = (folder: string) => (existsSync(folder) ? execFileSync('find', [folder, '-type', 'f'], { encoding: 'utf8' }).trim().split('\n').filter(Boolean) : []);
     // The `checked` line says how long the read took; every other line is the same from a cold and a warm cache.
     const answer = (r: { stdout: string }) => r.stdout.split('\n').filter((l) => !l.startsWith('checked'));
-    const first = bundleCli(npmRoot, ['verify', npmRoot, '--allow-missing'], env);
+
+    // Another user: their own ks-bundle cache.
+    await chmod(dir, 0o755);
+    const theirs = join(dir, 'nobody-cache');
+    await mkdir(theirs);
+    execFileSync('chown', ['nobody:nogroup', theirs]);
+    const asNobody = (): { code: number; stdout: string; stderr: string } => {
+      try {
+        const stdout = execFileSync('setpriv', ['--reuid=nobody', '--regid=nogroup', '--clear-groups', join(npmRoot, 'bin/node'), join(npmRoot, 'bin/ks-bundle.mjs'), 'verify', npmRoot, '--allow-missing'], {
+          cwd: '/', env: { PATH: process.env.PATH, HOME: '/nonexistent', KS_BUNDLE_CACHE: theirs }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'],
+        });
+        return { code: 0, stdout, stderr: '' };
+      } catch (err) {
+        const e = err as { status: number; stdout: string; stderr: string };
+        return { code: e.status, stdout: e.stdout, stderr: e.stderr };
+      }
+    };
+    const first = asNobody();
     expect(first.code, first.stderr).toBe(0);
-    const files = execFileSync('find', [cached, '-type', 'f'], { encoding: 'utf8' }).trim().split('\n').filter(Boolean);
-    expect(files.length).toBeGreaterThan(0);
-    const second = bundleCli(npmRoot, ['verify', npmRoot, '--allow-missing'], env);
+    expect(answer(first)).toContainEqual(expect.stringMatching(/^ok {7}every file matches SHA256SUMS/));
+    expect(files(join(theirs, 'compile-cache')).length).toBeGreaterThan(0);
+    const second = asNobody();
     expect(second.code, second.stderr).toBe(0);
     expect(answer(second)).toEqual(answer(first));
-    expect(answer(first)).toContainEqual(expect.stringMatching(/^ok {7}every file matches SHA256SUMS/));
+
+    // root (the installer): the data dir's folder, never one that HOME or KS_BUNDLE_CACHE name.
+    const env = { HOME: join(dir, 'home'), KS_BUNDLE_CACHE: join(dir, 'root-cache') };
+    // What an earlier run left for this Node goes first (it is a cache): what is there after this run, this run wrote.
+    const rootCache = '/var/lib/ks-bundle/compile-cache';
+    for (const n of existsSync(rootCache) ? await readdir(rootCache) : []) if (n.startsWith(`${version}-`)) await rm(join(rootCache, n), { recursive: true, force: true });
+    const asRoot = bundleCli(npmRoot, ['verify', npmRoot, '--allow-missing'], env);
+    expect(asRoot.code, asRoot.stderr).toBe(0);
+    expect(answer(asRoot)).toEqual(answer(first));
+    expect(existsSync(env.HOME) || existsSync(env.KS_BUNDLE_CACHE)).toBe(false);
+    const forThisNode = (await readdir(rootCache)).filter((n) => n.startsWith(`${version}-`));
+    expect(forThisNode.length).toBeGreaterThan(0);
+    expect(files(join(rootCache, forThisNode[0]!)).length).toBeGreaterThan(0);
   });
 });
