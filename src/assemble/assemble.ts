@@ -5,7 +5,7 @@ import { noProgress } from '../progress/events.js';
 import { writeFileAtomic } from '../store/atomic.js';
 import { FORMAT_VERSION, LOCK, SBOM } from '../bundle/layout.js';
 import { writeBundle, type WrittenBundle } from '../bundle/write.js';
-import { packAhead } from '../bundle/tar-pack-ahead.js';
+import { packAhead, type PackAhead } from '../bundle/tar-pack-ahead.js';
 import { sha256OfString } from '../store/hashing.js';
 import type { BundleMeta, CountedKind } from '../bundle/meta.js';
 import { kubesprayOfBuild } from '../kubespray/settings.js';
@@ -43,8 +43,9 @@ export async function buildBundle(opts: BuildOptions): Promise<BuildResult> {
   // A plain tarball of a whole bundle starts packing what the last build of this manifest packed, while this one
   // finds out what the manifest names now; the pack below keeps it only when it is the same (tar-pack-ahead.ts).
   const planKey = compress === 'none' && !asDirectory && !since ? packPlanKey(manifest) : undefined;
-  const ahead = planKey ? await packAhead(session.ctx.store, planKey, out) : undefined;
+  let ahead: PackAhead | undefined;
   try {
+    ahead = planKey ? await packAhead(session.ctx.store, planKey, out) : undefined;
     const { plans, unavailable, bundleBytes, toDownload, disk: planned } = await planSession(session);
     if (unavailable.length) throw new UnavailableError(unavailable);
     let disk = planned;
