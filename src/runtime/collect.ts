@@ -40,8 +40,9 @@ interface NodePlan {
 }
 
 /**
- * bin/ks-bundle.mjs (with its modules in bin/ks-bundle/) and bin/node: the taskbox needs nothing but tar. One node per target arch (bin/node-<arch>
- * when there are several; install.sh picks by uname -m). The plan asks each source for metadata and sizes only.
+ * bin/ks-bundle.mjs (with its modules in bin/ks-bundle/) and bin/node: the taskbox needs nothing but tar. One node
+ * per target arch (bin/node-<arch> when there are several; install.sh picks by uname -m). The plan asks each source
+ * for metadata and sizes only.
  */
 export const planRuntime: Collector = async (ctx) => {
   const spec = ctx.manifest.runtime;
