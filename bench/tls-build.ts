@@ -25,7 +25,7 @@ import { execFile, execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-// What `npx ks-bundle` runs (package.json's bin): the single-file CLI.
+// What `npx ks-bundle` runs (package.json's bin): the bundled CLI.
 import { CLI_BUNDLED as CLI } from '../test/support/cli.js';
 import { startRegistry } from '../test/images/support.js';
 import { makeCa, makeServerCert } from '../test/support/tls-certs.js';

@@ -5,7 +5,7 @@
  * standard output; GNU cat copies a regular file with copy_file_range(2), page cache to page cache, and the shared
  * file offset puts the bytes right after the header this thread wrote. On these machines that copy cost a third of
  * the CPU time of read(2) plus write(2). Without sh, or for small bodies, the bytes go through one reused buffer.
- * The single-file CLI inlines this module as a string (scripts/bundle-cli.mjs, util/worker-module.ts), so it imports
+ * The bundled CLI inlines this module as a string (scripts/bundle-cli.mjs, util/worker-module.ts), so it imports
  * nothing but Node and the shared tar blocks.
  */
 import { parentPort, workerData } from 'node:worker_threads';

@@ -1,5 +1,5 @@
 /**
- * A hashing thread's program (started by hash-threads.ts; inlined into the single-file CLI by
+ * A hashing thread's program (started by hash-threads.ts; inlined into the bundled CLI by
  * scripts/bundle-cli.mjs). It keeps the hashes of the streams its owner opened on it and feeds them, in the order
  * sent, either bytes that lie in the shared ring the owner reads into (no copy: only where they are is posted) or
  * small byte strings sent with the message. It also hashes whole files, and byte ranges of files, by path with

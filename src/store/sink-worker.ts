@@ -2,7 +2,7 @@
  * The download thread's program: it hashes and writes each piece in the order sent, with plain blocking calls, and
  * counts what it consumed in shared memory; it says "space" only when asked to. A failed call is reported at once as
  * {code, message, path}, so the file stops early and the user reads what went wrong. Started by sink-thread.ts;
- * inlined into the single-file CLI by scripts/bundle-cli.mjs.
+ * inlined into the bundled CLI by scripts/bundle-cli.mjs.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { closeSync, openSync, readSync, writeSync } from 'node:fs';
