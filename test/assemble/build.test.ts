@@ -8,6 +8,7 @@ import { runCli } from '../support/cli.js';
 import { startFaultUpstream, type FaultUpstream } from '../support/fault-upstream.js';
 import { sha256sum } from '../support/sha256sum.js';
 import { requireTools } from '../support/tools.js';
+import { manifestHead } from '../support/manifest-head.js';
 
 let dir: string;
 let up: FaultUpstream;
@@ -18,13 +19,7 @@ async function manifest(name: string, files: string[], extra = '', k8s = 'pod.ya
   const file = join(dir, `${name}.yaml`);
   await writeFile(
     file,
-    `apiVersion: ks-bundle/v1
-kind: BundleManifest
-metadata: {name: ${name}, version: 1.0.0}
-spec:
-  targets: [{os: debian-12, arch: amd64}]
-  runtime: {source: local}
-  files:
+    `${manifestHead(name)}  files:
 ${lines.join('\n')}
   manifests:
     - {url: "${up.url}/${k8s}", sha256: ${sha256sum(join(dir, 'up', k8s))}}

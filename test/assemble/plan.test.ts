@@ -19,6 +19,7 @@ import { startAptProxy, type Handle } from '../support/world.js';
 import { buildFixtureImages, pushFixture } from '../fixtures/images/build.js';
 import { serveStatic, wheelFixture, type StaticServer } from '../fixtures/wheels/fixture.js';
 import { freePort, stopProcess } from '../images/support.js';
+import { manifestHead } from '../support/manifest-head.js';
 
 const KINDS = ['images', 'files', 'debs', 'wheels', 'manifests', 'playbooks', 'runtime'];
 const MB = 1 << 20;
@@ -60,13 +61,7 @@ const blobGets = (from = 0) => registry.log.slice(from).filter((l) => /"GET \/v2
 /** A manifest of every kind; `imagesOnly`: the image and the runtime alone (no index is fetched while planning). */
 function manifest(name: string, images = ['docker.io/library/busybox:1.36'], imagesOnly = false): string {
   const file = join(dir, `${name}.yaml`);
-  const head = `apiVersion: ks-bundle/v1
-kind: BundleManifest
-metadata: {name: ${name}, version: 1.0.0}
-spec:
-  targets: [{os: debian-12, arch: amd64}]
-  runtime: {source: local}
-  registries:
+  const head = `${manifestHead(name)}  registries:
     docker.io: {endpoint: ${registry.host}, insecure: true}
   images:
 ${images.map((i) => `    - ${i}`).join('\n')}

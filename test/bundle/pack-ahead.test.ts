@@ -15,6 +15,7 @@ import { sha256sum } from '../support/sha256sum.js';
 import { requireTools } from '../support/tools.js';
 import { buildFixtureImages, pushFixture } from '../fixtures/images/build.js';
 import { startRegistry, upstreamDigest, type Registry } from '../images/support.js';
+import { manifestHead } from '../support/manifest-head.js';
 
 let tmp: string;
 let registry: Registry;
@@ -36,13 +37,7 @@ beforeAll(async () => {
   manifestFile = join(tmp, 'ahead.yaml');
   writeFileSync(
     manifestFile,
-    `apiVersion: ks-bundle/v1
-kind: BundleManifest
-metadata: {name: ahead, version: 1.0.0}
-spec:
-  targets: [{os: debian-12, arch: amd64}]
-  runtime: {source: local}
-  registries: {"${registry.host}": {insecure: true}}
+    `${manifestHead('ahead')}  registries: {"${registry.host}": {insecure: true}}
   images: [${registry.host}/library/app:1.0]
   playbooks: {path: ./pb, entry: site.yml}
 `,

@@ -6,6 +6,7 @@ import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
 import { startGuardedUpstream, type GuardedUpstream } from '../support/guarded-upstream.js';
+import { manifestHead } from '../support/manifest-head.js';
 
 let dir: string;
 let up: GuardedUpstream;
@@ -39,7 +40,7 @@ describe('ks-bundle build, interrupted', () => {
     const manifest = join(dir, 'm.yaml');
     await writeFile(
       manifest,
-      `apiVersion: ks-bundle/v1\nkind: BundleManifest\nmetadata: {name: sigint, version: 1.0.0}\nspec:\n  targets: [{os: debian-12, arch: amd64}]\n  runtime: {source: local}\n  files:\n    - {url: "${up.url}/slow.bin", sha256: ${sha(slow)}}\n`,
+      `${manifestHead('sigint')}  files:\n    - {url: "${up.url}/slow.bin", sha256: ${sha(slow)}}\n`,
     );
     const cache = join(dir, 'cache');
     const outDir = join(dir, 'out');

@@ -8,6 +8,7 @@ import { runCli } from '../support/cli.js';
 import { startFaultUpstream, type FaultUpstream } from '../support/fault-upstream.js';
 import { sha256sum } from '../support/sha256sum.js';
 import { requireTools } from '../support/tools.js';
+import { manifestHead } from '../support/manifest-head.js';
 
 /**
  * `build --json` is read by pipes and people: at most ten progress lines a second, plus one line per finished
@@ -37,13 +38,7 @@ describe('build --json', () => {
     const m = join(root, 'm.yaml');
     writeFileSync(
       m,
-      `apiVersion: ks-bundle/v1
-kind: BundleManifest
-metadata: {name: jsonprog, version: 1.0.0}
-spec:
-  targets: [{os: debian-12, arch: amd64}]
-  runtime: {source: local}
-  files:
+      `${manifestHead('jsonprog')}  files:
 ${files.map((f) => `    - {url: "${up.url}/${f}", sha256: ${sha256sum(join(root, 'up', f))}}`).join('\n')}
   manifests:
     - {url: "${up.url}/pod.yaml", sha256: ${sha256sum(join(root, 'up', 'pod.yaml'))}}

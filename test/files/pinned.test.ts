@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
 import { startGuardedUpstream, type GuardedUpstream } from '../support/guarded-upstream.js';
 import { requireTools } from '../support/tools.js';
+import { manifestHead } from '../support/manifest-head.js';
 
 const PASSWORD = 'S3CRET-PW-4711';
 const TOKEN = 'S3CRET-TOK-0815';
@@ -22,7 +23,7 @@ async function manifest(name: string, files: Array<{ url: string; sha256: string
   const lines = files.map((f) => `    - {url: "${f.url}", sha256: ${f.sha256}${f.name ? `, name: ${f.name}` : ''}}`);
   await writeFile(
     file,
-    `apiVersion: ks-bundle/v1\nkind: BundleManifest\nmetadata: {name: ${name}, version: 1.0.0}\nspec:\n  targets: [{os: debian-12, arch: amd64}]\n  runtime: {source: local}\n  files:\n${lines.join('\n')}\n`,
+    `${manifestHead(name)}  files:\n${lines.join('\n')}\n`,
   );
   return file;
 }

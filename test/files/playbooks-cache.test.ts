@@ -12,6 +12,7 @@ import { runCli } from '../support/cli.js';
 import { startFaultUpstream, type FaultUpstream } from '../support/fault-upstream.js';
 import { sha256sum } from '../support/sha256sum.js';
 import { requireTools } from '../support/tools.js';
+import { manifestHead } from '../support/manifest-head.js';
 
 let tmp: string;
 let up: FaultUpstream;
@@ -36,13 +37,7 @@ beforeAll(async () => {
   manifestFile = join(tmp, 'pb.yaml');
   writeFileSync(
     manifestFile,
-    `apiVersion: ks-bundle/v1
-kind: BundleManifest
-metadata: {name: pb, version: 1.0.0}
-spec:
-  targets: [{os: debian-12, arch: amd64}]
-  runtime: {source: local}
-  playbooks: {url: "${up.url}/kubespray.tar.gz", sha256: ${sha256sum(join(tmp, 'up', 'kubespray.tar.gz'))}, entry: cluster.yml}
+    `${manifestHead('pb')}  playbooks: {url: "${up.url}/kubespray.tar.gz", sha256: ${sha256sum(join(tmp, 'up', 'kubespray.tar.gz'))}, entry: cluster.yml}
 `,
   );
 });

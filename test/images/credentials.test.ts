@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
+import { manifestHead } from '../support/manifest-head.js';
 
 const TOKEN = 'eyJSECRET-REFRESH-TOKEN-31337';
 let dir: string;
@@ -22,7 +23,7 @@ describe('registry credentials', () => {
     const manifest = join(dir, 'm.yaml');
     await writeFile(
       manifest,
-      'apiVersion: ks-bundle/v1\nkind: BundleManifest\nmetadata: {name: idt, version: 1.0.0}\nspec:\n  targets: [{os: debian-12, arch: amd64}]\n  runtime: {source: local}\n  registries: {"127.0.0.1:9": {insecure: true}}\n  images: [127.0.0.1:9/team/app:1.0]\n',
+      manifestHead('idt') + '  registries: {"127.0.0.1:9": {insecure: true}}\n  images: [127.0.0.1:9/team/app:1.0]\n',
     );
     const r = await runCli(['build', '-m', manifest, '--cache', join(dir, 'cache'), '-o', join(dir, 'out.tar'), '--registry-auth', auth], { env: { DOCKER_CONFIG: join(dir, 'none') } });
     expect(r.code).toBe(2);

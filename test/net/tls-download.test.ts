@@ -14,6 +14,7 @@ import { testHttp } from '../support/http.js';
 import { sha256sum } from '../support/sha256sum.js';
 import { makeCa, makeServerCert } from '../support/tls-certs.js';
 import { isRoot, requireTools } from '../support/tools.js';
+import { manifestHead } from '../support/manifest-head.js';
 
 /**
  * Downloads over TLS take the same path as plain http (HTTP/1.1 on a socket of our own, reads into a reused buffer):
@@ -136,13 +137,7 @@ describe('the CLI over TLS, with NODE_EXTRA_CA_CERTS and through a real proxy', 
     const file = join(root, `${name}.yaml`);
     writeFileSync(
       file,
-      `apiVersion: ks-bundle/v1
-kind: BundleManifest
-metadata: {name: ${name}, version: 1.0.0}
-spec:
-  targets: [{os: debian-12, arch: amd64}]
-  runtime: {source: local}
-  files:
+      `${manifestHead(name)}  files:
     - {url: "${base}/big.bin", sha256: ${sha256sum(big)}}
   manifests:
     - {url: "${base}/pod.yaml", sha256: ${sha256sum(join(served, 'pod.yaml'))}}

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO, runCli } from '../support/cli.js';
 import { buildOneFileBundle } from '../support/one-file-bundle.js';
 import { requireTools } from '../support/tools.js';
+import { manifestHead } from '../support/manifest-head.js';
 
 let dir: string;
 /** The bundle as GNU tar unpacks it on a taskbox: outside the repository, with no node_modules anywhere above it. */
@@ -77,7 +78,7 @@ describe('the installer a bundle carries (bin/ks-bundle.mjs and its modules)', (
 
   it('a build run by the unpacked bundle\'s CLI packs that same CLI into the new bundle', async () => {
     const m = join(dir, 'again.yaml');
-    await writeFile(m, 'apiVersion: ks-bundle/v1\nkind: BundleManifest\nmetadata: {name: again, version: 1.0.0}\nspec:\n  targets: [{os: debian-12, arch: amd64}]\n  runtime: {source: local}\n');
+    await writeFile(m, manifestHead('again'));
     const r = bundleCli(root, ['build', '-m', m, '-o', join(dir, 'again.tar'), '--cache', join(dir, 'cache')]);
     expect(r.code, r.stderr).toBe(0);
     const again = await unpack(join(dir, 'again.tar'), join(dir, 'y'));

@@ -15,6 +15,7 @@ import { runCli } from '../support/cli.js';
 import { startFaultUpstream } from '../support/fault-upstream.js';
 import { sha256sum } from '../support/sha256sum.js';
 import { startAptProxy } from '../support/world.js';
+import { manifestHead } from '../support/manifest-head.js';
 
 export interface TwoBundles {
   old: string;
@@ -30,13 +31,7 @@ export const OLD_DEBS = ['socat'];
 export const NEW_DEBS = ['socat', 'ipset'];
 
 function manifest(o: { version: string; registry: string; wheels: string; apt: string; files: string; debs: string[]; sums: Record<string, string> }): string {
-  return `apiVersion: ks-bundle/v1
-kind: BundleManifest
-metadata: {name: ship, version: ${o.version}}
-spec:
-  targets: [{os: debian-12, arch: amd64}]
-  runtime: {source: local}
-  registries:
+  return `${manifestHead('ship', o.version)}  registries:
     docker.io: {endpoint: "${o.registry}", insecure: true}
   images:
     - docker.io/library/busybox:1.36

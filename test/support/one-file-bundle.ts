@@ -5,6 +5,7 @@ import { expect } from 'vitest';
 import { runCli } from './cli.js';
 import { startFaultUpstream } from './fault-upstream.js';
 import { sha256sum } from './sha256sum.js';
+import { manifestHead } from './manifest-head.js';
 
 /**
  * A real bundle holding one file of random bytes, built by the real CLI from a real upstream on loopback: what the
@@ -19,7 +20,7 @@ export async function buildOneFileBundle(dir: string, opts: { name: string; byte
   try {
     await writeFile(
       join(dir, 'm.yaml'),
-      `apiVersion: ks-bundle/v1\nkind: BundleManifest\nmetadata: {name: ${opts.name}, version: 1.0.0}\nspec:\n  targets: [{os: debian-12, arch: amd64}]\n  runtime: {source: local}\n  files:\n    - {url: "${up.url}/a.bin", sha256: ${sha256sum(file)}}\n`,
+      `${manifestHead(opts.name)}  files:\n    - {url: "${up.url}/a.bin", sha256: ${sha256sum(file)}}\n`,
     );
     const r = await runCli(['build', '-m', join(dir, 'm.yaml'), '-o', opts.out, '--cache', join(dir, 'cache')], { bundled: opts.bundled });
     expect(r.code, r.stderr).toBe(0);
