@@ -1,12 +1,8 @@
 import type { BundleEntry } from '../bundle/entry.js';
 import type { Lock } from '../lock/lock.js';
 import { newSha256 } from '../store/hashing.js';
+import type { DerivedMemo } from '../store/content-store.js';
 
-/** Where a value derived from known inputs is kept (the content store's `derived/`). */
-export interface DerivedMemo {
-  recall(key: string): Promise<string | undefined>;
-  remember(key: string, value: string): Promise<void>;
-}
 
 type SbomModule = typeof import('../sbom/bundle-sbom.js');
 

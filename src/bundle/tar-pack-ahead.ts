@@ -16,11 +16,10 @@ import { diskAt } from '../util/disk-space.js';
 import { tempSibling } from '../store/atomic.js';
 import { itemHead, type TarItem } from './tar-writer.js';
 import { pack, type PackItem } from './tar-pack-worker.js';
+import type { DerivedMemo } from '../store/content-store.js';
 
 /** Where the plan and a tarball's digest are kept, and where the cache holds a body by its digest. */
-export interface PackMemo {
-  recall(key: string): Promise<string | undefined>;
-  remember(key: string, value: string): Promise<void>;
+export interface PackMemo extends DerivedMemo {
   pathOf(sha256: string): string;
 }
 

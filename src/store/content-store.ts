@@ -21,6 +21,15 @@ export interface Expected {
 }
 
 /**
+ * Values derived from known inputs, kept under a key that names every input (the store's `derived/`): whoever finds
+ * one may skip the work that made it.
+ */
+export interface DerivedMemo {
+  recall(key: string): Promise<string | undefined>;
+  remember(key: string, value: string): Promise<void>;
+}
+
+/**
  * The build side's one cache, keyed by sha256: `<root>/sha256/<2 hex>/<64 hex>`. A blob appears under its name
  * only after its digest matched (temp file + rename), so whatever is there is whole and right; resume is "skip
  * what is there". Partial downloads live in `<root>/partial/` until they complete. `<root>/sources/<2 hex>/<64 hex>`
@@ -28,7 +37,7 @@ export interface Expected {
  * `<root>/refs/` names blobs derived from others or from local files (`readRef`); `<root>/derived/` keeps small values
  * computed from blobs under a key naming all of their inputs (a packed tarball's sha256).
  */
-export class ContentStore {
+export class ContentStore implements DerivedMemo {
   /** Work on one key (a digest's partial file) that is under way, so a second caller waits instead of colliding. */
   private readonly busy = new Map<string, Promise<unknown>>();
 
