@@ -1,6 +1,5 @@
 import { mkdir, open, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { createGunzip } from 'node:zlib';
 import { Readable } from 'node:stream';
 import { readTar, TarFormatError, type EntrySink, type TarEntryInfo } from './tar-reader.js';
 import { allZeros } from './tar-header.js';
@@ -292,7 +291,7 @@ function ancestors(rel: string): string[] {
 
 /** The tar bytes of `raw` (a source's chunks), through gunzip when the source is a .tar.gz. */
 export async function tarStream(source: ByteSource, raw: AsyncIterable<Buffer>): Promise<AsyncIterable<Buffer>> {
-  return (await isGzip(source)) ? gunzipped(raw) : raw;
+  return (await isGzip(source)) ? await gunzipped(raw) : raw;
 }
 
 export async function isGzip(source: ByteSource): Promise<boolean> {
@@ -300,8 +299,12 @@ export async function isGzip(source: ByteSource): Promise<boolean> {
   return magic[0] === 0x1f && magic[1] === 0x8b;
 }
 
-/** A gzip bundle (.tar.gz) is read through gunzip, from fresh buffers: zlib may hold on to a chunk it was given. */
-function gunzipped(input: AsyncIterable<Buffer>): AsyncIterable<Buffer> {
+/**
+ * A gzip bundle (.tar.gz) is read through gunzip, from fresh buffers: zlib may hold on to a chunk it was given. zlib
+ * loads here, for the bundles that need it, not at every start of the CLI.
+ */
+async function gunzipped(input: AsyncIterable<Buffer>): Promise<AsyncIterable<Buffer>> {
+  const { createGunzip } = await import('node:zlib');
   const fresh = async function* () {
     for await (const c of input) yield Buffer.from(c);
   };

@@ -6,7 +6,7 @@ import { createRenderer, progressMode } from './progress.js';
 
 /** `ks-bundle build`, its command line parsed (cli/build.ts). */
 export async function buildAction(o: Record<string, any>): Promise<void> {
-  const renderer = createRenderer(progressMode(!!o.json));
+  const renderer = await createRenderer(progressMode(!!o.json));
   const t0 = Date.now();
   try {
     const r = await withCancellableHttp((http, signal) => buildBundle({ ...planOptionsOf(o, http, signal, renderer.onProgress), allowMissing: !!o.allowMissing }));

@@ -4,7 +4,7 @@ import { createRenderer, progressMode } from './progress.js';
 
 /** `ks-bundle diff`, its command line parsed (cli/diff.ts). */
 export async function diffAction(oldPath: string, newPath: string, o: { json?: boolean }): Promise<void> {
-  const renderer = createRenderer(o.json ? 'quiet' : progressMode(false));
+  const renderer = await createRenderer(o.json ? 'quiet' : progressMode(false));
   const both = async () => [await lockOf(oldPath, { onProgress: renderer.onProgress }), await lockOf(newPath, { onProgress: renderer.onProgress })] as const;
   const [a, b] = await both().finally(() => renderer.stop());
   const diff = diffArtifacts(a.lock.artifacts, b.lock.artifacts);

@@ -6,8 +6,8 @@ import { createRenderer, progressMode } from './progress.js';
 
 /** `ks-bundle install`, its command line parsed (cli/install.ts). */
 export async function installAction(bundle: string, o: Record<string, any>): Promise<void> {
-  const renderer = createRenderer(o.json ? 'quiet' : progressMode(false));
-  const jsonEvents = o.json && !o.plan ? createRenderer('json') : undefined;
+  const renderer = await createRenderer(o.json ? 'quiet' : progressMode(false));
+  const jsonEvents = o.json && !o.plan ? await createRenderer('json') : undefined;
   const interactive = !o.yes && !!process.stdin.isTTY;
   const out = o.json ? process.stderr : process.stdout;
   const options: InstallOptions = {

@@ -12,7 +12,7 @@ import { createRenderer, progressMode } from './progress.js';
 /** `ks-bundle plan`, its command line parsed (cli/plan.ts). */
 export async function planAction(o: Record<string, any>): Promise<void> {
   // Progress goes to stderr even with --json: stdout holds the one document.
-  const renderer = createRenderer(progressMode(false));
+  const renderer = await createRenderer(progressMode(false));
   let session: BuildSession | undefined;
   try {
     const { plan, s } = await withCancellableHttp(async (http, signal) => {

@@ -6,7 +6,7 @@ import { formatBytes } from '../progress/format.js';
 
 /** `ks-bundle push`, its command line parsed (cli/push.ts). */
 export async function pushAction(bundle: string, o: Record<string, any>): Promise<void> {
-  const renderer = createRenderer(progressMode(!!o.json));
+  const renderer = await createRenderer(progressMode(!!o.json));
   const http = httpClientFromEnv();
   try {
     const { dir } = await (await openBundle(bundle)).unpack({ dataDir: o.dataDir, onProgress: renderer.onProgress });

@@ -9,7 +9,7 @@ import { createRenderer, progressMode } from './progress.js';
 
 /** `ks-bundle sbom`, its command line parsed (cli/sbom.ts). */
 export async function sbomAction(bundle: string, o: { format: SbomFormat; output?: string }): Promise<void> {
-  const renderer = createRenderer(progressMode(false));
+  const renderer = await createRenderer(progressMode(false));
   const wanted = (rel: string) => rel === LOCK || rel.endsWith('.metadata');
   const report = await (await openBundle(bundle)).verify({ onProgress: renderer.onProgress, keep: wanted }).finally(() => renderer.stop());
   if (!report.ok) throw integrityError(bundle, report.problems);

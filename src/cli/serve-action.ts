@@ -6,7 +6,7 @@ import { BUNDLE_MOUNTS } from './mirror-mounts.js';
 
 /** `ks-bundle serve`, its command line parsed (cli/serve.ts). */
 export async function serveAction(bundle: string, o: Record<string, any>): Promise<void> {
-  const renderer = createRenderer(progressMode(false));
+  const renderer = await createRenderer(progressMode(false));
   const opened = await openBundle(bundle)
     .then((b) => b.unpack({ dataDir: o.dataDir, onProgress: renderer.onProgress, verify: o.verify, base: o.base }))
     .finally(() => renderer.stop());

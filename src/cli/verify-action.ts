@@ -10,7 +10,7 @@ import { bundleSignatureCheck, signatureFileOf } from '../signature/bundle-signa
 
 /** `ks-bundle verify`, its command line parsed (cli/verify.ts). */
 export async function verifyAction(bundle: string, o: { allowMissing?: boolean; key?: string; json?: boolean }): Promise<void> {
-  const renderer = createRenderer(o.json ? 'quiet' : progressMode(false));
+  const renderer = await createRenderer(o.json ? 'quiet' : progressMode(false));
   const t0 = Date.now();
   const opened = await openBundle(bundle);
   const signature = o.key ? await bundleSignatureCheck(bundle, o.key) : undefined;

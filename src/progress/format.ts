@@ -1,3 +1,5 @@
+import type { ProgressEvent } from './events.js';
+
 /** Human-readable sizes and durations for the console. Pure. */
 export function formatBytes(n: number): string {
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
@@ -21,4 +23,9 @@ export function formatDuration(ms: number): string {
 export function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
   return rows.map((r) => r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]!))).join('  ')).join('\n');
+}
+
+/** `[3/9] mirror: done (running, pid 42)` */
+export function formatStep(e: Extract<ProgressEvent, { type: 'step' }>): string {
+  return `[${e.index}/${e.total}] ${e.title}: ${e.status}${e.detail ? ` (${e.detail})` : ''}`;
 }
