@@ -15,6 +15,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { dropPages, median } from './lib/measure.js';
+import { makeMixedBundle } from './lib/mixed-bundle.js';
 
 const GiB = Number(process.argv[2] ?? 1.1);
 const rounds = Number(process.argv[3] ?? 8);
@@ -27,31 +28,9 @@ rmSync(work, { recursive: true, force: true });
 const sh = (script: string) => execFileSync('sh', ['-c', script], { stdio: ['ignore', 'pipe', 'inherit'] }).toString();
 const load = () => sh('uptime').trim().replace(/^.*load average:\s*/, 'load ');
 
-/** A tree like a real bundle's (a few big layers, many debs, lots of small wheels), packed by the real writer. */
-function makeBundle(name: string, gib: number): string {
-  const tree = join(work, `${name}-tree`);
-  const kib = (g: number) => g * 1024 * 1024;
-  const plan: Array<[string, number, number]> = gib < 0.01
-    ? [['repos/files/one', 1, 4]]
-    : [
-        ['repos/images/blobs/sha256/layer', 6, kib(gib * 0.6) / 6],
-        ['repos/apt/pool/pkg', 200, kib(gib * 0.3) / 200],
-        ['repos/pip/files/wheel', 1000, kib(gib * 0.1) / 1000],
-      ];
-  for (const [prefix, count, size] of plan) {
-    mkdirSync(join(tree, prefix, '..'), { recursive: true });
-    for (let i = 0; i < count; i++) sh(`head -c ${Math.round(size)}K /dev/urandom > ${tree}/${prefix}-${i}.bin`);
-  }
-  sh(`cd ${tree} && find . -type f | sed 's|^./||' | LC_ALL=C sort | xargs -d '\\n' sha256sum > ${work}/${name}.sums`);
-  const out = join(work, `${name}.tar`);
-  execFileSync('node', [join(repo, 'bench/lib/pack-tree.mjs'), tree, join(work, `${name}.sums`), out], { cwd: repo });
-  rmSync(tree, { recursive: true, force: true });
-  return out;
-}
-
 mkdirSync(work, { recursive: true });
 console.log(`${load()}; making a ${GiB} GiB bundle in ${work} …`);
-const bundle = makeBundle('bench', GiB);
+const bundle = makeMixedBundle(work, 'bench', GiB);
 const partsDir = join(work, 'parts');
 mkdirSync(partsDir);
 sh(`cp ${bundle} ${partsDir}/bench.tar`);
@@ -59,7 +38,7 @@ execFileSync('node', [cli, 'split', join(partsDir, 'bench.tar'), '--size', '700M
 rmSync(join(partsDir, 'bench.tar'));
 execFileSync('node', [cli, 'keygen', '--out', join(work, 'keys')], { stdio: 'ignore' });
 execFileSync('node', [cli, 'sign', bundle, '--key', join(work, 'keys/private.asc')], { stdio: 'ignore' });
-const tiny = makeBundle('tiny', 0);
+const tiny = makeMixedBundle(work, 'tiny', 0);
 const partFiles = readdirSync(partsDir).filter((f) => /\.part\d+$/.test(f)).map((f) => join(partsDir, f));
 // Written back once, so that DONTNEED can drop every page (dirty pages stay cached until written).
 sh(`sync ${bundle} ${partFiles.join(' ')}`);

@@ -6,7 +6,7 @@ import { allZeros } from './tar-header.js';
 import type { OnProgress } from '../progress/events.js';
 import { noProgress } from '../progress/events.js';
 import { hashHere } from '../store/hashing.js';
-import { IntegrityError, localFailure } from '../errors.js';
+import { IntegrityError, KsBundleError, localFailure } from '../errors.js';
 import { BUNDLE_YAML, SUMS, isUncovered, isUserEditable } from './layout.js';
 import { parseSums } from './sha256sums.js';
 import { compareWithSums, type VerifyProblem } from './compare.js';
@@ -14,6 +14,7 @@ import type { BundleMeta } from './meta.js';
 import type { ByteSource, HashFile, ReadWith } from '../parts/source.js';
 import { READ_CHUNK, Skip } from '../store/chunked-read.js';
 import { hashFile } from '../store/hashing.js';
+import type { CopyTarget } from '../store/hash-threads.js';
 import { checkEntryPath, linkTargetInside } from './entry-path.js';
 
 export interface BundleReadResult {
@@ -47,6 +48,12 @@ export interface ReadOptions {
    * the file itself), while this read jumps over it: an uncompressed tarball, nothing to write, no signature.
    */
   rangeHash?: (offset: number, length: number) => Promise<string>;
+  /**
+   * Unpacking: a file of at least RANGE_FROM bytes is read, hashed and written to its new file by its byte range,
+   * elsewhere (a hashing thread), while this read jumps over it: an uncompressed tarball, no signature. Resolves to
+   * its sha256; a write that fails rejects with its errno code (this machine's disk).
+   */
+  rangeCopy?: (offset: number, length: number, to: CopyTarget) => Promise<string>;
   /** How a split bundle's parts are hashed when the read found a problem (to name the damaged part). */
   hashFile?: HashFile;
 }
@@ -130,11 +137,12 @@ export async function readBundleTar(source: ByteSource, opts: ReadOptions = {}):
     seen.add(rel);
     const keep = rel in MAX_TEXT_BYTES || opts.keep?.(rel) ? ([] as Buffer[]) : undefined;
     const dest = opts.extractTo ? join(opts.extractTo, rel) : undefined;
-    const byRange = opts.rangeHash && !keep && !dest && entry.size >= RANGE_FROM ? opts.rangeHash : undefined;
+    const mode = entry.mode & 0o111 ? 0o755 : 0o644;
+    const byRange = keep || entry.size < RANGE_FROM ? undefined : dest ? copiedByRange(dest, mode) : opts.rangeHash;
     let ranged: Promise<string> | undefined;
     const hash = byRange ? undefined : hasher.hash('sha256');
     // The folder first, then the file: `wx` refuses to follow or replace anything already there.
-    const opened = dest ? local(mkdir(dirname(dest), { recursive: true }).then(() => open(dest, 'wx', entry.mode & 0o111 ? 0o755 : 0o644))) : undefined;
+    const opened = dest && !byRange ? local(mkdir(dirname(dest), { recursive: true }).then(() => open(dest, 'wx', mode))) : undefined;
     opened?.catch(() => {}); // awaited by write or end; a reader that stops first must not see an unhandled rejection
     if (opened) unclosed.add(opened);
     return {
@@ -181,6 +189,19 @@ export async function readBundleTar(source: ByteSource, opts: ReadOptions = {}):
     };
   };
 
+  /** The file's range read, hashed and written to `dest` on a thread, its folder made first; undefined without one. */
+  const copiedByRange = (dest: string, mode: number) => {
+    const copy = opts.rangeCopy;
+    if (!copy) return undefined;
+    return (offset: number, length: number) =>
+      mkdir(dirname(dest), { recursive: true })
+        .then(() => copy(offset, length, { path: dest, mode }))
+        .catch((err: Error) => {
+          // The bundle's fault (IntegrityError) or its read's (KsBundleError) as they are; else this machine's disk.
+          throw err instanceof KsBundleError ? err : new LocalFailure(err.message, { cause: err });
+        });
+  };
+
   /** Why a file is not read at all, or undefined: a size past its limit, a path SHA256SUMS does not list. */
   const refusal = (rel: string, size: number): VerifyProblem | undefined => {
     const clash = layout.addFile(rel);
@@ -208,7 +229,7 @@ export async function readBundleTar(source: ByteSource, opts: ReadOptions = {}):
   let corrupt: string | undefined;
   // The tar reader stops at the end-of-archive marker; the bytes after it (padding, the last parts of a split
   // bundle) are read too, so that a signature sees every byte and gzip checks its trailer.
-  const skip = opts.rangeHash ? new Skip() : undefined;
+  const skip = opts.rangeHash || opts.rangeCopy ? new Skip() : undefined;
   const it = counted(source.chunks({ ...opts.using, skip }))[Symbol.asyncIterator]();
   const held: AsyncIterable<Buffer> = { [Symbol.asyncIterator]: () => ({ next: () => it.next() }) };
   const tar = await tarStream(source, held);
@@ -233,7 +254,9 @@ export async function readBundleTar(source: ByteSource, opts: ReadOptions = {}):
     for (const fh of unclosed) await fh.then((h) => h.close(), () => {});
   }
   for await (const _ of held);
-  await Promise.all(hashing);
+  await Promise.all(hashing).catch((err) => {
+    throw err instanceof LocalFailure ? localFailure(err.cause, opts.extractTo ? dirname(opts.extractTo) : source.path, 'unpacking the bundle') : err;
+  });
   onProgress({ type: 'done', id: 'verify', bytes: read, cached: false });
   if (corrupt || top === undefined) {
     problems.push({ kind: 'corrupt', path: source.path, message: `truncated or corrupt tar (${corrupt ?? 'no entries'})` });

@@ -25,16 +25,15 @@ export interface VerifyOptions {
 
 /**
  * Every byte of a tarball against its SHA256SUMS, in one streaming pass; with `extractTo`, written there as it goes.
- * A plain check of a big uncompressed tarball (or its parts) reads the headers and small files here and has every
- * file of RANGE_FROM bytes or more read and hashed by its byte range on a hashing thread, one per core, while this
- * read jumps over it: the files are hashed side by side. With a signature, this thread reads into a shared ring and
+ * A check of a big uncompressed tarball (or its parts) without a signature reads the headers and small files here
+ * and has every file of RANGE_FROM bytes or more read and hashed (and, unpacking, written) by its byte range on a
+ * hashing thread, one per core, while this read jumps over it: the files are hashed side by side. With a signature, this thread reads into a shared ring and
  * parses, and every hash (each file's, the signature's) runs on the hashing threads from where the bytes were read.
  */
 export async function verifyTarball(source: ByteSource, opts: VerifyOptions & { extractTo?: string } = {}): Promise<VerifyReport> {
   const big = source.size >= THREADS_FROM;
-  const byRange = big && !opts.check && !opts.extractTo && !(await isGzip(source));
-  // A signature's hash spans the whole read: on threads it runs beside the files' hashes, on two cores. Unpacking
-  // hashes here, with the next reads in flight (threads made it no faster and cost more CPU per GB).
+  const byRange = big && !opts.check && !(await isGzip(source));
+  // A signature's hash spans the whole read: on threads it runs beside the files' hashes, on two cores.
   const threads = big && (byRange || opts.check) ? new HashThreads() : undefined;
   let read: BundleReadResult;
   try {
@@ -42,7 +41,8 @@ export async function verifyTarball(source: ByteSource, opts: VerifyOptions & { 
     read = await readBundleTar(tap ? tapSource(source, tap.update) : source, {
       ...opts,
       using: threads && !byRange ? { pool: threads, hasher: threads } : undefined,
-      rangeHash: threads && byRange ? (offset, length) => threads.hashPieces(source.pieces(offset, length)) : undefined,
+      rangeHash: threads && byRange && !opts.extractTo ? (offset, length) => threads.hashPieces(source.pieces(offset, length)) : undefined,
+      rangeCopy: threads && byRange && opts.extractTo ? (offset, length, to) => threads.hashPieces(source.pieces(offset, length), to) : undefined,
       hashFile: threads && ((path) => threads.hashFile(path)),
     });
     await tap?.end();

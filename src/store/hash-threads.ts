@@ -4,9 +4,9 @@ import { IntegrityError, KsBundleError } from '../errors.js';
 import { startWorkerModule } from '../util/worker-module.js';
 import { READ_CHUNK, type BufferPool } from './chunked-read.js';
 import type { Hasher, StreamHash } from './hashing.js';
-import type { FilePiece, HashAnswer, HashRequest, HashWorkerData } from './hash-worker.js';
+import type { CopyTarget, FilePiece, HashAnswer, HashRequest, HashWorkerData } from './hash-worker.js';
 
-export type { FilePiece } from './hash-worker.js';
+export type { CopyTarget, FilePiece } from './hash-worker.js';
 
 /** The ring reads land in: 32 slots of one read each. Enough for the hashing threads to lag a little behind. */
 const SLOTS = 32;
@@ -31,7 +31,8 @@ interface Thread {
  * where the bytes already are, on a thread of its own, so the reading thread only reads and parses. A slot is
  * reused only when the reader and every hash that was given its bytes are done with it: memory stays at the ring.
  * `hashFile` hashes a whole file by path on the least busy thread (verifying an unpacked folder), `hashPieces` byte
- * ranges of files (a member of a tarball that the reader jumps over), on the thread with the fewest bytes queued.
+ * ranges of files (a member of a tarball that the reader jumps over, also written out when unpacking), on the thread
+ * with the fewest bytes queued.
  */
 export class HashThreads implements Hasher, BufferPool {
   private readonly threads: Thread[];
@@ -92,14 +93,18 @@ export class HashThreads implements Hasher, BufferPool {
     return { sha256: m.sha256, size: m.size };
   }
 
-  /** sha256 (hex) of the pieces' bytes in order, read and hashed on the thread with the fewest range bytes queued. */
-  async hashPieces(pieces: FilePiece[]): Promise<string> {
+  /**
+   * sha256 (hex) of the pieces' bytes in order, read and hashed on the thread with the fewest range bytes queued;
+   * with `copyTo`, written to that new file as well. A write that fails rejects with its errno `code` and the copy's
+   * `path` (this machine's disk); a piece shorter than promised with an IntegrityError (the bundle).
+   */
+  async hashPieces(pieces: FilePiece[], copyTo?: CopyTarget): Promise<string> {
     const bytes = pieces.reduce((a, p) => a + (p.end - p.start), 0);
     const t = this.threads.reduce((a, b) => (b.rangeBytes < a.rangeBytes ? b : a));
     t.rangeBytes += bytes;
     try {
-      const m = (await this.ask(t, { op: 'pieces', id: ++this.nextId, pieces }).catch((err: Error & { code?: string }) => {
-        if (this.failure) throw err;
+      const m = (await this.ask(t, { op: 'pieces', id: ++this.nextId, pieces, copyTo }).catch((err: NodeJS.ErrnoException) => {
+        if (this.failure || err.path !== undefined) throw err;
         if (err.code === 'ESHORT') throw new IntegrityError(err.message.replace(/^ESHORT: /, ''));
         throw new KsBundleError('FAILED', `${pieces[0]?.path}: cannot read it (${err.message})`, { cause: err });
       })) as Extract<HashAnswer, { op: 'digest' }>;
@@ -197,7 +202,7 @@ export class HashThreads implements Hasher, BufferPool {
     if (m.op === 'free') return this.wakeFree();
     const w = this.waiting.get(m.id);
     this.waiting.delete(m.id);
-    if (m.op === 'failed') w?.reject(Object.assign(new Error(`${m.error.code}: ${m.error.message}`), { code: m.error.code }));
+    if (m.op === 'failed') w?.reject(Object.assign(new Error(`${m.error.code}: ${m.error.message}`), { code: m.error.code, path: m.error.path }));
     else w?.resolve(m);
   }
 

@@ -3,12 +3,13 @@
  * scripts/bundle-cli.mjs). It keeps the hashes of the streams its owner opened on it and feeds them, in the order
  * sent, either bytes that lie in the shared ring the owner reads into (no copy: only where they are is posted) or
  * small byte strings sent with the message. It also hashes whole files, and byte ranges of files, by path with
- * plain blocking reads: the owner reads on past them while this thread reads and hashes them. When it
+ * plain blocking reads: the owner reads on past them while this thread reads and hashes them (and, unpacking, writes
+ * them out). When it
  * is done with a ring slot it says so in shared memory, and posts "free" only when the owner waits for one and
  * several are free: on a busy machine a wake-up per slot put the reader and the hashers in lock step.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { closeSync, constants, openSync, readSync } from 'node:fs';
+import { closeSync, constants, openSync, readSync, writeSync } from 'node:fs';
 import { createHash, type Hash } from 'node:crypto';
 
 export type HashRequest =
@@ -17,7 +18,7 @@ export type HashRequest =
   | { op: 'bytes'; id: number; bytes: Uint8Array }
   | { op: 'digest'; id: number }
   | { op: 'file'; id: number; path: string }
-  | { op: 'pieces'; id: number; pieces: FilePiece[] };
+  | { op: 'pieces'; id: number; pieces: FilePiece[]; copyTo?: CopyTarget };
 
 /** Bytes [start, end) of a file. */
 export interface FilePiece {
@@ -26,11 +27,18 @@ export interface FilePiece {
   end: number;
 }
 
+/** A new file the pieces' bytes are written to as they are hashed (unpacking). */
+export interface CopyTarget {
+  path: string;
+  mode: number;
+}
+
 export type HashAnswer =
   | { op: 'free' }
   | { op: 'digest'; id: number; digest: Uint8Array }
   | { op: 'file'; id: number; sha256: string; size: number }
-  | { op: 'failed'; id: number; error: { code: string; message: string } };
+  /** `path` is set when writing the copy failed (the read was fine): this machine's disk, not the bundle. */
+  | { op: 'failed'; id: number; error: { code: string; message: string; path?: string } };
 
 export interface HashWorkerData {
   ring: SharedArrayBuffer;
@@ -72,24 +80,66 @@ function hashFile(path: string): { sha256: string; size: number } {
   }
 }
 
-/** sha256 of the pieces' bytes in order; a file shorter than a piece says so rather than hashing less. */
-function hashPieces(pieces: FilePiece[]): Uint8Array {
+/** A failure of writing the copy, told apart from one of reading the pieces. */
+class CopyFailure extends Error {
+  constructor(
+    readonly code: string,
+    readonly path: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+function writing<T>(path: string, act: () => T): T {
+  try {
+    return act();
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    throw new CopyFailure(e.code ?? 'EIO', path, e.message);
+  }
+}
+
+/**
+ * sha256 of the pieces' bytes in order; a file shorter than a piece says so rather than hashing less. With `copyTo`,
+ * each buffer read is also written to that new file (created here: never an existing file or a link), so a file is
+ * unpacked with one read, one hash and one write, beside the owner's read of the rest of the tarball.
+ */
+function hashPieces(pieces: FilePiece[], copyTo?: CopyTarget): Uint8Array {
   const h = createHash('sha256');
-  for (const p of pieces) {
-    const fd = openSync(p.path, constants.O_RDONLY);
-    try {
-      for (let pos = p.start; pos < p.end; ) {
-        const n = readSync(fd, fileBuf, 0, Math.min(fileBuf.length, p.end - pos), pos);
-        if (n === 0) throw Object.assign(new Error(`${p.path} ends at byte ${pos}, before ${p.end}`), { code: 'ESHORT' });
-        h.update(fileBuf.subarray(0, n));
-        pos += n;
+  const out = copyTo && writing(copyTo.path, () => openSync(copyTo.path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, copyTo.mode));
+  try {
+    for (const p of pieces) {
+      const fd = openSync(p.path, constants.O_RDONLY);
+      try {
+        for (let pos = p.start; pos < p.end; ) {
+          const n = readSync(fd, fileBuf, 0, Math.min(fileBuf.length, p.end - pos), pos);
+          if (n === 0) throw Object.assign(new Error(`${p.path} ends at byte ${pos}, before ${p.end}`), { code: 'ESHORT' });
+          h.update(fileBuf.subarray(0, n));
+          if (out !== undefined) writing(copyTo!.path, () => writeAll(out, fileBuf.subarray(0, n)));
+          pos += n;
+        }
+      } finally {
+        closeSync(fd);
       }
-    } finally {
-      closeSync(fd);
     }
+    if (out !== undefined) writing(copyTo!.path, () => closeSync(out));
+  } catch (err) {
+    if (out !== undefined) {
+      try {
+        closeSync(out);
+      } catch {
+        // Closed already, or failing as the write did: the error being thrown says more.
+      }
+    }
+    throw err;
   }
   const d = h.digest();
   return new Uint8Array(d.buffer, d.byteOffset, d.length);
+}
+
+function writeAll(fd: number, bytes: Buffer): void {
+  for (let off = 0; off < bytes.length; ) off += writeSync(fd, bytes, off, bytes.length - off);
 }
 
 function release(slot: number): void {
@@ -132,8 +182,9 @@ function handle(m: HashRequest): HashAnswer | undefined {
     }
     case 'pieces':
       try {
-        return { op: 'digest', id: m.id, digest: hashPieces(m.pieces) };
+        return { op: 'digest', id: m.id, digest: hashPieces(m.pieces, m.copyTo) };
       } catch (err) {
+        if (err instanceof CopyFailure) return { op: 'failed', id: m.id, error: { code: err.code, message: err.message, path: err.path } };
         const e = err as NodeJS.ErrnoException;
         return { op: 'failed', id: m.id, error: { code: e.code ?? 'EUNKNOWN', message: e.message } };
       }

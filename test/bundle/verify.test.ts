@@ -132,6 +132,19 @@ describe('verify', () => {
     expect(r.stderr).toMatch(/cut\.tar: truncated or corrupt tar/);
   });
 
+  it('serve of a tarball cut inside a file unpacked by its range: exit 3, and the data dir keeps nothing of it', async () => {
+    const bad = join(dir, 'cut-unpack.tar');
+    execFileSync('cp', [good, bad]);
+    const big = execFileSync('tar', ['-tvf', good], { encoding: 'utf8' }).split('\n').find((l) => Number(l.split(/\s+/)[2]) > 8 << 20)!;
+    const offset = Number(execFileSync('sh', ['-c', `tar -R -tvf ${good} | grep -F ' ${big.split(/\s+/).pop()}' | sed 's/^block \\([0-9]*\\):.*/\\1/'`], { encoding: 'utf8' }).trim());
+    await truncate(bad, (offset + 1) * 512 + (1 << 20));
+    const data = join(dir, 'data-cut');
+    const r = await runCli(['serve', bad, '--data-dir', data, '--port', '0']);
+    expect(r.code, r.stderr).toBe(3);
+    expect(r.stderr).toMatch(/cut-unpack\.tar: truncated or corrupt tar/);
+    expect(await readdir(data)).toEqual([]);
+  });
+
   it('exit 3 on a corrupt tar header', async () => {
     const bad = join(dir, 'corrupt.tar');
     execFileSync('cp', [good, bad]);
@@ -255,6 +268,18 @@ describe('a failure of this machine is not a corrupt bundle: exit 1, saying what
     const r = await runCliWithMount(data, ['-t', 'tmpfs', '-o', 'ro,size=400m', 'tmpfs'], ['serve', good, '--data-dir', data, '--port', '0']);
     expect(r.code, r.stderr).toBe(1);
     expect(r.stderr).toContain(`read-only file system at ${data} while unpacking the bundle`);
+  });
+
+  // The tarball's size is free, so the check before unpacking passes; its files take more (tmpfs rounds each one up
+  // to a page), so the disk fills while the big file (the runtime, written by a hashing thread) is being written.
+  it('a data dir that fills up during the unpack: exit 1 naming the folder, nothing left in it', async () => {
+    const data = join(dir, 'data-fills');
+    await mkdir(data);
+    const pages = Math.ceil((await stat(good)).size / 4096) * 4096;
+    const r = await runCliWithMount(data, ['-t', 'tmpfs', '-o', `size=${pages}`, 'tmpfs'], ['serve', good, '--data-dir', data, '--port', '0']);
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toContain(`no space left in ${data} while unpacking the bundle`);
+    expect(r.stderr).not.toMatch(/integrity|corrupt/i);
   });
 
   it('no space left for the tarball while packing: exit 1 naming the folder', async () => {
