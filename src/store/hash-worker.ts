@@ -4,9 +4,9 @@
  * sent, either bytes that lie in the shared ring the owner reads into (no copy: only where they are is posted) or
  * small byte strings sent with the message. It also hashes whole files, and byte ranges of files, by path with
  * plain blocking reads: the owner reads on past them while this thread reads and hashes them (and, unpacking, writes
- * them out). When it
- * is done with a ring slot it says so in shared memory, and posts "free" only when the owner waits for one and
- * several are free: on a busy machine a wake-up per slot put the reader and the hashers in lock step.
+ * them out). When it is done with a ring slot it says so in shared memory, and posts "free" only when the owner
+ * waits for one and several are free: on a busy machine a wake-up per slot put the reader and the hashers in lock
+ * step.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { closeSync, constants, openSync, readSync, writeSync } from 'node:fs';
