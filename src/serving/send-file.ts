@@ -50,16 +50,47 @@ async function send(req: IncomingMessage, res: ServerResponse, file: OpenedFile,
     res.end();
     return;
   }
+  // Large bodies go through a few large buffers: each read and each write has a fixed cost (a hop to the thread pool
+  // and back, a wake-up of this thread, a callback), so 4 MiB chunks cost 12–23% less CPU per GB than 1 MiB ones, and
+  // the CPU this server leaves to the machine is what its clients pull with. A stream with a fresh buffer per MiB
+  // served at 0.7–0.85× docker-registry.
+  const lease = end - start + 1 > BODY_CHUNK ? bodyBuffers.lease() : undefined;
   try {
-    // Three reused buffers: the next reads are in flight while the socket takes this chunk, and a buffer is read into
-    // again only once the kernel has it. A stream with a fresh buffer per MiB served at 0.7–0.85× docker-registry.
-    for await (const chunk of readChunks(file.handle, { start, end: end + 1, depth: 3 })) await written(res, chunk);
+    // The next read is in flight while the socket takes this chunk, and a buffer is read into again only once the
+    // kernel has it.
+    const reads = lease
+      ? readChunks(file.handle, { start, end: end + 1, depth: BODY_DEPTH, chunk: BODY_CHUNK, pool: { take: () => lease.pop()!, give: (b) => void lease.push(b) } })
+      : readChunks(file.handle, { start, end: end + 1, depth: 3 });
+    for await (const chunk of reads) await written(res, chunk);
     res.end();
   } catch {
     // The client went away mid-body; nothing to repair on a read-only server.
     res.destroy();
+  } finally {
+    if (lease) bodyBuffers.release(lease);
   }
 }
+
+const BODY_CHUNK = 4 << 20;
+const BODY_DEPTH = 2;
+/** 48 MiB: six downloads at once (three skopeo clients pulling two layers each) in large buffers. */
+const BODY_MAX = 12;
+
+/**
+ * The large buffers, shared by every download of the process and never more than BODY_MAX of them, so memory stays
+ * flat however many clients pull at once. A download that finds too few free reads through readChunks's small ones.
+ */
+const bodyBuffers = {
+  free: [] as Buffer[],
+  made: 0,
+  lease(): Buffer[] | undefined {
+    if (this.free.length + (BODY_MAX - this.made) < BODY_DEPTH) return undefined;
+    return Array.from({ length: BODY_DEPTH }, () => this.free.pop() ?? (this.made++, Buffer.allocUnsafeSlow(BODY_CHUNK)));
+  },
+  release(bufs: Buffer[]): void {
+    this.free.push(...bufs);
+  },
+};
 
 /** Resolves once the socket has taken `chunk` (so its buffer may be reused), rejects if the client is gone. */
 function written(res: ServerResponse, chunk: Buffer): Promise<void> {

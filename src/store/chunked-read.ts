@@ -12,7 +12,7 @@ const MAX_SPARE = 16;
 
 /** Where a read's buffers come from and go back to (a shared ring that hashing threads read from, say). */
 export interface BufferPool {
-  /** A buffer of READ_CHUNK bytes. */
+  /** A buffer of READ_CHUNK bytes (or of the read's `chunk`). */
   take(): Buffer | Promise<Buffer>;
   give(buf: Buffer): void;
 }
@@ -30,13 +30,17 @@ export class Skip {
  * caller works on the current chunk. A fresh buffer per chunk, as createReadStream gives, costs page faults on every
  * MiB; reusing a few keeps memory flat and hashing near its in-memory speed. The buffers go back to a small pool for
  * the next file, or come from `pool` and go back there. Each yielded chunk is valid only until the next iteration:
- * copy what must outlive it. `source` is a path, or a file the caller opened (and closes itself).
+ * copy what must outlive it. `source` is a path, or a file the caller opened (and closes itself). Each read takes
+ * `chunk` bytes (READ_CHUNK unless given); buffers from `pool` must hold that many.
  */
-export async function* readChunks(source: string | FileHandle, opts: { start?: number; end?: number; depth?: number; pool?: BufferPool; skip?: Skip } = {}): AsyncGenerator<Buffer> {
-  const { start = 0, end = Infinity, depth = 2, skip } = opts;
+export async function* readChunks(
+  source: string | FileHandle,
+  opts: { start?: number; end?: number; depth?: number; pool?: BufferPool; skip?: Skip; chunk?: number } = {},
+): AsyncGenerator<Buffer> {
+  const { start = 0, end = Infinity, depth = 2, skip, chunk = READ_CHUNK } = opts;
   const path = typeof source === 'string' ? source : `file descriptor ${source.fd}`;
   const fh = typeof source === 'string' ? await open(source, 'r') : source;
-  const own = opts.pool ? [] : Array.from({ length: depth }, () => spare.pop() ?? Buffer.allocUnsafeSlow(READ_CHUNK));
+  const own = opts.pool ? [] : Array.from({ length: depth }, () => (chunk === READ_CHUNK && spare.pop()) || Buffer.allocUnsafeSlow(chunk));
   const pool: BufferPool = opts.pool ?? { take: () => own.pop()!, give: (buf) => void own.push(buf) };
   const inFlight: Array<{ read: Promise<{ bytesRead: number }>; buf: Buffer; wanted: number }> = [];
   let pos = start;
@@ -44,13 +48,13 @@ export async function* readChunks(source: string | FileHandle, opts: { start?: n
    * The next read's size. Right after a jump it starts small and doubles: a reader that jumps from header to header
    * would otherwise have a MiB or two read ahead for nothing each time.
    */
-  let size = READ_CHUNK;
+  let size = chunk;
   /** The end of the bytes yielded so far: where a skip counts from. */
   let given = start;
   let ended = false;
   const issue = async () => {
     const wanted = Math.min(size, end - pos);
-    size = Math.min(size * 2, READ_CHUNK);
+    size = Math.min(size * 2, chunk);
     if (ended || wanted <= 0) return;
     pos += wanted;
     const buf = await pool.take();
@@ -103,7 +107,7 @@ export async function* readChunks(source: string | FileHandle, opts: { start?: n
     await Promise.all(inFlight.map((f) => f.read.catch(() => {})));
     for (const f of inFlight) pool.give(f.buf);
     if (fh !== source) await fh.close();
-    spare.push(...own.slice(0, MAX_SPARE - spare.length));
+    if (chunk === READ_CHUNK) spare.push(...own.slice(0, MAX_SPARE - spare.length));
   }
 }
 
