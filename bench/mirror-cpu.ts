@@ -5,7 +5,8 @@
  * The set of images-serve.ts (6 images, ≈1.1 GB of unique layers); each client fetches every layer once per round.
  * Clients: curl (default; one process per client, fetching the layers in turn over one connection) or, with
  * --skopeo, `skopeo copy --all` of the 6 images into OCI layouts on tmpfs. The two servers take turns, reversed every
- * other round; the medians of the rounds are the result.
+ * other round; the medians of the rounds are the result. Then the CPU each server spends on a manifest request: 2,000 of
+ * them one at a time over keep-alive, after 500 to warm up.
  *   Run: npx tsx bench/mirror-cpu.ts [rounds] [clients] [--skopeo]
  */
 import { spawn } from 'node:child_process';
@@ -20,6 +21,8 @@ const args = process.argv.slice(2).filter((a) => a !== '--skopeo');
 const skopeo = process.argv.includes('--skopeo');
 const rounds = Number(args[0] ?? 5);
 const clients = Number(args[1] ?? 3);
+const MANIFESTS = 2000;
+const ACCEPT = 'application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json';
 const dest = join('/dev/shm', `ksb-bench-cpu-${process.pid}`);
 
 /** CPU-seconds a process has used (utime + stime from /proc). */
@@ -107,12 +110,21 @@ try {
       for (const s of order) lines.push(await pull(s, repos, layers, bytes));
       console.log(`  round ${r + 1} (load ${load}): ${lines.join(' | ')}`);
     }
+    const manifestCpu = async (s: Server) => {
+      const get = async (i: number) => (await fetch(`http://${s.host}/v2/${repos[i % repos.length]}/manifests/1`, { headers: { accept: ACCEPT } })).arrayBuffer();
+      for (let i = 0; i < 500; i++) await get(i);
+      const cpu0 = cpuOf(s.pid);
+      for (let i = 0; i < MANIFESTS; i++) await get(i);
+      return ((cpuOf(s.pid) - cpu0) / MANIFESTS) * 1000;
+    };
+    const perManifest = [await manifestCpu(registry), await manifestCpu(mirror)];
     const hwm = Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))![1]);
     console.log(`${clients} ${skopeo ? 'skopeo' : 'curl'} clients × ${(bytes / 1e6).toFixed(0)} MB of layers per server per round, ${rounds} rounds`);
     for (const s of [registry, mirror]) {
       const range = `${Math.min(...s.cpuPerGB).toFixed(3)}–${Math.max(...s.cpuPerGB).toFixed(3)}`;
       console.log(`${s.name}: median ${median(s.cpuPerGB).toFixed(3)} CPU-s per GB served (rounds ${range}), clients' CPU median ${median(s.clientCpu).toFixed(1)} s`);
     }
+    console.log(`CPU per manifest request: docker-registry ${perManifest[0]!.toFixed(2)} ms, mirror ${perManifest[1]!.toFixed(2)} ms`);
     console.log(`throughput ratio mirror/registry: median ${median(registry.ms.map((ms, i) => ms / mirror.ms[i]!)).toFixed(2)}×`);
     console.log(`mirror peak RSS (VmHWM): ${((hwm * 1024) / 1e6).toFixed(0)} MB`);
   } finally {

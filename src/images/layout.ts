@@ -47,7 +47,12 @@ export interface LayoutView {
   repos: Map<string, RepoView>;
   /** top-level refs in index.json order, with their parsed names */
   refs: Array<{ name: string; repo: string; tag?: string; descriptor: Descriptor }>;
+  /** The bytes of the manifests and indexes read, by digest, up to KEPT_MANIFEST_BYTES in all (the mirror answers from them). */
+  manifestBytes: Map<string, Buffer>;
 }
+
+/** Manifests are a few KB each: 16 MiB keeps those of thousands of images. */
+const KEPT_MANIFEST_BYTES = 16 << 20;
 
 /** index.json's top-level descriptors: the one parser of a layout's index. Pure. */
 export function parseLayoutIndex(text: string): Descriptor[] {
@@ -72,10 +77,16 @@ export async function readLayout(root: string, read: LayoutReader = (rel) => rea
   const repos = new Map<string, RepoView>();
   const refs: LayoutView['refs'] = [];
   const parsedCache = new Map<string, ReturnType<typeof parseManifest> | null>();
+  const manifestBytes = new Map<string, Buffer>();
+  let kept = 0;
   const readManifest = async (d: Descriptor) => {
     if (!parsedCache.has(d.digest)) {
       const bytes = await read(blobPath(d.digest)).catch(() => undefined);
       parsedCache.set(d.digest, bytes ? parseManifest(bytes, d.mediaType) : null);
+      if (bytes && kept + bytes.length <= KEPT_MANIFEST_BYTES) {
+        manifestBytes.set(d.digest, bytes);
+        kept += bytes.length;
+      }
     }
     return parsedCache.get(d.digest)!;
   };
@@ -109,7 +120,7 @@ export async function readLayout(root: string, read: LayoutReader = (rel) => rea
     };
     await walk(d);
   }
-  return { root, repos, refs };
+  return { root, repos, refs, manifestBytes };
 }
 
 /** The largest manifest or index.json the mirror reads (distribution's own limit for a manifest is 4 MiB). */

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { sendFile } from '../serving/send-file.js';
+import { sendBytes, sendFile } from '../serving/send-file.js';
 import type { MirrorContext, MirrorHandler, Mount } from '../serving/types.js';
 import { LAYOUT_DIR, LayoutCache, type LayoutView, type RepoView } from './layout.js';
 import { hexOf } from './media.js';
@@ -44,9 +44,9 @@ const registryHandler = (layouts: LayoutCache): MirrorHandler => async (req, res
       sendJson(req, res, 200, { name: repoKey, tags: [...view.tags.keys()].sort() });
       return true;
     case 'manifest':
-      return serveManifest({ req, res, ctx, layouts, repoKey, view }, parsed.reference);
+      return serveManifest({ req, res, ctx, layouts, layout, repoKey, view }, parsed.reference);
     case 'blob':
-      return serveBlob({ req, res, ctx, layouts, repoKey, view }, parsed.digest);
+      return serveBlob({ req, res, ctx, layouts, layout, repoKey, view }, parsed.digest);
   }
 };
 
@@ -56,6 +56,7 @@ interface RepoRequest {
   res: ServerResponse;
   ctx: MirrorContext;
   layouts: LayoutCache;
+  layout: LayoutView;
   repoKey: string;
   view: RepoView;
 }
@@ -91,10 +92,18 @@ async function serveBlob(r: RepoRequest, digest: string): Promise<boolean> {
 }
 
 async function sendBlobFile(r: RepoRequest, digest: string, contentType: string, code: string): Promise<boolean> {
+  const opts = { contentType, etag: `"${digest}"`, headers: { ...API_HEADERS, 'docker-content-digest': digest } };
+  // A manifest comes from the bytes read with the layout (through the same checks of where its file lies): a pull
+  // asks for one per image and platform, and a file opened, checked and closed each time costs several times more.
+  const bytes = r.layout.manifestBytes.get(digest);
+  if (bytes) {
+    sendBytes(r.req, r.res, bytes, opts);
+    return true;
+  }
   // The digest was checked against /^sha256:[a-f0-9]{64}$/; the root still refuses a file that really lies elsewhere.
   const file = await r.layouts.root.open(['blobs', 'sha256', hexOf(digest)]);
   if (!file) return fail(r.req, r.res, r.ctx, 404, code, `${digest} is named by the layout but its file is missing from the bundle`);
-  await sendFile(r.req, r.res, file, { contentType, etag: `"${digest}"`, headers: { ...API_HEADERS, 'docker-content-digest': digest } });
+  await sendFile(r.req, r.res, file, opts);
   return true;
 }
 

@@ -199,6 +199,29 @@ describe('the mirror serves the bundle to real clients', () => {
     expect((await execFileP('sh', ['-c', `curl -sf '${blobUrl}' | sha256sum`])).stdout.slice(0, 64)).toBe(big.path.split('/').pop());
   });
 
+  it('a manifest has the bytes, digest, ETag and 304 of docker-registry\'s own answer, and ranges and HEAD as a blob has', async () => {
+    const accept = ['-H', 'accept: application/vnd.oci.image.index.v1+json'];
+    const path = '/v2/library/multi/manifests/1.0';
+    const body = async (url: string, ...extra: string[]) => (await execFileP('curl', ['-sSf', ...accept, ...extra, url], { encoding: 'buffer' })).stdout as unknown as Buffer;
+    const headers = async (url: string, ...extra: string[]) => {
+      const raw = (await execFileP('curl', ['-sSfI', ...accept, ...extra, url])).stdout;
+      return Object.fromEntries(raw.split('\r\n').flatMap((l) => (l.includes(': ') ? [[l.slice(0, l.indexOf(': ')).toLowerCase(), l.slice(l.indexOf(': ') + 2)]] : [])));
+    };
+    const status = async (url: string, ...extra: string[]) => (await execFileP('curl', ['-s', '-o', '/dev/null', '-w', '%{http_code}', ...accept, ...extra, url])).stdout;
+    const theirs = await body(`http://${upstream.host}${path}`, '-u', CREDS);
+    const ours = await body(`${mirror.url}${path}`);
+    expect(ours.equals(theirs)).toBe(true);
+    expect('sha256:' + sha256Hex(ours)).toBe(digests.multi);
+    const [h, g] = [await headers(`${mirror.url}${path}`), await headers(`http://${upstream.host}${path}`, '-u', CREDS)];
+    for (const name of ['content-length', 'content-type', 'docker-content-digest', 'etag']) expect(h[name], name).toBe(g[name]);
+    const etag = ['-H', `if-none-match: "${digests.multi}"`];
+    expect(await status(`${mirror.url}${path}`, ...etag)).toBe('304');
+    expect(await status(`http://${upstream.host}${path}`, '-u', CREDS, ...etag)).toBe('304');
+    expect((await body(`${mirror.url}${path}`, '-r', '10-99')).equals(ours.subarray(10, 100))).toBe(true);
+    expect(await status(`${mirror.url}${path}`, '-r', `${ours.length}-`)).toBe('416');
+    expect((await body(`${mirror.url}/v2/library/multi/blobs/${digests.multi}`)).equals(ours)).toBe(true);
+  });
+
   it('skopeo copy --all by tag and by digest, index digest unchanged', async () => {
     for (const [path, name] of [
       ['library/multi:1.0', 'multi'],
