@@ -4,12 +4,13 @@
  * skopeo move layers as opaque blobs), pushed with skopeo into a docker-registry on loopback.
  * Data lives under /var/tmp and is deleted by `cleanup()`.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomFillSync } from 'node:crypto';
-import { createWriteStream, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { startRegistry, type Registry } from '../test/images/support.js';
+import { collectImages } from '../src/images/collect.js';
+import { imagesContext, layOut, startRegistry, type Registry } from '../test/images/support.js';
 
 export const run = promisify(execFile);
 const MB = 1 << 20;
@@ -92,4 +93,45 @@ export async function prepare(): Promise<BenchSet> {
 
 export function mbps(bytes: number, ms: number): string {
   return ((bytes / MB) / (ms / 1000)).toFixed(0) + ' MB/s';
+}
+
+/**
+ * The set's images collected, as `docker.io/bench/imgN:1`, into a bundle's layout under `<root>/bundle`; `repos` are
+ * the names (`bench/img0`) both servers answer to (the mirror takes a name without a registry as docker.io's).
+ */
+export async function bundleOf(set: BenchSet): Promise<{ bundleDir: string; repos: string[] }> {
+  const bundleDir = join(set.root, 'bundle');
+  const repos = set.refs.map((r) => r.split('/').slice(1).join('/').replace(/:1$/, ''));
+  const out = await collectImages(
+    imagesContext({
+      cache: join(set.root, 'cache'),
+      workDir: join(set.root, 'work'),
+      images: repos.map((r) => `docker.io/${r}:1`),
+      registries: { 'docker.io': { endpoint: set.registry.host, insecure: true } },
+      arches: ['amd64'],
+    }),
+  );
+  layOut(out, bundleDir);
+  return { bundleDir, repos };
+}
+
+/** The mirror serving `bundleDir` alone in its own process (so its CPU and peak RSS can be read from /proc). */
+export async function startBenchMirror(bundleDir: string): Promise<{ child: ChildProcess; host: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'images-mirror-child.ts'), bundleDir], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stdout!.once('data', (d) => resolve(String(d).trim()));
+    child.once('exit', (code) => reject(new Error(`the mirror exited (${code}) before it listened`)));
+  });
+  return { child, host: new URL(url).host };
+}
+
+/** CPU-seconds a process has used (utime + stime from /proc). */
+export function cpuOf(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** Peak RSS of a process (VmHWM), in MB of 10^6 bytes. */
+export function peakRssMB(pid: number): number {
+  return (Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) * 1024) / 1e6;
 }

@@ -9,12 +9,9 @@
  * the result.
  *   Run: npx tsx bench/images-serve.ts [rounds]
  */
-import { spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { collectImages } from '../src/images/collect.js';
-import { imagesContext, layOut } from '../test/images/support.js';
-import { mbps, prepare, run } from './images-common.js';
+import { bundleOf, cpuOf, mbps, peakRssMB, prepare, run, startBenchMirror } from './images-common.js';
 import { median } from './lib/measure.js';
 
 const ACCEPT = 'application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json';
@@ -27,12 +24,6 @@ interface Result {
   cpu: number;
   server: number;
   latencies: number[];
-}
-
-/** CPU-seconds a process has used (utime + stime from /proc). */
-function cpuOf(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 const failures: string[] = [];
@@ -87,20 +78,8 @@ function p99(xs: number[]): number {
 
 const set = await prepare();
 try {
-  const bundleDir = join(set.root, 'bundle');
-  const repos = set.refs.map((r) => r.split('/').slice(1).join('/').replace(/:1$/, ''));
-  const out = await collectImages(
-    imagesContext({
-      cache: join(set.root, 'cache'),
-      workDir: join(set.root, 'work'),
-      images: repos.map((r) => `docker.io/${r}:1`),
-      registries: { 'docker.io': { endpoint: set.registry.host, insecure: true } },
-      arches: ['amd64'],
-    }),
-  );
-  layOut(out, bundleDir);
-  const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'images-mirror-child.ts'), bundleDir], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const mirrorHost = new URL(await new Promise<string>((r) => child.stdout!.once('data', (d) => r(String(d).trim())))).host;
+  const { bundleDir, repos } = await bundleOf(set);
+  const { child, host: mirrorHost } = await startBenchMirror(bundleDir);
   const rounds = Number(process.argv[2] ?? 3);
   const perClient = set.uniqueBytes;
   try {
@@ -124,14 +103,14 @@ try {
           `mirror ${mbps(CLIENTS * perClient, ours.ms)} (its ${ours.server.toFixed(1)} CPU-s, skopeo's ${ours.cpu.toFixed(1)}) → ${(reg.ms / ours.ms).toFixed(2)}×`,
       );
     }
-    const hwm = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))![1];
+    const hwm = peakRssMB(child.pid!);
     const all = (runs: Result[]) => runs.flatMap((x) => x.latencies);
     console.log(`${CLIENTS} skopeo clients × 6 images, ${((CLIENTS * perClient) / 1e6).toFixed(0)} MB of blobs per server per round, ${rounds} rounds`);
     console.log(`docker-registry: manifest p99 ${p99(all(regRuns)).toFixed(1)} ms (${all(regRuns).length} requests)`);
     console.log(`ks-bundle mirror: manifest p99 ${p99(all(ourRuns)).toFixed(1)} ms (${all(ourRuns).length} requests)`);
     console.log(`throughput ratio mirror/registry: median ${median(regRuns.map((reg, i) => reg.ms / ourRuns[i]!.ms)).toFixed(2)}× (goal ≥ 1.1×)`);
     if (failures.length) console.log(`manifest probe failures (connection reuse): ${failures.length}: ${[...new Set(failures)].slice(0, 3).join('; ')}`);
-    console.log(`mirror peak RSS (VmHWM): ${((Number(hwm) * 1024) / 1e6).toFixed(0)} MB (goal < 150 MB)`);
+    console.log(`mirror peak RSS (VmHWM): ${hwm.toFixed(0)} MB (goal < 150 MB)`);
   } finally {
     child.kill('SIGTERM');
   }

@@ -9,12 +9,9 @@
  * them one at a time over keep-alive, after 500 to warm up.
  *   Run: npx tsx bench/mirror-cpu.ts [rounds] [clients] [--skopeo]
  */
-import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { collectImages } from '../src/images/collect.js';
-import { imagesContext, layOut } from '../test/images/support.js';
-import { prepare, run } from './images-common.js';
+import { bundleOf, cpuOf, peakRssMB, prepare, run, startBenchMirror } from './images-common.js';
 import { median } from './lib/measure.js';
 
 const args = process.argv.slice(2).filter((a) => a !== '--skopeo');
@@ -24,12 +21,6 @@ const clients = Number(args[1] ?? 3);
 const MANIFESTS = 2000;
 const ACCEPT = 'application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json';
 const dest = join('/dev/shm', `ksb-bench-cpu-${process.pid}`);
-
-/** CPU-seconds a process has used (utime + stime from /proc). */
-function cpuOf(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
 
 interface Server {
   name: string;
@@ -70,20 +61,7 @@ async function pull(s: Server, repos: string[], layers: string[], bytes: number)
 
 const set = await prepare();
 try {
-  const bundleDir = join(set.root, 'bundle');
-  const repos = set.refs.map((r) => r.split('/').slice(1).join('/').replace(/:1$/, ''));
-  layOut(
-    await collectImages(
-      imagesContext({
-        cache: join(set.root, 'cache'),
-        workDir: join(set.root, 'work'),
-        images: repos.map((r) => `docker.io/${r}:1`),
-        registries: { 'docker.io': { endpoint: set.registry.host, insecure: true } },
-        arches: ['amd64'],
-      }),
-    ),
-    bundleDir,
-  );
+  const { bundleDir, repos } = await bundleOf(set);
   // Every layer once, by the first repository that names it.
   const layers: string[] = [];
   const seen = new Set<string>();
@@ -97,8 +75,7 @@ try {
       layers.push(`/v2/${repo}/blobs/${l.digest}`);
     }
   }
-  const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'images-mirror-child.ts'), bundleDir], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const mirrorHost = new URL(await new Promise<string>((r) => child.stdout!.once('data', (d) => r(String(d).trim())))).host;
+  const { child, host: mirrorHost } = await startBenchMirror(bundleDir);
   const fresh = (name: string, host: string, pid: number): Server => ({ name, host, pid, cpuPerGB: [], ms: [], clientCpu: [] });
   const registry = fresh('docker-registry', set.registry.host, set.registry.proc.pid!);
   const mirror = fresh('mirror', mirrorHost, child.pid!);
@@ -118,7 +95,7 @@ try {
       return ((cpuOf(s.pid) - cpu0) / MANIFESTS) * 1000;
     };
     const perManifest = [await manifestCpu(registry), await manifestCpu(mirror)];
-    const hwm = Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))![1]);
+    const hwm = peakRssMB(child.pid!);
     console.log(`${clients} ${skopeo ? 'skopeo' : 'curl'} clients × ${(bytes / 1e6).toFixed(0)} MB of layers per server per round, ${rounds} rounds`);
     for (const s of [registry, mirror]) {
       const range = `${Math.min(...s.cpuPerGB).toFixed(3)}–${Math.max(...s.cpuPerGB).toFixed(3)}`;
@@ -126,7 +103,7 @@ try {
     }
     console.log(`CPU per manifest request: docker-registry ${perManifest[0]!.toFixed(2)} ms, mirror ${perManifest[1]!.toFixed(2)} ms`);
     console.log(`throughput ratio mirror/registry: median ${median(registry.ms.map((ms, i) => ms / mirror.ms[i]!)).toFixed(2)}×`);
-    console.log(`mirror peak RSS (VmHWM): ${((hwm * 1024) / 1e6).toFixed(0)} MB`);
+    console.log(`mirror peak RSS (VmHWM): ${hwm.toFixed(0)} MB`);
   } finally {
     child.kill('SIGTERM');
   }
