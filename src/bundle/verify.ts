@@ -27,8 +27,9 @@ export interface VerifyOptions {
  * Every byte of a tarball against its SHA256SUMS, in one streaming pass; with `extractTo`, written there as it goes.
  * A check of a big uncompressed tarball (or its parts) without a signature reads the headers and small files here
  * and has every file of RANGE_FROM bytes or more read and hashed (and, unpacking, written) by its byte range on a
- * hashing thread, one per core, while this read jumps over it: the files are hashed side by side. With a signature, this thread reads into a shared ring and
- * parses, and every hash (each file's, the signature's) runs on the hashing threads from where the bytes were read.
+ * hashing thread, one per core, while this read jumps over it: the files are hashed side by side. With a signature,
+ * this thread reads into a shared ring and parses, and every hash (each file's, the signature's) runs on the hashing
+ * threads from where the bytes were read.
  */
 export async function verifyTarball(source: ByteSource, opts: VerifyOptions & { extractTo?: string } = {}): Promise<VerifyReport> {
   const big = source.size >= THREADS_FROM;
