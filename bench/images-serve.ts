@@ -7,10 +7,11 @@
  * The images are docker.io/bench/imgN:1 in the bundle, pulled at build time from the registry as their endpoint, so
  * skopeo names them the same way on both servers (the mirror takes a name without a registry as docker.io's).
  * The two servers take turns for several rounds, reversed every other round; the median of the per-round ratios is
- * the result.
+ * the result. On few cores the clients' CPU bounds the throughput; the bench prints that ceiling too.
  *   Run: npx tsx bench/images-serve.ts [rounds]
  */
 import { mkdirSync, rmSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { bundleOf, cpuOf, mbps, peakRssMB, prepare, run, startBenchMirror } from './images-common.js';
 import { median } from './lib/measure.js';
@@ -118,6 +119,10 @@ try {
     console.log(`docker-registry: manifest p99 ${p99(all(regRuns)).toFixed(1)} ms (${all(regRuns).length} requests)`);
     console.log(`ks-bundle mirror: manifest p99 ${p99(all(ourRuns)).toFixed(1)} ms (${all(ourRuns).length} requests)`);
     console.log(`throughput ratio mirror/registry: median ${median(regRuns.map((reg, i) => reg.ms / ourRuns[i]!.ms)).toFixed(2)}× (goal ≥ 1.1×)`);
+    // With every core busy, a round lasts about as long as all its CPU-seconds take: a server that cost nothing would
+    // leave the clients' own. So (clients' + registry's) / clients' CPU bounds what any server can gain over it here.
+    const ceiling = median(regRuns.map((reg) => (reg.cpu + reg.server) / reg.cpu));
+    console.log(`ceiling on ${availableParallelism()} cores, for a server that took no CPU at all: about ${ceiling.toFixed(2)}× (median of (clients' + registry's) / clients' CPU-s)`);
     if (failures.length) console.log(`manifest probe failures (connection reuse): ${failures.length}: ${[...new Set(failures)].slice(0, 3).join('; ')}`);
     console.log(`mirror peak RSS (VmHWM): ${hwm.toFixed(0)} MB (goal < 150 MB)`);
   } finally {

@@ -4,7 +4,8 @@
 // DONTNEED on its files only: other jobs on the machine keep their cache). Four commands take turns, in a rotating
 // order, for N rounds:
 //   cat BUNDLE · verify BUNDLE · verify BUNDLE.parts (700 MiB parts) · verify BUNDLE --key public.asc
-// and each is reported by its fastest round (the least disturbed by other jobs) and its median, as a ratio to cat's,
+// and `sha256 only` (bench/lib/sha256-floor.mjs: node's start-up and the hashing of as many bytes, already in memory, on
+// as many threads as verify uses: the floor of any verify here), each reported by its fastest round (the least disturbed by other jobs) and its median, as a ratio to cat's,
 // with its peak RSS (GNU time %M; 1 MB = 10^6 bytes). Start-up: the fastest of 10 `verify` runs of a one-file bundle,
 // and of 10 `--help` runs.
 // With MB/s, every command (cat too) runs in a block-I/O cgroup that lets it read the disk at that rate (cgroup v1
@@ -12,6 +13,7 @@
 // on a VM whose disk answers from the host's cache faster than two cores can hash.
 // usage: npm run build && npx tsx bench/verify-disk.ts [GiB=1.1] [rounds=8] [MB/s]
 import { execFileSync, spawnSync } from 'node:child_process';
+import { availableParallelism } from 'node:os';
 import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { dropPages, median } from './lib/measure.js';
@@ -43,6 +45,7 @@ const partFiles = readdirSync(partsDir).filter((f) => /\.part\d+$/.test(f)).map(
 // Written back once, so that DONTNEED can drop every page (dirty pages stay cached until written).
 sh(`sync ${bundle} ${partFiles.join(' ')}`);
 
+const bundleBytes = Number(sh(`stat -c %s ${bundle}`));
 const cached = (files: string[]) => Number(sh(`fincore -nb -o RES ${files.join(' ')} 2>/dev/null | awk '{s+=$1} END {print s+0}'`).trim());
 
 /** A cgroup whose reads of the work folder's disk are held to `mbps`; commands join it before they exec. */
@@ -92,6 +95,8 @@ const commands: Record<string, () => Run> = {
   verify: () => timed([bundle], 'node', [cli, 'verify', bundle, '--allow-missing']),
   'verify parts': () => timed(partFiles, 'node', [cli, 'verify', join(partsDir, 'bench.tar.parts'), '--allow-missing']),
   'verify --key': () => timed([bundle], 'node', [cli, 'verify', bundle, '--allow-missing', '--key', join(work, 'keys/public.asc')]),
+  // As many threads as src/store/hash-threads.ts starts.
+  'sha256 only': () => timed([bundle], 'node', [join(repo, 'bench/lib/sha256-floor.mjs'), String(bundleBytes), String(Math.min(availableParallelism(), 4))]),
 };
 const names = Object.keys(commands);
 const runs = new Map<string, Run[]>(names.map((n) => [n, []]));
@@ -117,7 +122,7 @@ for (let i = 0; i < 10; i++) {
 const fastest = (rs: Run[], k: 'seconds' | 'cpu') => Math.min(...rs.map((r) => r[k])).toFixed(3);
 
 const best = (n: string) => Math.min(...runs.get(n)!.map((r) => r.seconds));
-const size = Number(sh(`stat -c %s ${bundle}`));
+const size = bundleBytes;
 console.log(`\nbundle ${(size / 1e9).toFixed(2)} GB (${partFiles.length} parts of 700 MiB), ${rounds} rounds, pages dropped (posix_fadvise DONTNEED) before every run${diskMBps ? `, reads held to ${diskMBps} MB/s (${cgroup})` : ''}`);
 console.log(`machine load before and after: ${loads.join(' / ')}`);
 for (const n of names) {
@@ -126,6 +131,7 @@ for (const n of names) {
   console.log(`${n.padEnd(13)} fastest ${best(n).toFixed(2)} s (${(size / best(n) / 1e9).toFixed(2)} GB/s), median ${median(rs.map((x) => x.seconds)).toFixed(2)} s, peak RSS ${Math.max(...rs.map((x) => x.rssMB)).toFixed(0)} MB${ratio}`);
 }
 console.log(`verify parts / verify: ${(best('verify parts') / best('verify')).toFixed(2)}× (fastest); verify --key / verify: ${(best('verify --key') / best('verify')).toFixed(2)}×`);
+console.log(`verify / sha256 only: ${(best('verify') / best('sha256 only')).toFixed(2)}× (fastest): what reading, tar and the checks add to node and the hashing`);
 console.log(`start-up (verify of a one-file bundle): fastest ${fastest(startup, 'seconds')} s wall, ${fastest(startup, 'cpu')} CPU-s; median ${median(startup.map((r) => r.seconds)).toFixed(3)} s (node -e 0: ${fastest(bare, 'seconds')} s, ${fastest(bare, 'cpu')} CPU-s)`);
 console.log(`start-up (--help): fastest ${fastest(help, 'seconds')} s wall, ${fastest(help, 'cpu')} CPU-s; median ${median(help.map((r) => r.seconds)).toFixed(3)} s`);
 for (const n of names) console.log(`${n.padEnd(13)} CPU-seconds: fastest ${Math.min(...runs.get(n)!.map((r) => r.cpu)).toFixed(2)}`);
