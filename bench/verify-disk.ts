@@ -1,13 +1,13 @@
 // Benchmark: `ks-bundle verify` at the speed of the disk. The CLI as a taskbox runs it (dist/ks-bundle.mjs and its
 // modules, which a bundle carries as bin/ks-bundle.mjs and bin/ks-bundle/) against `cat BUNDLE > /dev/null`, on a
 // ≥ 1 GB bundle of mixed files, the bundle's own pages dropped from the page cache before every run (posix_fadvise
-// DONTNEED on its files only: other jobs on the machine keep their cache). Four commands take turns, in a rotating
+// DONTNEED on its files only: other jobs on the machine keep their cache). Five commands take turns, in a rotating
 // order, for N rounds:
-//   cat BUNDLE · verify BUNDLE · verify BUNDLE.parts (700 MiB parts) · verify BUNDLE --key public.asc
-// and `sha256 only` (bench/lib/sha256-floor.mjs: node's start-up and the hashing of as many bytes, already in memory, on
-// as many threads as verify uses: the floor of any verify here), each reported by its fastest round (the least disturbed by other jobs) and its median, as a ratio to cat's,
-// with its peak RSS (GNU time %M; 1 MB = 10^6 bytes). Start-up: the fastest of 10 `verify` runs of a one-file bundle,
-// and of 10 `--help` runs.
+//   cat BUNDLE · verify BUNDLE · verify BUNDLE.parts (700 MiB parts) · verify BUNDLE --key public.asc · sha256 only
+// (`sha256 only` is bench/lib/sha256-floor.mjs: node's start-up and the hashing of as many bytes, already in memory, on
+// as many threads as verify uses; the floor of any verify here), and each is reported by its fastest round (the least
+// disturbed by other jobs) and its median, as a ratio to cat's, with its peak RSS (GNU time %M; 1 MB = 10^6 bytes).
+// Start-up: the fastest of 10 `verify` runs of a one-file bundle, and of 10 `--help` runs.
 // With MB/s, every command (cat too) runs in a block-I/O cgroup that lets it read the disk at that rate (cgroup v1
 // blkio.throttle.read_bps_device, or v2 io.max): a disk like a site's (a SATA SSD reads ~500 MB/s, NVMe 1–3 GB/s)
 // on a VM whose disk answers from the host's cache faster than two cores can hash.
