@@ -13,11 +13,11 @@
 // on a VM whose disk answers from the host's cache faster than two cores can hash.
 // usage: npm run build && npx tsx bench/verify-disk.ts [GiB=1.1] [rounds=8] [MB/s]
 import { execFileSync, spawnSync } from 'node:child_process';
-import { availableParallelism } from 'node:os';
 import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { dropPages, median } from './lib/measure.js';
 import { makeMixedBundle } from './lib/mixed-bundle.js';
+import { defaultHashThreads } from '../src/store/hash-threads.js';
 
 const GiB = Number(process.argv[2] ?? 1.1);
 const rounds = Number(process.argv[3] ?? 8);
@@ -45,7 +45,7 @@ const partFiles = readdirSync(partsDir).filter((f) => /\.part\d+$/.test(f)).map(
 // Written back once, so that DONTNEED can drop every page (dirty pages stay cached until written).
 sh(`sync ${bundle} ${partFiles.join(' ')}`);
 
-const bundleBytes = Number(sh(`stat -c %s ${bundle}`));
+const size = Number(sh(`stat -c %s ${bundle}`));
 const cached = (files: string[]) => Number(sh(`fincore -nb -o RES ${files.join(' ')} 2>/dev/null | awk '{s+=$1} END {print s+0}'`).trim());
 
 /** A cgroup whose reads of the work folder's disk are held to `mbps`; commands join it before they exec. */
@@ -95,8 +95,7 @@ const commands: Record<string, () => Run> = {
   verify: () => timed([bundle], 'node', [cli, 'verify', bundle, '--allow-missing']),
   'verify parts': () => timed(partFiles, 'node', [cli, 'verify', join(partsDir, 'bench.tar.parts'), '--allow-missing']),
   'verify --key': () => timed([bundle], 'node', [cli, 'verify', bundle, '--allow-missing', '--key', join(work, 'keys/public.asc')]),
-  // As many threads as src/store/hash-threads.ts starts.
-  'sha256 only': () => timed([bundle], 'node', [join(repo, 'bench/lib/sha256-floor.mjs'), String(bundleBytes), String(Math.min(availableParallelism(), 4))]),
+  'sha256 only': () => timed([bundle], 'node', [join(repo, 'bench/lib/sha256-floor.mjs'), String(size), String(defaultHashThreads())]),
 };
 const names = Object.keys(commands);
 const runs = new Map<string, Run[]>(names.map((n) => [n, []]));
@@ -122,7 +121,6 @@ for (let i = 0; i < 10; i++) {
 const fastest = (rs: Run[], k: 'seconds' | 'cpu') => Math.min(...rs.map((r) => r[k])).toFixed(3);
 
 const best = (n: string) => Math.min(...runs.get(n)!.map((r) => r.seconds));
-const size = bundleBytes;
 console.log(`\nbundle ${(size / 1e9).toFixed(2)} GB (${partFiles.length} parts of 700 MiB), ${rounds} rounds, pages dropped (posix_fadvise DONTNEED) before every run${diskMBps ? `, reads held to ${diskMBps} MB/s (${cgroup})` : ''}`);
 console.log(`machine load before and after: ${loads.join(' / ')}`);
 for (const n of names) {
